@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Copyright (C) 2026 The PromiseGrid kernel module authors.
+ */
+#include <linux/string.h>
+#include <linux/promisegrid.h>
+#include "cbor_enc.h"
+
+void pg_enc_raw(struct pg_enc *e, const void *p, size_t n)
+{
+	if (e->overflow || n > e->cap - e->len) {
+		e->overflow = true;
+		return;
+	}
+	memcpy(e->p + e->len, p, n);
+	e->len += n;
+}
+
+void pg_enc_head(struct pg_enc *e, u8 major, u64 arg)
+{
+	u8 h[9];
+	size_t n;
+	int i;
+
+	major <<= 5;
+	if (arg < 24) {
+		h[0] = major | arg;
+		n = 1;
+	} else if (arg <= U8_MAX) {
+		h[0] = major | 24;
+		n = 2;
+	} else if (arg <= U16_MAX) {
+		h[0] = major | 25;
+		n = 3;
+	} else if (arg <= U32_MAX) {
+		h[0] = major | 26;
+		n = 5;
+	} else {
+		h[0] = major | 27;
+		n = 9;
+	}
+	/* Big-endian argument after the initial byte. */
+	for (i = n - 1; i > 0; i--, arg >>= 8)
+		h[i] = arg & 0xff;
+	pg_enc_raw(e, h, n);
+}
+
+void pg_enc_text(struct pg_enc *e, const char *s)
+{
+	size_t n = strlen(s);
+
+	pg_enc_head(e, 3, n);
+	pg_enc_raw(e, s, n);
+}
+
+void pg_enc_bytes(struct pg_enc *e, const void *p, size_t n)
+{
+	pg_enc_head(e, 2, n);
+	pg_enc_raw(e, p, n);
+}
+
+void pg_enc_null(struct pg_enc *e)
+{
+	static const u8 null = 0xf6;
+
+	pg_enc_raw(e, &null, 1);
+}
+
+/* grid([42(h'00' cid), then nslots - 1 slots the caller writes */
+void pg_enc_grid(struct pg_enc *e, const u8 *cid, size_t cid_len,
+		 u32 nslots)
+{
+	static const u8 grid_tag[] = PG_GRID_TAG_BYTES;
+	static const u8 zero;
+
+	pg_enc_raw(e, grid_tag, sizeof(grid_tag));
+	pg_enc_array(e, nslots);
+	pg_enc_head(e, 6, PG_CID_TAG);
+	pg_enc_head(e, 2, cid_len + 1);
+	pg_enc_raw(e, &zero, 1);
+	pg_enc_raw(e, cid, cid_len);
+}

@@ -1,0 +1,480 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Copyright (C) 2026 The PromiseGrid kernel module authors.
+ *
+ * Requests are grid([42(control pCID), id, verb, {args}]) and already
+ * passed the frame checks (well-formed, deterministic), so reading them
+ * needs no bounds beyond the frame. Every request gets one reply on the
+ * requester's own queue, except a successful one with id 0.
+ */
+#include <linux/errno.h>
+#include <linux/kernel.h>
+#include <linux/string.h>
+#include <linux/promisegrid.h>
+#include "buf.h"
+#include "cbor_enc.h"
+#include "control.h"
+#include "endpoint.h"
+#include "frame.h"
+#include "params.h"
+#include "route.h"
+#include "stats.h"
+
+enum pg_arg {
+	PG_ARG_PCID,
+	PG_ARG_GROUP,
+	PG_ARG_ATTEST,
+	PG_ARG_TO,
+	PG_ARG_FRAME,
+	PG_ARG_NR,
+};
+
+#define PG_A(a)		BIT(PG_ARG_##a)
+
+static const char * const pg_arg_names[PG_ARG_NR] = {
+	[PG_ARG_PCID] = "pcid",
+	[PG_ARG_GROUP] = "group",
+	[PG_ARG_ATTEST] = "attest",
+	[PG_ARG_TO] = "to",
+	[PG_ARG_FRAME] = "frame",
+};
+
+struct pg_args {
+	unsigned long present;		/* PG_A() bits */
+	const u8 *cid;
+	u32 cid_len;
+	const char *group;
+	u32 group_len;
+	bool attest;
+	u64 to;
+	u32 frame_off;			/* the carried frame, in the buffer */
+	u32 frame_len;
+};
+
+/* A CBOR reader over one validated frame. */
+struct pg_rd {
+	const u8 *p;
+	size_t len;
+	size_t pos;
+};
+
+struct pg_ctl {
+	struct pg_endpoint *ep;
+	struct pg_buf *buf;		/* the request's bytes */
+	u32 off;			/* where the request starts in buf */
+	u64 id;
+	bool has_id;
+	struct pg_args args;
+	struct pg_enc *out;		/* a kept reply's details go here */
+	const char *reason;		/* why it failed, in words */
+};
+
+static int pg_fail(struct pg_ctl *c, int err, const char *reason)
+{
+	c->reason = reason;
+	return err;
+}
+
+static int pg_rd_head(struct pg_rd *r, u8 *major, u64 *arg)
+{
+	size_t hlen;
+	bool indef;
+
+	if (pg_cbor_read_head(r->p + r->pos, r->len - r->pos, major, arg,
+			      &indef, &hlen))
+		return -EINVAL;
+	r->pos += hlen;
+	return 0;
+}
+
+static int pg_rd_skip(struct pg_rd *r)
+{
+	static const struct pg_cbor_limits any = {
+		.max_depth = PG_CBOR_DEPTH_MAX,
+		.max_size = SIZE_MAX,
+	};
+	size_t n;
+
+	if (pg_cbor_item_len(r->p + r->pos, r->len - r->pos, &any, 0, &n))
+		return -EINVAL;
+	r->pos += n;
+	return 0;
+}
+
+/* A string of @want major type (2 bytes, 3 text); its bytes in place. */
+static int pg_rd_string(struct pg_rd *r, u8 want, const u8 **s, u32 *len)
+{
+	u8 major;
+	u64 n;
+
+	if (pg_rd_head(r, &major, &n) || major != want ||
+	    n > r->len - r->pos)
+		return -EINVAL;
+	*s = r->p + r->pos;
+	*len = n;
+	r->pos += n;
+	return 0;
+}
+
+static bool pg_text_is(const u8 *s, u32 len, const char *word)
+{
+	return len == strlen(word) && !memcmp(s, word, len);
+}
+
+static int pg_arg_pcid(struct pg_ctl *c, struct pg_rd *r)
+{
+	const u8 *s;
+	u8 major;
+	u64 tag;
+	u32 n;
+
+	if (pg_rd_head(r, &major, &tag) || major != 6 || tag != PG_CID_TAG ||
+	    pg_rd_string(r, 2, &s, &n))
+		return pg_fail(c, -EINVAL, "pcid must be 42(bytes)");
+	if (n < 1 || s[0] != 0 || !pg_env_cid_ok(s + 1, n - 1))
+		return pg_fail(c, -EINVAL, "pcid is not 0x00 and a CIDv1");
+	c->args.cid = s + 1;
+	c->args.cid_len = n - 1;
+	return 0;
+}
+
+static int pg_arg_value(struct pg_ctl *c, struct pg_rd *r, enum pg_arg a)
+{
+	struct pg_args *args = &c->args;
+	const u8 *s;
+	u8 major;
+	u64 v;
+	u32 n;
+
+	switch (a) {
+	case PG_ARG_PCID:
+		return pg_arg_pcid(c, r);
+	case PG_ARG_GROUP:
+		if (pg_rd_string(r, 3, &s, &n) || !n ||
+		    n > PG_GROUP_NAME_MAX)
+			return pg_fail(c, -EINVAL,
+				       "group must be text of 1 to 64 bytes");
+		args->group = (const char *)s;
+		args->group_len = n;
+		return 0;
+	case PG_ARG_ATTEST:
+		if (pg_rd_head(r, &major, &v) || major != 7 ||
+		    (v != 20 && v != 21))
+			return pg_fail(c, -EINVAL, "attest must be a bool");
+		args->attest = v == 21;
+		return 0;
+	case PG_ARG_TO:
+		if (pg_rd_head(r, &major, &v) || major != 0)
+			return pg_fail(c, -EINVAL,
+				       "to must be an endpoint id");
+		args->to = v;
+		return 0;
+	case PG_ARG_FRAME:
+		if (pg_rd_string(r, 2, &s, &n))
+			return pg_fail(c, -EINVAL, "frame must be bytes");
+		args->frame_off = s - c->buf->data;
+		args->frame_len = n;
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+/* {args}: text keys this verb allows, each of the right type. */
+static int pg_parse_args(struct pg_ctl *c, struct pg_rd *r,
+			 unsigned long allowed, unsigned long required)
+{
+	const u8 *key;
+	u32 key_len;
+	u64 pairs;
+	u8 major;
+	int a, err;
+
+	if (pg_rd_head(r, &major, &pairs) || major != 5)
+		return pg_fail(c, -EINVAL, "arguments must be a map");
+	while (pairs--) {
+		if (pg_rd_string(r, 3, &key, &key_len))
+			return pg_fail(c, -EINVAL, "argument keys must be text");
+		for (a = 0; a < PG_ARG_NR; a++)
+			if (pg_text_is(key, key_len, pg_arg_names[a]))
+				break;
+		if (a == PG_ARG_NR || !(allowed & BIT(a)))
+			return pg_fail(c, -EINVAL, "unknown argument");
+		err = pg_arg_value(c, r, a);
+		if (err)
+			return err;
+		c->args.present |= BIT(a);
+	}
+	if ((c->args.present & required) != required)
+		return pg_fail(c, -EINVAL, "missing argument");
+	return 0;
+}
+
+static void pg_spec_from_args(const struct pg_args *a,
+			      struct pg_recv_spec *spec)
+{
+	spec->cid = a->cid;
+	spec->cid_len = a->cid_len;
+	spec->group = (a->present & PG_A(GROUP)) ? a->group : NULL;
+	spec->group_len = a->group_len;
+	spec->attest = a->attest;
+}
+
+static int pg_ctl_hello(struct pg_ctl *c)
+{
+	struct pg_enc *e = c->out;
+
+	/* Keys in grid-cbor order: shorter first, then bytewise. */
+	pg_enc_map(e, 7);
+	pg_enc_kv_uint(e, "version", 1);
+	pg_enc_kv_uint(e, "endpoint", c->ep->id);
+	pg_enc_kv_uint(e, "max_depth", READ_ONCE(pg_max_depth));
+	pg_enc_kv_uint(e, "max_frame", READ_ONCE(pg_max_frame));
+	pg_enc_kv_uint(e, "queue_bytes", READ_ONCE(pg_queue_bytes));
+	pg_enc_kv_uint(e, "queue_frames", READ_ONCE(pg_queue_frames));
+	pg_enc_kv_uint(e, "inflight_bytes", READ_ONCE(pg_inflight_bytes));
+	return 0;
+}
+
+static int pg_ctl_receive(struct pg_ctl *c)
+{
+	struct pg_recv_spec spec;
+	int err;
+
+	if (pg_kernel_pcid(c->args.cid, c->args.cid_len) != PG_KPCID_NONE)
+		return pg_fail(c, -EPERM, "the kernel's own pCIDs are not routed");
+	pg_spec_from_args(&c->args, &spec);
+	err = pg_route_receive(c->ep, &spec);
+	if (err == -EEXIST)
+		return pg_fail(c, err, "already receiving so");
+	if (err == -ENOSPC)
+		return pg_fail(c, err, "too many receives (max_receives)");
+	if (err)
+		return err;
+	pg_enc_map(c->out, 0);
+	return 0;
+}
+
+static int pg_ctl_unreceive(struct pg_ctl *c)
+{
+	struct pg_recv_spec spec;
+
+	pg_spec_from_args(&c->args, &spec);
+	if (pg_route_unreceive(c->ep, &spec))
+		return pg_fail(c, -ENOENT, "not receiving so");
+	pg_enc_map(c->out, 0);
+	return 0;
+}
+
+static int pg_ctl_carry(struct pg_ctl *c)
+{
+	const u8 *frame = c->buf->data + c->args.frame_off;
+	struct pg_endpoint *to;
+	struct pg_envelope env;
+	int err;
+
+	err = pg_frame_parse(frame, c->args.frame_len, &env);
+	if (!err && env.frame_len != c->args.frame_len)
+		err = -EBADMSG;
+	if (err)
+		return pg_fail(c, err, "the carried frame is not one valid frame");
+	if (pg_kernel_pcid(frame + env.cid_off, env.cid_len) != PG_KPCID_NONE)
+		return pg_fail(c, -EPERM, "frames of the kernel's protocols cannot be carried");
+	to = pg_ep_lookup(c->args.to);
+	if (!to)
+		return pg_fail(c, -ESRCH, "no such endpoint");
+	err = pg_ep_deliver(to, c->buf, c->args.frame_off, env.frame_len,
+			    NULL);
+	pg_ep_put(to);
+	if (err == -ENOBUFS)
+		return pg_fail(c, err, "the target's receive queue is full");
+	if (err)
+		return pg_fail(c, -ESRCH, "no such endpoint");
+	atomic64_inc(&c->ep->sent);
+	pg_enc_map(c->out, 0);
+	return 0;
+}
+
+/* Module counters in grid-cbor key order (see stats.h for meanings). */
+static const enum pg_stat pg_stat_order[] = {
+	PG_STAT_DROPS, PG_STAT_ROUTES, PG_STAT_CONTROL, PG_STAT_REJECTED,
+	PG_STAT_ENDPOINTS, PG_STAT_DELIVERIES, PG_STAT_FRAMES_SENT,
+	PG_STAT_NO_RECEIVER,
+};
+
+static int pg_ctl_stats(struct pg_ctl *c)
+{
+	struct pg_endpoint *ep = c->ep;
+	struct pg_enc *e = c->out;
+	u32 frames;
+	size_t bytes;
+	int i;
+
+	spin_lock(&ep->rx_lock);
+	frames = ep->rx_frames;
+	bytes = ep->rx_bytes;
+	spin_unlock(&ep->rx_lock);
+
+	pg_enc_map(e, 2);
+	pg_enc_text(e, "module");
+	pg_enc_map(e, ARRAY_SIZE(pg_stat_order));
+	for (i = 0; i < ARRAY_SIZE(pg_stat_order); i++)
+		pg_enc_kv_uint(e, pg_stat_name(pg_stat_order[i]),
+			       pg_stat_read(pg_stat_order[i]));
+	pg_enc_text(e, "endpoint");
+	pg_enc_map(e, 7);
+	pg_enc_kv_uint(e, "sent", atomic64_read(&ep->sent));
+	pg_enc_kv_uint(e, "dropped", atomic64_read(&ep->dropped));
+	pg_enc_kv_uint(e, "inflight", atomic_long_read(&ep->tx_inflight));
+	pg_enc_kv_uint(e, "received", atomic64_read(&ep->received));
+	pg_enc_kv_uint(e, "receives", READ_ONCE(ep->nrecvs));
+	pg_enc_kv_uint(e, "queued_bytes", bytes);
+	pg_enc_kv_uint(e, "queued_frames", frames);
+	return 0;
+}
+
+static int pg_ctl_reserved(struct pg_ctl *c)
+{
+	return pg_fail(c, -ENOSYS, "capabilities are not implemented yet");
+}
+
+static const struct pg_verb {
+	const char *name;
+	unsigned long allowed;
+	unsigned long required;
+	int (*run)(struct pg_ctl *c);
+} pg_verbs[] = {
+	{ PG_VERB_HELLO, 0, 0, pg_ctl_hello },
+	{ PG_VERB_RECEIVE, PG_A(PCID) | PG_A(GROUP) | PG_A(ATTEST), PG_A(PCID),
+	  pg_ctl_receive },
+	{ PG_VERB_UNRECEIVE, PG_A(PCID) | PG_A(GROUP), PG_A(PCID),
+	  pg_ctl_unreceive },
+	{ PG_VERB_CARRY, PG_A(TO) | PG_A(FRAME), PG_A(TO) | PG_A(FRAME),
+	  pg_ctl_carry },
+	{ PG_VERB_STATS, 0, 0, pg_ctl_stats },
+	{ PG_VERB_CLAIM, 0, 0, pg_ctl_reserved },
+	{ PG_VERB_GRANT, 0, 0, pg_ctl_reserved },
+	{ PG_VERB_REDEEM, 0, 0, pg_ctl_reserved },
+	{ PG_VERB_REVOKE, 0, 0, pg_ctl_reserved },
+};
+
+static int pg_ctl_dispatch(struct pg_ctl *c, const struct pg_envelope *env)
+{
+	struct pg_rd r = {
+		.p = c->buf->data + c->off,
+		.len = env->frame_len,
+		.pos = env->slots_off,
+	};
+	const struct pg_verb *v;
+	const u8 *verb;
+	u32 verb_len;
+	u8 major;
+	u64 id;
+	int i;
+
+	if (env->nslots >= 2) {
+		size_t at = r.pos;
+
+		if (!pg_rd_head(&r, &major, &id) && major == 0) {
+			c->id = id;
+			c->has_id = true;
+		}
+		r.pos = at;
+	}
+	if (!c->has_id)
+		return pg_fail(c, -EINVAL, "the request id must be an unsigned integer");
+	if (env->nslots != 4)
+		return pg_fail(c, -EINVAL, "a request is [pcid, id, verb, {args}]");
+	if (pg_rd_skip(&r) || pg_rd_string(&r, 3, &verb, &verb_len))
+		return pg_fail(c, -EINVAL, "the verb must be text");
+
+	for (i = 0; i < ARRAY_SIZE(pg_verbs); i++) {
+		v = &pg_verbs[i];
+		if (!pg_text_is(verb, verb_len, v->name))
+			continue;
+		/* Reserved verbs fail the same whatever their arguments. */
+		if (v->run != pg_ctl_reserved) {
+			int err = pg_parse_args(c, &r, v->allowed,
+						v->required);
+
+			if (err)
+				return err;
+		}
+		return v->run(c);
+	}
+	return pg_fail(c, -EOPNOTSUPP, "unknown verb");
+}
+
+static bool pg_errno_malformed(int err)
+{
+	switch (err) {
+	case -EINVAL: case -EOPNOTSUPP: case -EBADMSG: case -EILSEQ:
+	case -EPROTO: case -EMSGSIZE: case -E2BIG:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* grid([42(control), id or null, outcome, ... */
+static void pg_reply_begin(struct pg_enc *e, struct pg_buf *reply,
+			   const struct pg_ctl *c, const char *outcome)
+{
+	pg_enc_init(e, reply->data, reply->size);
+	pg_enc_grid(e, pg_pcid_control, sizeof(pg_pcid_control), 4);
+	if (c->has_id)
+		pg_enc_uint(e, c->id);
+	else
+		pg_enc_null(e);
+	pg_enc_text(e, outcome);
+}
+
+/*
+ * Handle one request at @off in @buf; returns 0 or the errno the write
+ * reports, which the error reply carries too.
+ */
+int pg_control(struct pg_endpoint *ep, struct pg_buf *buf, u32 off,
+	       const struct pg_envelope *env)
+{
+	struct pg_ctl c = { .ep = ep, .buf = buf, .off = off };
+	struct pg_buf *reply;
+	struct pg_enc e;
+	int err;
+
+	pg_stat_inc(PG_STAT_CONTROL);
+	reply = pg_buf_alloc(NULL, PG_REPLY_MAX);
+	if (!reply)
+		return -ENOMEM;
+	c.out = &e;
+	pg_reply_begin(&e, reply, &c, PG_OUTCOME_KEPT);
+	err = pg_ctl_dispatch(&c, env);
+	if (err) {
+		pg_reply_begin(&e, reply, &c, pg_errno_malformed(err) ?
+			       PG_OUTCOME_MALFORMED : PG_OUTCOME_NOT_PROMISED);
+		pg_enc_map(&e, 2);
+		pg_enc_kv_uint(&e, "errno", -err);
+		pg_enc_text(&e, "reason");
+		pg_enc_text(&e, c.reason ?: "failed");
+	}
+	/* Replies are a few hundred bytes at most: an overflow is a bug. */
+	if (!WARN_ON_ONCE(e.overflow) && (err || c.id))
+		pg_ep_deliver(ep, reply, 0, e.len, NULL);
+	pg_buf_put(reply);
+	return err;
+}
+
+size_t pg_control_drop_notice(u8 *out, size_t cap, u64 dropped)
+{
+	struct pg_enc e;
+
+	pg_enc_init(&e, out, cap);
+	pg_enc_grid(&e, pg_pcid_control, sizeof(pg_pcid_control), 4);
+	pg_enc_null(&e);
+	pg_enc_text(&e, PG_OUTCOME_NOT_PROMISED);
+	pg_enc_map(&e, 3);
+	pg_enc_kv_uint(&e, "errno", ENOBUFS);
+	pg_enc_text(&e, "reason");
+	pg_enc_text(&e, "receive queue full");
+	pg_enc_kv_uint(&e, "dropped", dropped);
+	return e.overflow ? 0 : e.len;
+}

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Copyright (C) 2026 The PromiseGrid kernel module authors.
+ *
+ * The kernel control protocol (docs/protocols/pg-kernel-control-v1.md):
+ * requests written to the device, replies queued to the requester.
+ */
+#ifndef PG_CONTROL_H
+#define PG_CONTROL_H
+
+#include <linux/types.h>
+
+struct pg_buf;
+struct pg_endpoint;
+struct pg_envelope;
+
+/* Largest kernel reply and drop notice. */
+#define PG_REPLY_MAX	512
+#define PG_NOTICE_MAX	128
+
+int pg_control(struct pg_endpoint *ep, struct pg_buf *buf, u32 off,
+	       const struct pg_envelope *env);
+size_t pg_control_drop_notice(u8 *out, size_t cap, u64 dropped);
+
+#endif /* PG_CONTROL_H */

@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Copyright (C) 2026 The PromiseGrid kernel module authors.
+ *
+ * An endpoint is one open file of /dev/promisegrid: a receive queue of
+ * deliveries, a send budget, and the receives (routes) it holds.
+ */
+#ifndef PG_ENDPOINT_H
+#define PG_ENDPOINT_H
+
+#include <linux/atomic.h>
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/poll.h>
+#include <linux/rcupdate.h>
+#include <linux/spinlock.h>
+#include <linux/uio.h>
+#include <linux/wait.h>
+
+struct pg_buf;
+struct pid_namespace;
+struct user_namespace;
+
+/* One frame queued for one receiver; points into a pg_buf. */
+struct pg_delivery {
+	struct list_head node;		/* in pg_endpoint.rx_queue */
+	struct pg_buf *buf;		/* holds a reference */
+	u32 off;			/* frame bytes: buf->data[off..off+len) */
+	u32 len;
+	u32 hdr_len;			/* attestation prefix, 0 if none */
+	u8 hdr[];
+};
+
+struct pg_endpoint {
+	u64 id;				/* never reused while loaded */
+	struct kref ref;		/* the file, each pg_buf it owns, lookups */
+
+	/*
+	 * Receive side. rx_lock (a spinlock, taken under a route's mutex)
+	 * protects rx_queue, rx_frames, rx_bytes and dead. Only readers
+	 * holding rx_mutex remove deliveries, so a reader may copy the head
+	 * delivery to user space without rx_lock.
+	 */
+	spinlock_t rx_lock;
+	struct list_head rx_queue;
+	u32 rx_frames;			/* READ_ONCE() outside rx_lock */
+	size_t rx_bytes;
+	bool dead;			/* closed: nothing more is queued */
+	struct mutex rx_mutex;		/* serializes readers */
+	wait_queue_head_t rx_wait;	/* readers, EPOLLIN */
+	atomic_t rx_unreported;		/* drops not yet told to the reader */
+
+	/* Send side: bytes of this endpoint's pg_bufs still alive. */
+	atomic_long_t tx_inflight;
+	wait_queue_head_t tx_wait;	/* writers out of budget, EPOLLOUT */
+	int tx_error;			/* error after a short write; xchg() */
+
+	/* Receives held; protected by pg_table_mutex (route.c). */
+	struct list_head recvs;
+	u32 nrecvs;
+
+	/* The opener's namespaces: attestation is written as seen here. */
+	struct user_namespace *user_ns;
+	struct pid_namespace *pid_ns;
+
+	atomic64_t sent;		/* frames accepted from this endpoint */
+	atomic64_t received;		/* deliveries read */
+	atomic64_t dropped;		/* deliveries lost: queue full */
+
+	struct rcu_head rcu;
+};
+
+int pg_endpoint_init(void);
+void pg_endpoint_exit(void);
+
+struct pg_endpoint *pg_ep_create(void);
+void pg_ep_close(struct pg_endpoint *ep);
+struct pg_endpoint *pg_ep_lookup(u64 id);
+
+static inline struct pg_endpoint *pg_ep_get(struct pg_endpoint *ep)
+{
+	kref_get(&ep->ref);
+	return ep;
+}
+
+void pg_ep_put(struct pg_endpoint *ep);
+
+int pg_ep_deliver(struct pg_endpoint *ep, struct pg_buf *buf, u32 off,
+		  u32 len, struct pg_endpoint *attest_from);
+ssize_t pg_ep_read(struct pg_endpoint *ep, struct iov_iter *to,
+		   bool nonblock);
+__poll_t pg_ep_poll(struct pg_endpoint *ep, struct file *file,
+		    poll_table *wait);
+
+int pg_ep_tx_reserve(struct pg_endpoint *ep, size_t size, bool nonblock);
+void pg_ep_tx_release(struct pg_endpoint *ep, size_t size);
+
+#endif /* PG_ENDPOINT_H */

@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Copyright (C) 2026 The PromiseGrid kernel module authors.
+ */
+#include <linux/errno.h>
+#include <linux/string.h>
+#include <linux/promisegrid.h>
+#include "frame.h"
+#include "params.h"
+
+const u8 pg_pcid_control[PG_KERNEL_PCID_LEN] = PG_PCID_CONTROL;
+const u8 pg_pcid_delivery[PG_KERNEL_PCID_LEN] = PG_PCID_DELIVERY;
+
+/* Each kind of bad frame has its own errno (uapi/linux/promisegrid.h). */
+int pg_frame_errno(int parse_err)
+{
+	switch (-parse_err) {
+	case PG_CBOR_EDEPTH:
+		return -E2BIG;
+	case PG_CBOR_ESIZE:
+		return -EMSGSIZE;
+	case PG_CBOR_ENONCANON:
+		return -EILSEQ;
+	case PG_ENV_ENOTGRID:
+	case PG_ENV_ENOTARRAY:
+	case PG_ENV_ENOPCID:
+	case PG_ENV_EBADCID:
+		return -EPROTO;
+	default:
+		return -EBADMSG;
+	}
+}
+
+/* Check the frame at @p against the limits in force; 0 or -PG_*_E*. */
+int pg_frame_check(const u8 *p, size_t len, struct pg_envelope *env)
+{
+	const struct pg_cbor_limits lim = {
+		.max_depth = READ_ONCE(pg_max_depth),
+		.max_size = READ_ONCE(pg_max_frame),
+	};
+
+	return pg_env_parse(p, len, &lim, env);
+}
+
+/* The same, as an errno. */
+int pg_frame_parse(const u8 *p, size_t len, struct pg_envelope *env)
+{
+	int err = pg_frame_check(p, len, env);
+
+	return err ? pg_frame_errno(err) : 0;
+}
+
+enum pg_kernel_pcid pg_kernel_pcid(const u8 *cid, size_t len)
+{
+	if (len != PG_KERNEL_PCID_LEN)
+		return PG_KPCID_NONE;
+	if (!memcmp(cid, pg_pcid_control, len))
+		return PG_KPCID_CONTROL;
+	if (!memcmp(cid, pg_pcid_delivery, len))
+		return PG_KPCID_DELIVERY;
+	return PG_KPCID_NONE;
+}

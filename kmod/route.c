@@ -1,0 +1,364 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Copyright (C) 2026 The PromiseGrid kernel module authors.
+ *
+ * Locking, outermost first:
+ *   pg_table_mutex  - adding and removing routes, groups and receives, and
+ *                     every endpoint's recvs list. Control path only.
+ *   route->lock     - a mutex: the route's receiver lists. The message path
+ *                     holds it while it queues one frame to every receiver,
+ *                     so one pCID's frames are queued in order. Different
+ *                     pCIDs share no lock.
+ *   endpoint rx_lock (endpoint.c)
+ * The message path finds a route under RCU and pins it with a reference.
+ */
+#include <linux/mutex.h>
+#include <linux/rhashtable.h>
+#include <linux/slab.h>
+#include <linux/promisegrid.h>
+#include "endpoint.h"
+#include "params.h"
+#include "route.h"
+#include "stats.h"
+
+struct pg_cid_key {
+	u8 len;
+	u8 bytes[PG_CID_MAX];		/* zero past len: memcmp()-able */
+};
+
+struct pg_route {
+	struct rhash_head node;
+	struct pg_cid_key key;
+	refcount_t ref;			/* the table's, plus senders' */
+	struct mutex lock;
+	struct list_head fanout;	/* struct pg_recv.route_node */
+	struct list_head groups;	/* struct pg_group.node */
+	struct rcu_head rcu;
+};
+
+struct pg_group {
+	struct list_head node;		/* in route->groups */
+	struct list_head members;	/* struct pg_recv.route_node */
+	u32 nmembers;
+	u32 rotor;			/* round-robin among equally loaded */
+	u32 name_len;
+	char name[PG_GROUP_NAME_MAX];
+};
+
+/* One receive held by an endpoint: a fan-out entry or a group member. */
+struct pg_recv {
+	struct list_head route_node;	/* route->fanout or group->members */
+	struct list_head ep_node;	/* endpoint->recvs */
+	struct pg_endpoint *ep;		/* no reference: removed at close */
+	struct pg_route *route;
+	struct pg_group *group;		/* NULL for fan-out */
+	bool attest;
+};
+
+static DEFINE_MUTEX(pg_table_mutex);
+static struct rhashtable pg_routes;
+
+static const struct rhashtable_params pg_route_params = {
+	.key_len = sizeof(struct pg_cid_key),
+	.key_offset = offsetof(struct pg_route, key),
+	.head_offset = offsetof(struct pg_route, node),
+	.automatic_shrinking = true,
+};
+
+int pg_route_init(void)
+{
+	return rhashtable_init(&pg_routes, &pg_route_params);
+}
+
+void pg_route_exit(void)
+{
+	/* Every endpoint is closed by now, so every route is gone. */
+	rhashtable_destroy(&pg_routes);
+}
+
+static void pg_key_set(struct pg_cid_key *key, const u8 *cid, u32 len)
+{
+	memset(key, 0, sizeof(*key));
+	key->len = len;
+	memcpy(key->bytes, cid, len);
+}
+
+static void pg_route_put(struct pg_route *r)
+{
+	if (refcount_dec_and_test(&r->ref))
+		kfree_rcu(r, rcu);
+}
+
+static struct pg_route *pg_route_find(const u8 *cid, u32 len)
+{
+	struct pg_cid_key key;
+	struct pg_route *r;
+
+	pg_key_set(&key, cid, len);
+	rcu_read_lock();
+	r = rhashtable_lookup(&pg_routes, &key, pg_route_params);
+	if (r && !refcount_inc_not_zero(&r->ref))
+		r = NULL;
+	rcu_read_unlock();
+	return r;
+}
+
+/* Least-loaded member; among equals, the first at or after the rotor. */
+static struct pg_recv *pg_group_pick(struct pg_group *g)
+{
+	struct pg_recv *rc, *best = NULL;
+	u32 best_load = U32_MAX, best_dist = U32_MAX, best_i = 0, i = 0;
+
+	list_for_each_entry(rc, &g->members, route_node) {
+		u32 load = READ_ONCE(rc->ep->rx_frames);
+		u32 dist = (i + g->nmembers - g->rotor) % g->nmembers;
+
+		if (load < best_load ||
+		    (load == best_load && dist < best_dist)) {
+			best = rc;
+			best_load = load;
+			best_dist = dist;
+			best_i = i;
+		}
+		i++;
+	}
+	g->rotor = (best_i + 1) % g->nmembers;
+	return best;
+}
+
+static void pg_route_one(struct pg_recv *rc, struct pg_endpoint *src,
+			 struct pg_buf *buf, u32 off, u32 len,
+			 unsigned int *targets, unsigned int *delivered)
+{
+	(*targets)++;
+	if (!pg_ep_deliver(rc->ep, buf, off, len, rc->attest ? src : NULL))
+		(*delivered)++;
+}
+
+/*
+ * Queue one frame to every fan-out receiver and one member of every group.
+ * 0 if anyone took it; -EHOSTUNREACH if nobody receives on the pCID;
+ * -ENOBUFS if every receiver was full (each of them counted the drop).
+ */
+int pg_route_send(struct pg_endpoint *src, struct pg_buf *buf, u32 off,
+		  u32 len, const u8 *cid, u32 cid_len)
+{
+	unsigned int targets = 0, delivered = 0;
+	struct pg_route *r;
+	struct pg_recv *rc;
+	struct pg_group *g;
+
+	r = pg_route_find(cid, cid_len);
+	if (!r)
+		goto none;
+	mutex_lock(&r->lock);
+	list_for_each_entry(rc, &r->fanout, route_node)
+		pg_route_one(rc, src, buf, off, len, &targets, &delivered);
+	list_for_each_entry(g, &r->groups, node)
+		pg_route_one(pg_group_pick(g), src, buf, off, len, &targets,
+			     &delivered);
+	mutex_unlock(&r->lock);
+	pg_route_put(r);
+	if (delivered)
+		return 0;
+	if (targets)
+		return -ENOBUFS;
+none:
+	pg_stat_inc(PG_STAT_NO_RECEIVER);
+	return -EHOSTUNREACH;
+}
+
+/* Under pg_table_mutex: the route for a pCID, created if asked. */
+static struct pg_route *pg_route_get_locked(const u8 *cid, u32 len,
+					    bool create)
+{
+	struct pg_cid_key key;
+	struct pg_route *r;
+	int err;
+
+	pg_key_set(&key, cid, len);
+	r = rhashtable_lookup_fast(&pg_routes, &key, pg_route_params);
+	if (r || !create)
+		return r;
+
+	r = kzalloc(sizeof(*r), GFP_KERNEL_ACCOUNT);
+	if (!r)
+		return ERR_PTR(-ENOMEM);
+	r->key = key;
+	refcount_set(&r->ref, 1);
+	mutex_init(&r->lock);
+	INIT_LIST_HEAD(&r->fanout);
+	INIT_LIST_HEAD(&r->groups);
+	err = rhashtable_insert_fast(&pg_routes, &r->node, pg_route_params);
+	if (err) {
+		kfree(r);
+		return ERR_PTR(err);
+	}
+	pg_stat_inc(PG_STAT_ROUTES);
+	return r;
+}
+
+/* Under pg_table_mutex: drop the route once nobody receives on it. */
+static void pg_route_maybe_remove(struct pg_route *r)
+{
+	if (!list_empty(&r->fanout) || !list_empty(&r->groups))
+		return;
+	rhashtable_remove_fast(&pg_routes, &r->node, pg_route_params);
+	pg_stat_add(PG_STAT_ROUTES, -1);
+	pg_route_put(r);
+}
+
+static struct pg_group *pg_group_find(struct pg_route *r, const char *name,
+				      u32 len)
+{
+	struct pg_group *g;
+
+	list_for_each_entry(g, &r->groups, node)
+		if (g->name_len == len && !memcmp(g->name, name, len))
+			return g;
+	return NULL;
+}
+
+static bool pg_recv_exists(struct list_head *list, struct pg_endpoint *ep)
+{
+	struct pg_recv *rc;
+
+	list_for_each_entry(rc, list, route_node)
+		if (rc->ep == ep)
+			return true;
+	return false;
+}
+
+static int pg_route_add_recv(struct pg_route *r, struct pg_endpoint *ep,
+			     const struct pg_recv_spec *spec)
+{
+	struct pg_group *g = NULL, *new_group = NULL;
+	struct pg_recv *rc;
+
+	if (spec->group) {
+		g = pg_group_find(r, spec->group, spec->group_len);
+		if (!g) {
+			new_group = kzalloc(sizeof(*g), GFP_KERNEL_ACCOUNT);
+			if (!new_group)
+				return -ENOMEM;
+			g = new_group;
+			INIT_LIST_HEAD(&g->members);
+			g->name_len = spec->group_len;
+			memcpy(g->name, spec->group, spec->group_len);
+		}
+	}
+	if (pg_recv_exists(g ? &g->members : &r->fanout, ep))
+		return -EEXIST;	/* an existing group, so new_group is NULL */
+
+	rc = kzalloc(sizeof(*rc), GFP_KERNEL_ACCOUNT);
+	if (!rc) {
+		kfree(new_group);
+		return -ENOMEM;
+	}
+	rc->ep = ep;
+	rc->route = r;
+	rc->group = g;
+	rc->attest = spec->attest;
+
+	mutex_lock(&r->lock);
+	if (new_group)
+		list_add_tail(&g->node, &r->groups);
+	if (g) {
+		list_add_tail(&rc->route_node, &g->members);
+		g->nmembers++;
+	} else {
+		list_add_tail(&rc->route_node, &r->fanout);
+	}
+	mutex_unlock(&r->lock);
+
+	list_add_tail(&rc->ep_node, &ep->recvs);
+	ep->nrecvs++;
+	return 0;
+}
+
+int pg_route_receive(struct pg_endpoint *ep, const struct pg_recv_spec *spec)
+{
+	struct pg_route *r;
+	int err;
+
+	mutex_lock(&pg_table_mutex);
+	if (ep->nrecvs >= READ_ONCE(pg_max_receives)) {
+		err = -ENOSPC;
+		goto out;
+	}
+	r = pg_route_get_locked(spec->cid, spec->cid_len, true);
+	if (IS_ERR(r)) {
+		err = PTR_ERR(r);
+		goto out;
+	}
+	err = pg_route_add_recv(r, ep, spec);
+	if (err)
+		pg_route_maybe_remove(r);
+out:
+	mutex_unlock(&pg_table_mutex);
+	return err;
+}
+
+/* Under pg_table_mutex. */
+static void pg_recv_remove(struct pg_recv *rc)
+{
+	struct pg_route *r = rc->route;
+	struct pg_group *g = rc->group;
+	bool group_empty = false;
+
+	mutex_lock(&r->lock);
+	list_del(&rc->route_node);
+	if (g) {
+		g->nmembers--;
+		g->rotor = 0;
+		group_empty = !g->nmembers;
+		if (group_empty)
+			list_del(&g->node);
+	}
+	mutex_unlock(&r->lock);
+
+	list_del(&rc->ep_node);
+	rc->ep->nrecvs--;
+	if (group_empty)
+		kfree(g);
+	kfree(rc);
+	pg_route_maybe_remove(r);
+}
+
+int pg_route_unreceive(struct pg_endpoint *ep,
+		       const struct pg_recv_spec *spec)
+{
+	struct pg_recv *rc;
+	struct pg_route *r;
+	int err = -ENOENT;
+
+	mutex_lock(&pg_table_mutex);
+	r = pg_route_get_locked(spec->cid, spec->cid_len, false);
+	if (!r)
+		goto out;
+	list_for_each_entry(rc, &ep->recvs, ep_node) {
+		if (rc->route != r || !rc->group != !spec->group)
+			continue;
+		if (rc->group && (rc->group->name_len != spec->group_len ||
+				  memcmp(rc->group->name, spec->group,
+					 spec->group_len)))
+			continue;
+		pg_recv_remove(rc);
+		err = 0;
+		break;
+	}
+out:
+	mutex_unlock(&pg_table_mutex);
+	return err;
+}
+
+/* The endpoint is closing: take back everything it receives. */
+void pg_route_forget(struct pg_endpoint *ep)
+{
+	struct pg_recv *rc, *tmp;
+
+	mutex_lock(&pg_table_mutex);
+	list_for_each_entry_safe(rc, tmp, &ep->recvs, ep_node)
+		pg_recv_remove(rc);
+	mutex_unlock(&pg_table_mutex);
+}

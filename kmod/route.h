@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Copyright (C) 2026 The PromiseGrid kernel module authors.
+ *
+ * Routing by pCID: a hash table from pCID to its receivers, fan-out
+ * receivers and worker groups.
+ */
+#ifndef PG_ROUTE_H
+#define PG_ROUTE_H
+
+#include <linux/types.h>
+
+struct pg_buf;
+struct pg_endpoint;
+
+/* A receive request: which pCID, fan-out or which group, attested. */
+struct pg_recv_spec {
+	const u8 *cid;
+	u32 cid_len;
+	const char *group;	/* NULL: fan-out */
+	u32 group_len;
+	bool attest;
+};
+
+int pg_route_init(void);
+void pg_route_exit(void);
+
+int pg_route_send(struct pg_endpoint *src, struct pg_buf *buf, u32 off,
+		  u32 len, const u8 *cid, u32 cid_len);
+int pg_route_receive(struct pg_endpoint *ep, const struct pg_recv_spec *spec);
+int pg_route_unreceive(struct pg_endpoint *ep,
+		       const struct pg_recv_spec *spec);
+void pg_route_forget(struct pg_endpoint *ep);
+
+#endif /* PG_ROUTE_H */
