@@ -131,7 +131,7 @@ static int pg_arg_pcid(struct pg_ctl *c, struct pg_rd *r)
 	if (pg_rd_head(r, &major, &tag) || major != 6 || tag != PG_CID_TAG ||
 	    pg_rd_string(r, 2, &s, &n))
 		return pg_fail(c, -EINVAL, "pcid must be 42(bytes)");
-	if (n < 1 || s[0] != 0 || !pg_env_cid_ok(s + 1, n - 1))
+	if (!pg_env_pcid_ok(s, n))
 		return pg_fail(c, -EINVAL, "pcid is not 0x00 and a CIDv1");
 	c->args.cid = s + 1;
 	c->args.cid_len = n - 1;

@@ -1,0 +1,68 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# PromiseGrid kernel module. Top-level targets:
+#   make                build the module (against KDIR) and the host tools
+#   make check          host unit tests, then every selftest in a QEMU VM
+#   make demo           boot the VM and run the demo exchange
+#   make install        install the module for the running kernel (depmod)
+#   make dkms-install   register, build and install it with DKMS
+#   make style          checkpatch.pl --strict over kmod/
+#   make sparse         sparse (C=2) over kmod/
+# Kbuild is in ./Kbuild and kmod/Kbuild; this file only drives it.
+
+KVER ?= $(shell uname -r)
+KDIR ?= /lib/modules/$(KVER)/build
+PREFIX ?= /usr/local
+VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1.0)
+
+all: module tools
+
+module:
+	@if [ ! -d "$(KDIR)" ]; then \
+		echo "No kernel build tree at $(KDIR): install linux-headers-$(KVER)" \
+		     "or pass KDIR=...; building the host tools only."; \
+	else \
+		$(MAKE) -C "$(KDIR)" M="$(CURDIR)" modules; \
+	fi
+
+tools:
+	$(MAKE) -C tools/cbor-check
+
+check-host: tools
+	$(MAKE) -C selftests/host check
+	selftests/uapi/run.sh
+
+check: check-host
+	selftests/vm-check.sh
+
+demo:
+	tools/demo.sh
+
+install: module
+	$(MAKE) -C "$(KDIR)" M="$(CURDIR)" modules_install
+	depmod -a "$(KVER)"
+	install -D -m 0644 uapi/linux/promisegrid.h \
+		"$(DESTDIR)$(PREFIX)/include/linux/promisegrid.h"
+
+dkms-install:
+	rm -rf /usr/src/promisegrid-$(VERSION)
+	mkdir -p /usr/src/promisegrid-$(VERSION)
+	cp -r Kbuild Makefile dkms.conf kmod uapi /usr/src/promisegrid-$(VERSION)/
+	sed -i 's/@VERSION@/$(VERSION)/' /usr/src/promisegrid-$(VERSION)/dkms.conf
+	dkms install -m promisegrid -v $(VERSION)
+
+style:
+	tools/checkpatch.sh
+
+sparse:
+	$(MAKE) -C "$(KDIR)" M="$(CURDIR)" C=2 CHECK="sparse" \
+		CF="-D__CHECK_ENDIAN__" modules
+
+clean:
+	-[ -d "$(KDIR)" ] && $(MAKE) -C "$(KDIR)" M="$(CURDIR)" clean
+	$(MAKE) -C tools/cbor-check clean
+	$(MAKE) -C selftests/host clean
+	-$(MAKE) -C selftests clean
+
+.PHONY: all module tools check-host check demo install dkms-install style \
+	sparse clean

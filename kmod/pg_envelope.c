@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Copyright (C) 2026 The PromiseGrid kernel module authors. */
+/*
+ * PromiseGrid envelope parser.  The frame is first validated as one core
+ * deterministic CBOR item, so the structural walk below can rely on
+ * shortest-form heads and on every length lying inside the frame.
+ */
+#include "pg_envelope.h"
+
+#define PG_ENV_TAG_CID		42
+#define PG_ENV_VARINT_MAX	9	/* bytes; keeps values below 2^63 */
+
+/* da 67 72 69 64: tag 1735551332 ("grid"), 4-byte argument form */
+static const uint8_t pg_env_grid_tag[5] = { 0xda, 0x67, 0x72, 0x69, 0x64 };
+
+static const char *const pg_env_msgs[PG_ENV_EMAX - PG_CBOR_EMAX] = {
+	[PG_ENV_ENOTGRID - PG_CBOR_EMAX]	= "not a grid frame (missing grid tag)",
+	[PG_ENV_ENOTARRAY - PG_CBOR_EMAX]	= "grid tag content is not a non-empty array",
+	[PG_ENV_ENOPCID - PG_CBOR_EMAX]		= "slot 0 is not a tag-42 byte string",
+	[PG_ENV_EBADCID - PG_CBOR_EMAX]		= "slot 0 is not a valid CIDv1",
+};
+
+const char *pg_env_strerror(int err)
+{
+	if (err < 0)
+		err = -err;
+	if (err < PG_CBOR_EMAX)
+		return pg_cbor_strerror(err);
+	if (err >= PG_ENV_EMAX)
+		return "unknown error";
+	return pg_env_msgs[err - PG_CBOR_EMAX];
+}
+
+/*
+ * Read a minimally encoded unsigned LEB128 varint of at most
+ * PG_ENV_VARINT_MAX bytes.  Returns its length, or 0 if invalid.
+ */
+static size_t pg_env_varint(const uint8_t *p, size_t len, uint64_t *val)
+{
+	uint64_t v = 0;
+	size_t i;
+
+	for (i = 0; i < len && i < PG_ENV_VARINT_MAX; i++) {
+		v |= (uint64_t)(p[i] & 0x7f) << (7 * i);
+		if (!(p[i] & 0x80)) {
+			/* a zero last byte after others is padding */
+			if (i && !p[i])
+				return 0;
+			*val = v;
+			return i + 1;
+		}
+	}
+	return 0;
+}
+
+/* cid: 0x00 + version 1, codec, multihash code, digest length, digest. */
+bool pg_env_pcid_ok(const uint8_t *p, size_t len)
+{
+	uint64_t v;
+	size_t n, i;
+
+	if (len < 1 || p[0] != 0x00)
+		return false;
+	p++;
+	len--;
+	if (len < 4 || len > PG_ENV_CID_MAX)
+		return false;
+	for (i = 0; i < 4; i++) {
+		n = pg_env_varint(p, len, &v);
+		if (!n || (i == 0 && v != 1))
+			return false;
+		p += n;
+		len -= n;
+	}
+	/* v is the digest length: it must cover exactly the rest */
+	return v == len;
+}
+
+int pg_env_parse(const uint8_t *buf, size_t len,
+		 const struct pg_cbor_limits *lim, struct pg_envelope *env)
+{
+	size_t flen, pos, hlen;
+	uint64_t nslots, arg;
+	uint8_t major;
+	bool indef;
+	int err;
+
+	/* cheap rejection of whatever is visibly not a frame */
+	if ((len >= 1 && buf[0] != pg_env_grid_tag[0]) ||
+	    (len >= sizeof(pg_env_grid_tag) &&
+	     memcmp(buf, pg_env_grid_tag, sizeof(pg_env_grid_tag))))
+		return -PG_ENV_ENOTGRID;
+
+	err = pg_cbor_item_len(buf, len, lim, PG_CBOR_DETERMINISTIC, &flen);
+	if (err)
+		return err;
+	/* from here on every head and length is known to lie within flen */
+	pos = sizeof(pg_env_grid_tag);
+
+	if (pg_cbor_read_head(buf + pos, flen - pos, &major, &nslots, &indef,
+			      &hlen) ||
+	    major != 4 || indef || nslots < 1)
+		return -PG_ENV_ENOTARRAY;
+	pos += hlen;
+
+	if (pg_cbor_read_head(buf + pos, flen - pos, &major, &arg, &indef,
+			      &hlen) ||
+	    major != 6 || arg != PG_ENV_TAG_CID)
+		return -PG_ENV_ENOPCID;
+	pos += hlen;
+	if (pg_cbor_read_head(buf + pos, flen - pos, &major, &arg, &indef,
+			      &hlen) ||
+	    major != 2 || indef || arg > flen - pos - hlen)
+		return -PG_ENV_ENOPCID;
+	pos += hlen;
+
+	if (!pg_env_pcid_ok(buf + pos, (size_t)arg))
+		return -PG_ENV_EBADCID;
+
+	env->frame_len = flen;
+	env->cid_off = pos + 1;
+	env->cid_len = (size_t)arg - 1;
+	env->nslots = nslots;
+	env->slots_off = pos + (size_t)arg;
+	return 0;
+}

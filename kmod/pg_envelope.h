@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Copyright (C) 2026 The PromiseGrid kernel module authors. */
+/*
+ * PromiseGrid "grid" envelope: 1735551332([42(pCID), ...slots]) in core
+ * deterministic CBOR, slot 0 a tag-42 byte string holding 0x00 + CIDv1.
+ */
+#ifndef PG_ENVELOPE_H
+#define PG_ENVELOPE_H
+
+#include "pg_cbor.h"
+
+#define PG_ENV_CID_MAX 96
+
+enum pg_env_err {	/* continue numbering after the CBOR errors, returned negated */
+	PG_ENV_ENOTGRID = PG_CBOR_EMAX,	/* does not start with the grid tag da 67 72 69 64 */
+	PG_ENV_ENOTARRAY,	/* grid tag content is not an array of >= 1 element */
+	PG_ENV_ENOPCID,		/* slot 0 is not tag 42 over a byte string */
+	PG_ENV_EBADCID,		/* byte string is not 0x00 + a valid binary CIDv1 within limits */
+	PG_ENV_EMAX
+};
+
+struct pg_envelope {
+	size_t frame_len;	/* length of the whole frame item */
+	size_t cid_off;		/* offset of the CIDv1 bytes (after the 0x00) within the frame */
+	size_t cid_len;		/* their length, 4..PG_ENV_CID_MAX */
+	uint64_t nslots;	/* array length including slot 0 */
+	size_t slots_off;	/* offset of slot 1 (== frame_len when nslots == 1) */
+};
+
+/*
+ * Parse and validate the frame at buf[0] (bytes after it are allowed: a
+ * write may carry a CBOR sequence).  Validates the whole item in
+ * deterministic mode with lim (well-formedness and determinism errors come
+ * first as -PG_CBOR_E*; then the envelope structure as -PG_ENV_E*), except
+ * that input visibly not starting with the grid tag is -PG_ENV_ENOTGRID
+ * at once.  Returns 0 and fills *env on success.
+ */
+int pg_env_parse(const uint8_t *buf, size_t len,
+		 const struct pg_cbor_limits *lim, struct pg_envelope *env);
+
+/* The content of slot 0's byte string: 0x00 and a valid CIDv1. */
+bool pg_env_pcid_ok(const uint8_t *p, size_t len);
+
+/* Short English reason; covers CBOR and envelope codes, either sign. */
+const char *pg_env_strerror(int err);
+
+#endif /* PG_ENVELOPE_H */
