@@ -335,7 +335,8 @@ static int pg_ctl_stats(struct pg_ctl *c)
 
 static int pg_ctl_reserved(struct pg_ctl *c)
 {
-	return pg_fail(c, -ENOSYS, "capabilities are not implemented yet");
+	return pg_fail(c, -EOPNOTSUPP,
+		       "capabilities are not implemented yet");
 }
 
 static const struct pg_verb {
@@ -402,13 +403,13 @@ static int pg_ctl_dispatch(struct pg_ctl *c, const struct pg_envelope *env)
 		}
 		return v->run(c);
 	}
-	return pg_fail(c, -EOPNOTSUPP, "unknown verb");
+	return pg_fail(c, -EBADRQC, "unknown verb");
 }
 
 static bool pg_errno_malformed(int err)
 {
 	switch (err) {
-	case -EINVAL: case -EOPNOTSUPP: case -EBADMSG: case -EILSEQ:
+	case -EINVAL: case -EBADRQC: case -EBADMSG: case -EILSEQ:
 	case -EPROTO: case -EMSGSIZE: case -E2BIG:
 		return true;
 	default:

@@ -26,18 +26,22 @@
  * in 32 bits to keep the parser stack small); longer ones get ESIZE.
  */
 struct pg_cbor_limits {
-	uint32_t max_depth;	/* 1..PG_CBOR_DEPTH_MAX; each array, map, tag and indefinite-length string opens one level */
-	size_t max_size;	/* an item longer than this is rejected with PG_CBOR_ESIZE */
+	/* 1..PG_CBOR_DEPTH_MAX: each array, map, tag and indefinite string
+	 * opens one level
+	 */
+	uint32_t max_depth;
+	size_t max_size;	/* a longer item is PG_CBOR_ESIZE */
 };
 
 /* flags */
-#define PG_CBOR_DETERMINISTIC	0x1	/* also enforce RFC 8949 4.2.1 core deterministic encoding */
+/* also enforce RFC 8949 4.2.1 core deterministic encoding */
+#define PG_CBOR_DETERMINISTIC	0x1
 
 enum pg_cbor_err {	/* returned NEGATED: functions return 0 or -PG_CBOR_E* */
 	PG_CBOR_OK = 0,
-	PG_CBOR_ETRUNC,		/* input ends inside the item (incl. a length beyond the input) */
+	PG_CBOR_ETRUNC,		/* input ends inside the item */
 	PG_CBOR_ERESERVED,	/* additional information 28, 29 or 30 */
-	PG_CBOR_EINDEF,		/* ai 31 on major 0, 1 or 6; bad indefinite string chunk; odd indefinite map */
+	PG_CBOR_EINDEF,		/* misused indefinite length (ai 31) */
 	PG_CBOR_EBREAK,		/* 0xff where no indefinite-length item is open */
 	PG_CBOR_ESIMPLE,	/* 0xf8 followed by a value below 32 */
 	PG_CBOR_EDEPTH,		/* nesting deeper than lim->max_depth */

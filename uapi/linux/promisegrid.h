@@ -99,8 +99,8 @@
  *   ENOBUFS      every receiver's queue was full: nothing delivered
  *   EAGAIN       O_NONBLOCK/IOCB_NOWAIT and the sender's in-flight budget
  *                (inflight_bytes) is used up
- *   control requests: EINVAL bad arguments, EOPNOTSUPP unknown verb,
- *   ENOSYS reserved verb, EEXIST, ENOENT, ENOSPC, ESRCH, EPERM (see the
+ *   control requests: EINVAL bad arguments, EBADRQC unknown verb,
+ *   EOPNOTSUPP reserved verb, EEXIST, ENOENT, ENOSPC, ESRCH, EPERM (see the
  *   control protocol); each also produces an error reply frame.
  * read():
  *   EMSGSIZE     the buffer cannot hold the next delivery (it stays queued)
