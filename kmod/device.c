@@ -9,6 +9,7 @@
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/promisegrid.h>
+#include "device.h"
 #include "endpoint.h"
 #include "send.h"
 
