@@ -359,6 +359,23 @@ static const struct pg_verb {
 	{ PG_VERB_REVOKE, 0, 0, pg_ctl_reserved },
 };
 
+/* Slot 1: the request id, if it is an unsigned integer. */
+static void pg_ctl_read_id(struct pg_ctl *c, const struct pg_envelope *env)
+{
+	struct pg_rd r = {
+		.p = c->buf->data + c->off,
+		.len = env->frame_len,
+		.pos = env->slots_off,
+	};
+	u8 major;
+	u64 id;
+
+	if (env->nslots >= 2 && !pg_rd_head(&r, &major, &id) && major == 0) {
+		c->id = id;
+		c->has_id = true;
+	}
+}
+
 static int pg_ctl_dispatch(struct pg_ctl *c, const struct pg_envelope *env)
 {
 	struct pg_rd r = {
@@ -369,19 +386,8 @@ static int pg_ctl_dispatch(struct pg_ctl *c, const struct pg_envelope *env)
 	const struct pg_verb *v;
 	const u8 *verb;
 	u32 verb_len;
-	u8 major;
-	u64 id;
-	int i;
+	int i, err;
 
-	if (env->nslots >= 2) {
-		size_t at = r.pos;
-
-		if (!pg_rd_head(&r, &major, &id) && major == 0) {
-			c->id = id;
-			c->has_id = true;
-		}
-		r.pos = at;
-	}
 	if (!c->has_id)
 		return pg_fail(c, -EINVAL, "the request id must be an unsigned integer");
 	if (env->nslots != 4)
@@ -395,9 +401,7 @@ static int pg_ctl_dispatch(struct pg_ctl *c, const struct pg_envelope *env)
 			continue;
 		/* Reserved verbs fail the same whatever their arguments. */
 		if (v->run != pg_ctl_reserved) {
-			int err = pg_parse_args(c, &r, v->allowed,
-						v->required);
-
+			err = pg_parse_args(c, &r, v->allowed, v->required);
 			if (err)
 				return err;
 		}
@@ -447,6 +451,7 @@ int pg_control(struct pg_endpoint *ep, struct pg_buf *buf, u32 off,
 	if (!reply)
 		return -ENOMEM;
 	c.out = &e;
+	pg_ctl_read_id(&c, env);
 	pg_reply_begin(&e, reply, &c, PG_OUTCOME_KEPT);
 	err = pg_ctl_dispatch(&c, env);
 	if (err) {

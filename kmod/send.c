@@ -101,5 +101,5 @@ ssize_t pg_send(struct pg_endpoint *ep, struct iov_iter *from, bool nonblock)
 	iov_iter_revert(from, size - off);
 out:
 	pg_buf_put(buf);
-	return off ? off : err;
+	return off ? (ssize_t)off : err;
 }
