@@ -65,7 +65,6 @@ static const struct file_operations pg_fops = {
 	.read_iter = pg_read_iter,
 	.write_iter = pg_write_iter,
 	.poll = pg_poll,
-	.llseek = no_llseek,
 };
 
 static struct miscdevice pg_miscdev = {

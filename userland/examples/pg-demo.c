@@ -2,7 +2,7 @@
 /*
  * pg-demo: the README's demo exchange, one role per process.
  *
- *   pg-demo recv PCID NAME COUNT [GROUP] [attest]
+ *   pg-demo recv PCID NAME COUNT [GROUP|-] [attest]
  *	receive COUNT frames on PCID (fan-out, or as a member of worker
  *	group GROUP) and print each in CBOR diagnostic notation
  *   pg-demo send PCID COUNT
@@ -155,7 +155,8 @@ static void request(int fd, const char *verb, cbor_item_t *args)
 
 static int do_recv(const unsigned char *cid, size_t len, char **argv, int argc)
 {
-	const char *name = argv[3], *group = argc > 5 ? argv[5] : NULL;
+	const char *name = argv[3];
+	const char *group = argc > 5 && strcmp(argv[5], "-") ? argv[5] : NULL;
 	bool attest = argc > 6 && !strcmp(argv[6], "attest");
 	long want = atol(argv[4]), got = 0;
 	unsigned char buf[PG_MAX_FRAME_DEFAULT];
@@ -242,7 +243,7 @@ int main(int argc, char **argv)
 	size_t len;
 
 	if (argc < 4) {
-		fprintf(stderr, "usage: pg-demo recv PCID NAME COUNT [GROUP] [attest]\n"
+		fprintf(stderr, "usage: pg-demo recv PCID NAME COUNT [GROUP|-] [attest]\n"
 				"       pg-demo send PCID COUNT\n");
 		return 2;
 	}
