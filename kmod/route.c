@@ -16,6 +16,7 @@
 #include <linux/rhashtable.h>
 #include <linux/slab.h>
 #include <linux/promisegrid.h>
+#include "authorize.h"
 #include "endpoint.h"
 #include "params.h"
 #include "route.h"
@@ -147,7 +148,11 @@ int pg_route_send(struct pg_endpoint *src, struct pg_buf *buf, u32 off,
 	struct pg_route *r;
 	struct pg_recv *rc;
 	struct pg_group *g;
+	int err;
 
+	err = pg_authorize(PG_AUTH_SEND, src, cid, cid_len, len);
+	if (err)
+		return err;
 	r = pg_route_find(cid, cid_len);
 	if (!r)
 		goto none;
@@ -281,6 +286,9 @@ int pg_route_receive(struct pg_endpoint *ep, const struct pg_recv_spec *spec)
 	struct pg_route *r;
 	int err;
 
+	err = pg_authorize(PG_AUTH_RECEIVE, ep, spec->cid, spec->cid_len, 0);
+	if (err)
+		return err;
 	mutex_lock(&pg_table_mutex);
 	if (ep->nrecvs >= READ_ONCE(pg_max_receives)) {
 		err = -ENOSPC;

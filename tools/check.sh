@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Every test, in order: host unit tests (CBOR validator, cbor-check, uapi
+# header), static checks (checkpatch, sparse), then the selftests inside a
+# QEMU VM running Debian's kernel. Each suite prints TAP and its own
+# "N passed, N failed" line; this script adds them up and ends with the
+# total. Exit status: 0 only if every suite passed.
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+log=$(mktemp -d)
+trap 'rm -rf "$log"' EXIT
+total_pass=0 total_fail=0 total_skip=0 status=0
+
+suite() {	# suite NAME CMD...: run, echo, add up its closing line
+	local name=$1 line p f s rc
+	shift
+	echo "### $name"
+	"$@" 2>&1 | tee "$log/out"
+	rc=${PIPESTATUS[0]}
+	line=$(grep -E '^([A-Za-z]+: )?[0-9]+ passed, [0-9]+ failed' "$log/out" | tail -1)
+	if [ -z "$line" ]; then
+		echo "### $name: no result line (exit $rc): counted as 1 failure"
+		total_fail=$((total_fail + 1)); status=1
+		return
+	fi
+	p=$(sed -E 's/.*\b([0-9]+) passed.*/\1/' <<<"$line")
+	f=$(sed -E 's/.*\b([0-9]+) failed.*/\1/' <<<"$line")
+	s=$(sed -nE 's/.*\b([0-9]+) skipped.*/\1/p' <<<"$line")
+	total_pass=$((total_pass + p)); total_fail=$((total_fail + f))
+	total_skip=$((total_skip + ${s:-0}))
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		echo "### $name: exit $rc with no failed test: counted as 1 failure"
+		total_fail=$((total_fail + 1))
+	fi
+	[ "$rc" -eq 0 ] || status=1
+}
+
+tools/deps.sh
+make -s tools >/dev/null
+make -s -C selftests/host all kwarn >/dev/null || status=1
+suite "host: CBOR validator" env ASAN_OPTIONS=detect_leaks=0 \
+	selftests/host/test_cbor
+suite "host: cbor-check" selftests/host/cbor-check.sh tools/cbor-check/cbor-check
+suite "host: uapi header" selftests/uapi/run.sh
+suite "static: checkpatch and sparse" tools/static-checks.sh
+suite "VM: selftests on Debian's ${PG_KERNEL:-6.1} kernel" selftests/vm-check.sh
+
+summary="$total_pass passed, $total_fail failed"
+[ "$total_skip" -gt 0 ] && summary="$summary, $total_skip skipped"
+echo "total: $summary"
+exit "$status"
