@@ -28,7 +28,7 @@ cd "$top"
 # params.c pastes its macro argument into several names: a token, never an
 # expression, so MACRO_ARG_REUSE cannot bite there.
 status=0
-for f in kmod/*.[ch]; do
+for f in $(git ls-files 'kmod/*.[ch]'); do
 	ignore=FILE_PATH_CHANGES
 	case $f in
 	kmod/pg_cbor.* | kmod/pg_envelope.*) ignore=$ignore,PREFER_KERNEL_TYPES ;;
