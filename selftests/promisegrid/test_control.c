@@ -1,0 +1,585 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Description: the control protocol (docs/abi.md "The control protocol",
+ * docs/protocols/pg-kernel-control-v1.md). Every request gets one reply on
+ * the requester's queue with its id (id 0: only on failure; no uint id:
+ * null); a failed request fails its write with the reply's errno;
+ * malformed requests are EINVAL (EBADRQC for an unknown verb) with outcome
+ * "malformed"; reserved verbs are EOPNOTSUPP "not_promised". hello reports
+ * the endpoint id and the limits in force; receive/unreceive errors.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "pgtest.h"
+
+static int t_hello(const void *arg)
+{
+	static const char *const limits[] = {
+		"max_depth", "max_frame", "queue_bytes", "queue_frames",
+		"inflight_bytes",
+	};
+	struct pg_reply r = { 0 };
+	uint64_t v, p;
+	struct pg_ep a;
+	size_t i;
+
+	(void)arg;
+	CHECK_EQ(pg_open(&a, 0), 0);
+	CHECK_EQ(pg_request(&a, 7, PG_VERB_HELLO, NULL, &r), 0);
+	CHECK(pg_reply_is(&r, PG_OUTCOME_KEPT));
+	CHECK(!r.id_null && r.id == 7);
+	CHECK_EQ(cb_map_uint(&r.details, "version", &v), 0);
+	CHECK_EQ(v, 1);
+	CHECK_EQ(cb_map_uint(&r.details, "endpoint", &v), 0);
+	CHECK(v >= 1);
+	for (i = 0; i < PG_ARRAY_SIZE(limits); i++) {
+		CHECK_EQ(pg_param_get(limits[i], &p), 0);
+		if (cb_map_uint(&r.details, limits[i], &v)) {
+			pg_diag("hello has no %s", limits[i]);
+			return PG_FAIL;
+		}
+		if (v != p) {
+			pg_diag("hello %s %llu, parameter %llu", limits[i],
+				(unsigned long long)v, (unsigned long long)p);
+			return PG_FAIL;
+		}
+	}
+	CHECK_EQ(r.details.arg, 7);
+	CHECK(pg_empty(&a));
+	return PG_PASS;
+}
+
+/* hello reports the limits in force: change one at run time. */
+static int t_hello_follows_params(const void *arg)
+{
+	struct pg_reply r = { 0 };
+	struct pg_ep a;
+	uint64_t v;
+
+	(void)arg;
+	CHECK_EQ(pg_param_set("queue_frames", 1234), 0);
+	CHECK_EQ(pg_open(&a, 0), 0);
+	CHECK_EQ(pg_request(&a, 8, PG_VERB_HELLO, NULL, &r), 0);
+	CHECK_EQ(cb_map_uint(&r.details, "queue_frames", &v), 0);
+	CHECK_EQ(v, 1234);
+	return PG_PASS;
+}
+
+static int t_ids(const void *arg)
+{
+	uint64_t a_id, b_id, c_id;
+	struct pg_ep a, b, c;
+
+	(void)arg;
+	CHECK_EQ(pg_open(&a, 0), 0);
+	CHECK_EQ(pg_open(&b, 0), 0);
+	CHECK_EQ(pg_hello(&a, &a_id), 0);
+	CHECK_EQ(pg_hello(&b, &b_id), 0);
+	CHECK(b_id > a_id);
+	pg_close(&a);
+	CHECK_EQ(pg_open(&c, 0), 0);
+	CHECK_EQ(pg_hello(&c, &c_id), 0);
+	CHECK(c_id > b_id);
+	return PG_PASS;
+}
+
+/* The open file is the endpoint: dup() and fork() share it. */
+static int t_shared(const void *arg)
+{
+	struct pg_ep a, d;
+	uint64_t id, did;
+	int status;
+	pid_t pid;
+
+	(void)arg;
+	CHECK_EQ(pg_open(&a, 0), 0);
+	CHECK_EQ(pg_hello(&a, &id), 0);
+	d = a;
+	memset(&d.pend, 0, sizeof(d.pend));
+	d.fd = dup(a.fd);
+	CHECK(d.fd >= 0);
+	CHECK_EQ(pg_hello(&d, &did), 0);
+	CHECK_EQ(did, id);
+	pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		uint64_t cid = 0;
+
+		_exit(pg_hello(&a, &cid) || cid != id);
+	}
+	CHECK_EQ(waitpid(pid, &status, 0), pid);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	return PG_PASS;
+}
+
+static int t_unknown_verb(const void *arg)
+{
+	struct pg_reply r = { 0 };
+	struct pg_ep a;
+
+	(void)arg;
+	CHECK_EQ(pg_open(&a, 0), 0);
+	CHECK_ERR(pg_request(&a, 9, "frobnicate", NULL, &r), EBADRQC);
+	CHECK(pg_reply_failed(&r, EBADRQC, PG_OUTCOME_MALFORMED));
+	CHECK(!r.id_null && r.id == 9);
+	return PG_PASS;
+}
+
+static int t_reserved(const void *arg)
+{
+	static const char *const verbs[] = {
+		PG_VERB_CLAIM, PG_VERB_GRANT, PG_VERB_REDEEM, PG_VERB_REVOKE,
+	};
+	struct pg_reply r = { 0 };
+	struct pg_ep a;
+	size_t i;
+
+	(void)arg;
+	CHECK_EQ(pg_open(&a, 0), 0);
+	for (i = 0; i < PG_ARRAY_SIZE(verbs); i++) {
+		pg_diag("verb %s", verbs[i]);
+		CHECK_ERR(pg_request(&a, 10 + i, verbs[i], NULL, &r),
+			  EOPNOTSUPP);
+		CHECK(pg_reply_failed(&r, EOPNOTSUPP,
+				      PG_OUTCOME_NOT_PROMISED));
+	}
+	return PG_PASS;
+}
+
+/* ---- malformed requests: EINVAL, outcome malformed ---------------------- */
+
+struct bad_req {
+	const char *name;
+	void (*build)(struct pg_buf *b);
+};
+
+static const char g65[] =
+	"0123456789012345678901234567890123456789012345678901234567890123x";
+
+static void args1(struct pg_buf *b, const char *verb, const char *key)
+{
+	pg_request_begin(b, 21, verb);
+	cb_map(b, 1);
+	cb_text(b, key);
+}
+
+static void r_missing_pcid(struct pg_buf *b)
+{
+	pg_request_begin(b, 21, PG_VERB_RECEIVE);
+	cb_map(b, 0);
+}
+
+static void r_unknown_key(struct pg_buf *b)
+{
+	struct pg_cid c;
+	struct pg_map m = { 0 };
+
+	pg_cid_named(&c, "control unknown key");
+	pg_request_begin(b, 21, PG_VERB_RECEIVE);
+	cb_cid(pg_map_put(&m, "pcid"), &c);
+	cb_uint(pg_map_put(&m, "bogus"), 1);
+	pg_map_emit(b, &m);
+}
+
+static void r_hello_unknown_key(struct pg_buf *b)
+{
+	args1(b, PG_VERB_HELLO, "x");
+	cb_uint(b, 1);
+}
+
+static void r_pcid_text(struct pg_buf *b)
+{
+	args1(b, PG_VERB_RECEIVE, "pcid");
+	cb_text(b, "bafkrei");
+}
+
+static void r_pcid_untagged(struct pg_buf *b)
+{
+	struct pg_cid c;
+
+	pg_cid_named(&c, "control untagged");
+	args1(b, PG_VERB_RECEIVE, "pcid");
+	cb_head(b, 2, c.len + 1);
+	cb_byte(b, 0);
+	cb_raw(b, c.b, c.len);
+}
+
+/* {"pcid": ..., key: value} with value written by enc */
+static void pcid_and(struct pg_buf *b, const char *key,
+		     void (*enc)(struct pg_buf *v))
+{
+	struct pg_map m = { 0 };
+	struct pg_cid c;
+
+	pg_cid_named(&c, "control pcid and");
+	pg_request_begin(b, 21, PG_VERB_RECEIVE);
+	cb_cid(pg_map_put(&m, "pcid"), &c);
+	enc(pg_map_put(&m, key));
+	pg_map_emit(b, &m);
+}
+
+static void v_uint(struct pg_buf *v)
+{
+	cb_uint(v, 1);
+}
+
+static void v_g65(struct pg_buf *v)
+{
+	cb_text(v, g65);
+}
+
+static void v_empty_text(struct pg_buf *v)
+{
+	cb_text(v, "");
+}
+
+static void r_attest_uint(struct pg_buf *b)
+{
+	pcid_and(b, "attest", v_uint);
+}
+
+static void r_group_uint(struct pg_buf *b)
+{
+	pcid_and(b, "group", v_uint);
+}
+
+static void r_group_65(struct pg_buf *b)
+{
+	pcid_and(b, "group", v_g65);
+}
+
+static void r_group_empty(struct pg_buf *b)
+{
+	pcid_and(b, "group", v_empty_text);
+}
+
+static void r_carry_no_frame(struct pg_buf *b)
+{
+	args1(b, PG_VERB_CARRY, "to");
+	cb_uint(b, 1);
+}
+
+static void r_carry_to_text(struct pg_buf *b)
+{
+	struct pg_map m = { 0 };
+
+	pg_request_begin(b, 21, PG_VERB_CARRY);
+	cb_text(pg_map_put(&m, "to"), "1");
+	cb_bytes(pg_map_put(&m, "frame"), "x", 1);
+	pg_map_emit(b, &m);
+}
+
+static void r_args_array(struct pg_buf *b)
+{
+	pg_request_begin(b, 21, PG_VERB_HELLO);
+	cb_array(b, 0);
+}
+
+static void r_three_slots(struct pg_buf *b)
+{
+	pg_frame_begin(b, &pg_cid_control, 2);
+	cb_uint(b, 21);
+	cb_text(b, PG_VERB_HELLO);
+}
+
+static void r_five_slots(struct pg_buf *b)
+{
+	pg_frame_begin(b, &pg_cid_control, 4);
+	cb_uint(b, 21);
+	cb_text(b, PG_VERB_HELLO);
+	cb_map(b, 0);
+	cb_map(b, 0);
+}
+
+static const struct bad_req bad_reqs[] = {
+	{ "receive without pcid", r_missing_pcid },
+	{ "receive with an unknown argument", r_unknown_key },
+	{ "hello with an unknown argument", r_hello_unknown_key },
+	{ "receive with pcid as text", r_pcid_text },
+	{ "receive with pcid as untagged bytes", r_pcid_untagged },
+	{ "receive with attest as a uint", r_attest_uint },
+	{ "receive with group as a uint", r_group_uint },
+	{ "receive with a group name of 65 bytes", r_group_65 },
+	{ "receive with an empty group name", r_group_empty },
+	{ "carry without frame", r_carry_no_frame },
+	{ "carry with to as text", r_carry_to_text },
+	{ "arguments an array, not a map", r_args_array },
+	{ "request without its arguments slot", r_three_slots },
+	{ "request with an extra slot", r_five_slots },
+};
+
+static int t_bad_req(const void *arg)
+{
+	const struct bad_req *br = arg;
+	struct pg_reply r = { 0 };
+	struct pg_buf b = { 0 };
+	struct pg_ep a;
+
+	CHECK_EQ(pg_open(&a, 0), 0);
+	br->build(&b);
+	CHECK_ERR(pg_request_raw(&a, &b, false, 21, &r), EINVAL);
+	CHECK(pg_reply_failed(&r, EINVAL, PG_OUTCOME_MALFORMED));
+	CHECK(pg_empty(&a));
+	return PG_PASS;
+}
+
+/* A group name of 64 bytes is the longest allowed. */
+static int t_group_64(const void *arg)
+{
+	char g64[PG_GROUP_NAME_MAX + 1];
+	struct pg_ep a;
+	struct pg_cid c;
+
+	(void)arg;
+	memcpy(g64, g65, PG_GROUP_NAME_MAX);
+	g64[PG_GROUP_NAME_MAX] = 0;
+	pg_cid_named(&c, "control group 64");
+	CHECK_EQ(pg_open(&a, 0), 0);
+	CHECK_EQ(pg_receive(&a, &c, g64, false), 0);
+	return PG_PASS;
+}
+
+/* Arguments with keys out of order are not grid-cbor: the frame fails. */
+static int t_args_unsorted(const void *arg)
+{
+	struct pg_buf b = { 0 };
+	struct pg_cid c;
+	struct pg_ep a;
+
+	(void)arg;
+	pg_cid_named(&c, "control unsorted");
+	CHECK_EQ(pg_open(&a, 0), 0);
+	pg_request_begin(&b, 22, PG_VERB_RECEIVE);
+	cb_map(&b, 2);
+	cb_text(&b, "group");	/* longer key first */
+	cb_text(&b, "g");
+	cb_text(&b, "pcid");
+	cb_cid(&b, &c);
+	CHECK_ERR(pg_send(&a, &b), EILSEQ);
+	return PG_PASS;
+}
+
+static int t_id0_success(const void *arg)
+{
+	struct pg_reply r = { 0 };
+	struct pg_ep a;
+
+	(void)arg;
+	CHECK_EQ(pg_open(&a, 0), 0);
+	CHECK_EQ(pg_request(&a, 0, PG_VERB_HELLO, NULL, &r), 0);
+	CHECK(pg_empty(&a));
+	return PG_PASS;
+}
+
+static int t_id0_failure(const void *arg)
+{
+	struct pg_reply r = { 0 };
+	struct pg_ep a;
+
+	(void)arg;
+	CHECK_EQ(pg_open(&a, 0), 0);
+	CHECK_ERR(pg_request(&a, 0, "frobnicate", NULL, &r), EBADRQC);
+	CHECK(!r.id_null && r.id == 0);
+	CHECK(pg_reply_failed(&r, EBADRQC, PG_OUTCOME_MALFORMED));
+	CHECK(pg_empty(&a));
+	return PG_PASS;
+}
+
+/* No unsigned integer id: the reply's id is null (whatever the outcome;
+ * pg_request_raw checks that the write agrees with it).
+ */
+static int t_id_null(const void *arg)
+{
+	struct pg_reply r = { 0 };
+	struct pg_buf b = { 0 };
+	struct pg_ep a;
+	int i, ret;
+
+	(void)arg;
+	CHECK_EQ(pg_open(&a, 0), 0);
+	for (i = 0; i < 3; i++) {
+		pg_buf_reset(&b);
+		pg_frame_begin(&b, &pg_cid_control, 3);
+		if (i == 0)
+			cb_text(&b, "one");
+		else if (i == 1)
+			cb_head(&b, 1, 0);	/* -1 */
+		else
+			cb_null(&b);
+		cb_text(&b, PG_VERB_HELLO);
+		cb_map(&b, 0);
+		ret = pg_request_raw(&a, &b, true, 0, &r);
+		pg_diag("id kind %d: write %d", i, ret);
+		CHECK(ret != -PG_EBADREPLY);
+		CHECK(r.got && r.id_null);
+	}
+	CHECK(pg_empty(&a));
+	return PG_PASS;
+}
+
+/* Several requests in one write: one reply each, in order. */
+static int t_batch(const void *arg)
+{
+	struct pg_buf b = { 0 }, got = { 0 };
+	struct pg_reply r = { 0 };
+	struct pg_ep a;
+	int i;
+
+	(void)arg;
+	CHECK_EQ(pg_open(&a, 0), 0);
+	for (i = 0; i < 3; i++) {
+		pg_request_begin(&b, 31 + i, PG_VERB_HELLO);
+		cb_map(&b, 0);
+	}
+	CHECK_EQ(pg_send(&a, &b), b.len);
+	for (i = 0; i < 3; i++) {
+		CHECK(pg_recv(&a, &got, PG_WAIT_MS) > 0);
+		CHECK_EQ(pg_reply_parse(got.p, got.len, &r), 0);
+		CHECK_EQ(r.id, 31 + i);
+		CHECK(pg_reply_is(&r, PG_OUTCOME_KEPT));
+	}
+	CHECK(pg_empty(&a));
+	return PG_PASS;
+}
+
+/* receive/unreceive failing with errno e: outcome not_promised */
+static int pcid_fails(struct pg_ep *a, const char *verb,
+		      const struct pg_cid *c, const char *group, int e)
+{
+	struct pg_reply r = { 0 };
+	struct pg_buf args = { 0 };
+	int ret;
+
+	pg_args_pcid(&args, c, group, false);
+	ret = pg_request(a, 41, verb, &args, &r);
+	if (ret != -e) {
+		pg_diag("%s: %d (%s), expected -%s", verb, ret,
+			pg_errname(-ret), pg_errname(e));
+		return -1;
+	}
+	return pg_reply_failed(&r, e, PG_OUTCOME_NOT_PROMISED) ? 0 : -1;
+}
+
+static int t_receive_twice(const void *arg)
+{
+	struct pg_cid c;
+	struct pg_ep a;
+
+	(void)arg;
+	pg_cid_named(&c, "control twice");
+	CHECK_EQ(pg_open(&a, 0), 0);
+	CHECK_EQ(pg_receive(&a, &c, NULL, false), 0);
+	CHECK_EQ(pcid_fails(&a, PG_VERB_RECEIVE, &c, NULL, EEXIST), 0);
+	CHECK_EQ(pg_receive(&a, &c, "workers", false), 0);
+	CHECK_EQ(pcid_fails(&a, PG_VERB_RECEIVE, &c, "workers", EEXIST), 0);
+	CHECK(pg_empty(&a));
+	return PG_PASS;
+}
+
+static int t_unreceive_enoent(const void *arg)
+{
+	struct pg_cid c;
+	struct pg_ep a;
+
+	(void)arg;
+	pg_cid_named(&c, "control enoent");
+	CHECK_EQ(pg_open(&a, 0), 0);
+	CHECK_EQ(pcid_fails(&a, PG_VERB_UNRECEIVE, &c, NULL, ENOENT), 0);
+	CHECK_EQ(pg_receive(&a, &c, NULL, false), 0);
+	CHECK_EQ(pcid_fails(&a, PG_VERB_UNRECEIVE, &c, "workers", ENOENT), 0);
+	CHECK_EQ(pg_unreceive(&a, &c, NULL), 0);
+	CHECK_EQ(pcid_fails(&a, PG_VERB_UNRECEIVE, &c, NULL, ENOENT), 0);
+	return PG_PASS;
+}
+
+static int t_kernel_pcids(const void *arg)
+{
+	struct pg_ep a;
+
+	(void)arg;
+	CHECK_EQ(pg_open(&a, 0), 0);
+	CHECK_EQ(pcid_fails(&a, PG_VERB_RECEIVE, &pg_cid_control, NULL,
+			    EPERM), 0);
+	CHECK_EQ(pcid_fails(&a, PG_VERB_RECEIVE, &pg_cid_delivery, NULL,
+			    EPERM), 0);
+	CHECK_EQ(pcid_fails(&a, PG_VERB_RECEIVE, &pg_cid_control, "g",
+			    EPERM), 0);
+	return PG_PASS;
+}
+
+/* After unreceive nobody receives; what was queued stays queued. */
+static int t_unreceive(const void *arg)
+{
+	struct pg_ep a, s;
+	struct pg_cid c;
+
+	(void)arg;
+	pg_cid_named(&c, "control unreceive");
+	CHECK_EQ(pg_open(&a, 0), 0);
+	CHECK_EQ(pg_open(&s, 0), 0);
+	CHECK_EQ(pg_receive(&a, &c, NULL, false), 0);
+	CHECK_EQ(pg_send_msg(&s, &c, 1), pg_frame_msg_len(&c, 1));
+	CHECK_EQ(pg_unreceive(&a, &c, NULL), 0);
+	CHECK_ERR(pg_send_msg(&s, &c, 2), EHOSTUNREACH);
+	CHECK(pg_expect_msg(&a, &c, 1) == 0);
+	CHECK(pg_empty(&a));
+	return PG_PASS;
+}
+
+static int t_max_receives(const void *arg)
+{
+	struct pg_cid c[3];
+	struct pg_ep a;
+
+	(void)arg;
+	pg_cid_named(&c[0], "control max_receives 0");
+	pg_cid_named(&c[1], "control max_receives 1");
+	pg_cid_named(&c[2], "control max_receives 2");
+	CHECK_EQ(pg_param_set("max_receives", 2), 0);
+	CHECK_EQ(pg_open(&a, 0), 0);
+	CHECK_EQ(pg_receive(&a, &c[0], NULL, false), 0);
+	CHECK_EQ(pg_receive(&a, &c[1], "g", false), 0);
+	CHECK_EQ(pcid_fails(&a, PG_VERB_RECEIVE, &c[2], NULL, ENOSPC), 0);
+	CHECK_EQ(pcid_fails(&a, PG_VERB_RECEIVE, &c[0], "g", ENOSPC), 0);
+	CHECK_EQ(pg_unreceive(&a, &c[0], NULL), 0);
+	CHECK_EQ(pg_receive(&a, &c[2], NULL, false), 0);
+	return PG_PASS;
+}
+
+int main(void)
+{
+	static const struct pg_test fixed[] = {
+		PG_TEST(t_hello, "hello: kept, version 1, endpoint id, limits = parameters"),
+		PG_TEST(t_hello_follows_params, "hello reports a limit changed at run time"),
+		PG_TEST(t_ids, "endpoint ids increase across opens, never reused"),
+		PG_TEST(t_shared, "dup() and fork() share the endpoint"),
+		PG_TEST(t_unknown_verb, "unknown verb: EBADRQC and a malformed reply"),
+		PG_TEST(t_reserved, "claim/grant/redeem/revoke: EOPNOTSUPP, not_promised"),
+		PG_TEST(t_group_64, "a group name of 64 bytes is accepted"),
+		PG_TEST(t_args_unsorted, "arguments with unsorted keys: EILSEQ"),
+		PG_TEST(t_id0_success, "id 0 success: no reply"),
+		PG_TEST(t_id0_failure, "id 0 failure: a reply with id 0"),
+		PG_TEST(t_id_null, "id not a uint: the reply's id is null"),
+		PG_TEST(t_batch, "several requests in one write: replies in order"),
+		PG_TEST(t_receive_twice, "receive twice: EEXIST, not_promised"),
+		PG_TEST(t_unreceive_enoent, "unreceive when not receiving: ENOENT"),
+		PG_TEST(t_kernel_pcids, "receive on a kernel pCID: EPERM"),
+		PG_TEST(t_unreceive, "after unreceive: EHOSTUNREACH, queued frames stay"),
+		PG_TEST(t_max_receives, "more than max_receives receives: ENOSPC"),
+	};
+	struct pg_test t[PG_ARRAY_SIZE(fixed) + PG_ARRAY_SIZE(bad_reqs)];
+	char names[PG_ARRAY_SIZE(bad_reqs)][96];
+	size_t i, n = PG_ARRAY_SIZE(fixed);
+
+	memcpy(t, fixed, sizeof(fixed));
+	for (i = 0; i < PG_ARRAY_SIZE(bad_reqs); i++, n++) {
+		snprintf(names[i], sizeof(names[i]), "EINVAL, malformed: %s",
+			 bad_reqs[i].name);
+		t[n] = (struct pg_test){ names[i], t_bad_req, &bad_reqs[i] };
+	}
+	return pg_run(t, n);
+}

@@ -1,0 +1,18 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Host-side entry of the selftests: builds the test programs, then boots
+# the VM (tools/vm/run.sh builds the module and puts it at
+# /pg/promisegrid.ko) and runs selftests/run_tests.sh in it. Exits with
+# the runner's status. Extra arguments go to tools/vm/run.sh.
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+
+make -s -C selftests all
+
+set --  --timeout 900 --script selftests/run_tests.sh "$@"
+for f in selftests/build/test_*; do
+	set -- "$@" --bin "$f"
+done
+exec tools/vm/run.sh "$@"

@@ -1,0 +1,65 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# /init of the test VM (busybox sh). Mounts the usual file systems, runs
+# /pg/guest.sh (or a shell with pg.shell=1 on the kernel command line),
+# prints PG-VM-EXIT=<status>, reports kernel log problems and powers off.
+
+export PATH=/pg/bin:/bin:/sbin:/usr/bin:/usr/sbin
+export HOME=/root
+
+mnt() {	# type target [options]
+	mkdir -p "$2"
+	mount -t "$1" ${3:+-o "$3"} "$1" "$2" 2>/dev/null ||
+		echo "PG-VM: warning: cannot mount $1 on $2"
+}
+
+mnt proc /proc
+mnt sysfs /sys
+mnt devtmpfs /dev
+mnt tmpfs /tmp
+mnt debugfs /sys/kernel/debug
+mnt tracefs /sys/kernel/tracing
+mnt bpf /sys/fs/bpf
+mnt cgroup2 /sys/fs/cgroup
+mkdir -p /dev/pts /dev/shm /root /run /var/tmp
+mount -t devpts devpts /dev/pts 2>/dev/null
+ip link set lo up 2>/dev/null
+exec </dev/console >/dev/console 2>&1
+
+echo
+echo "PG-VM: booted $(uname -r)"
+if grep -qw pg.shell=1 /proc/cmdline; then
+	echo "PG-VM: interactive shell; 'exit' or Ctrl-D powers off"
+	setsid cttyhack sh -l
+	status=$?
+else
+	sh /pg/guest.sh </dev/null
+	status=$?
+fi
+echo
+echo "PG-VM-EXIT=$status"
+
+pattern='BUG:|WARNING:|Oops|KASAN|UBSAN|kmemleak|lockdep|circular locking'
+pattern="$pattern|general protection|Call Trace"
+echo "PG-VM: kernel log problems:"
+problems=$(dmesg | grep -E "$pattern")
+if [ -n "$problems" ]; then
+	echo "$problems"
+	echo "PG-VM-KERNEL-PROBLEMS=$(echo "$problems" | wc -l)"
+fi
+
+if [ -w /sys/kernel/debug/kmemleak ]; then
+	echo scan >/sys/kernel/debug/kmemleak
+	sleep 2
+	echo scan >/sys/kernel/debug/kmemleak
+	leaks=$(cat /sys/kernel/debug/kmemleak)
+	if [ -n "$leaks" ]; then
+		echo "PG-VM: kmemleak:"
+		echo "$leaks"
+		echo "PG-VM-KERNEL-PROBLEMS=kmemleak"
+	fi
+fi
+
+sync
+poweroff -f
