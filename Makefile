@@ -2,7 +2,8 @@
 #
 # PromiseGrid kernel module. Top-level targets:
 #   make                build the module (against KDIR) and the host tools
-#   make check          host unit tests, then every selftest in a QEMU VM
+#   make check          every test: host, static checks, selftests in a VM
+#   make check-host     the host unit tests only
 #   make demo           boot the VM and run the demo exchange
 #   make install        install the module for the running kernel (depmod)
 #   make dkms-install   register, build and install it with DKMS
@@ -32,8 +33,8 @@ check-host: tools
 	$(MAKE) -C selftests/host check
 	selftests/uapi/run.sh
 
-check: check-host
-	selftests/vm-check.sh
+check:
+	tools/check.sh
 
 demo:
 	tools/demo.sh
