@@ -22,7 +22,7 @@ log() { echo "fetch-kernel: $*" >&2; }
 # Newest ABI of a series ("6.1") that apt knows about; else one cached.
 resolve_abi() {
 	local series=$1 re abi
-	re="^linux-headers-${series//./\\.}\\.[0-9.]+-[0-9]+-amd64\$"
+	re="^linux-headers-${series//./\\.}\\.[0-9.]+(-[0-9]+|\\+deb[0-9]+)-amd64\$"
 	abi=$(apt-cache search --names-only "$re" 2>/dev/null |
 		awk '{ sub(/^linux-headers-/, "", $1); print $1 }' |
 		sort -V | tail -n 1)
