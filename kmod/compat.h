@@ -20,4 +20,14 @@
 #error "promisegrid needs a 64-bit kernel"
 #endif
 
+/*
+ * 6.12 moved the unaligned access helpers to <linux/unaligned.h>; Kbuild
+ * probes the target's headers for it.
+ */
+#ifdef PG_HAVE_LINUX_UNALIGNED_H
+#include <linux/unaligned.h>
+#else
+#include <asm/unaligned.h>
+#endif
+
 #endif /* PG_COMPAT_H */

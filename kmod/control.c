@@ -11,7 +11,9 @@
 #include <linux/kernel.h>
 #include <linux/string.h>
 #include <linux/promisegrid.h>
+#include "authorize.h"
 #include "buf.h"
+#include "caps.h"
 #include "cbor_enc.h"
 #include "control.h"
 #include "endpoint.h"
@@ -26,6 +28,9 @@ enum pg_arg {
 	PG_ARG_ATTEST,
 	PG_ARG_TO,
 	PG_ARG_FRAME,
+	PG_ARG_RIGHTS,
+	PG_ARG_TTL,
+	PG_ARG_TOKEN,
 	PG_ARG_NR,
 };
 
@@ -37,6 +42,9 @@ static const char * const pg_arg_names[PG_ARG_NR] = {
 	[PG_ARG_ATTEST] = "attest",
 	[PG_ARG_TO] = "to",
 	[PG_ARG_FRAME] = "frame",
+	[PG_ARG_RIGHTS] = "rights",
+	[PG_ARG_TTL] = "ttl_ms",
+	[PG_ARG_TOKEN] = "token",
 };
 
 struct pg_args {
@@ -49,6 +57,10 @@ struct pg_args {
 	u64 to;
 	u32 frame_off;			/* the carried frame, in the buffer */
 	u32 frame_len;
+	u32 rights;
+	u64 ttl_ms;
+	const u8 *token;
+	u32 token_len;
 };
 
 /* A CBOR reader over one validated frame. */
@@ -175,6 +187,24 @@ static int pg_arg_value(struct pg_ctl *c, struct pg_rd *r, enum pg_arg a)
 		args->frame_off = s - c->buf->data;
 		args->frame_len = n;
 		return 0;
+	case PG_ARG_RIGHTS:
+		if (pg_rd_head(r, &major, &v) || major != 0 ||
+		    v & ~(u64)PG_RIGHTS_ALL)
+			return pg_fail(c, -EINVAL,
+				       "rights must be a subset of 7");
+		args->rights = v;
+		return 0;
+	case PG_ARG_TTL:
+		if (pg_rd_head(r, &major, &v) || major != 0)
+			return pg_fail(c, -EINVAL, "ttl_ms must be an unsigned integer");
+		args->ttl_ms = v;
+		return 0;
+	case PG_ARG_TOKEN:
+		if (pg_rd_string(r, 2, &s, &n))
+			return pg_fail(c, -EINVAL, "token must be bytes");
+		args->token = s;
+		args->token_len = n;
+		return 0;
 	default:
 		return -EINVAL;
 	}
@@ -245,6 +275,8 @@ static int pg_ctl_receive(struct pg_ctl *c)
 		return pg_fail(c, -EPERM, "the kernel's own pCIDs are not routed");
 	pg_spec_from_args(&c->args, &spec);
 	err = pg_route_receive(c->ep, &spec);
+	if (err == -EACCES)
+		return pg_fail(c, err, "no right to receive on this pCID");
 	if (err == -EEXIST)
 		return pg_fail(c, err, "already receiving so");
 	if (err == -ENOSPC)
@@ -280,11 +312,15 @@ static int pg_ctl_carry(struct pg_ctl *c)
 		return pg_fail(c, err, "the carried frame is not one valid frame");
 	if (pg_kernel_pcid(frame + env.cid_off, env.cid_len) != PG_KPCID_NONE)
 		return pg_fail(c, -EPERM, "frames of the kernel's protocols cannot be carried");
+	err = pg_authorize(PG_OP_SEND, c->ep, frame + env.cid_off, env.cid_len,
+			   PG_RIGHT_SEND, env.frame_len);
+	if (err)
+		return pg_fail(c, err, "no right to send on the carried frame's pCID");
 	to = pg_ep_lookup(c->args.to);
 	if (!to)
 		return pg_fail(c, -ESRCH, "no such endpoint");
 	err = pg_ep_deliver(to, c->buf, c->args.frame_off, env.frame_len,
-			    NULL);
+			    NULL, 0);
 	pg_ep_put(to);
 	if (err == -ENOBUFS)
 		return pg_fail(c, err, "the target's receive queue is full");
@@ -297,9 +333,9 @@ static int pg_ctl_carry(struct pg_ctl *c)
 
 /* Module counters in grid-cbor key order (see stats.h for meanings). */
 static const enum pg_stat pg_stat_order[] = {
-	PG_STAT_DROPS, PG_STAT_ROUTES, PG_STAT_CONTROL, PG_STAT_REJECTED,
-	PG_STAT_ENDPOINTS, PG_STAT_DELIVERIES, PG_STAT_FRAMES_SENT,
-	PG_STAT_NO_RECEIVER,
+	PG_STAT_DROPS, PG_STAT_CLAIMS, PG_STAT_DENIED, PG_STAT_ROUTES,
+	PG_STAT_TOKENS, PG_STAT_CONTROL, PG_STAT_REJECTED, PG_STAT_ENDPOINTS,
+	PG_STAT_DELIVERIES, PG_STAT_FRAMES_SENT, PG_STAT_NO_RECEIVER,
 };
 
 static int pg_ctl_stats(struct pg_ctl *c)
@@ -333,10 +369,103 @@ static int pg_ctl_stats(struct pg_ctl *c)
 	return 0;
 }
 
-static int pg_ctl_reserved(struct pg_ctl *c)
+/* 42(h'00' || cid), as "pcid" values are written. */
+static void pg_enc_pcid(struct pg_enc *e, const u8 *cid, u32 len)
 {
-	return pg_fail(c, -EOPNOTSUPP,
-		       "capabilities are not implemented yet");
+	static const u8 zero;
+
+	pg_enc_head(e, 6, PG_CID_TAG);
+	pg_enc_head(e, 2, len + 1);
+	pg_enc_raw(e, &zero, 1);
+	pg_enc_raw(e, cid, len);
+}
+
+static int pg_ctl_claim(struct pg_ctl *c)
+{
+	int err;
+
+	if (pg_kernel_pcid(c->args.cid, c->args.cid_len) != PG_KPCID_NONE)
+		return pg_fail(c, -EPERM, "the kernel's own pCIDs cannot be claimed");
+	err = pg_caps_claim(c->ep, c->args.cid, c->args.cid_len);
+	if (err == -EEXIST)
+		return pg_fail(c, err, "already claimed");
+	if (err == -ENOSPC)
+		return pg_fail(c, err, "too many claims (max_claims)");
+	if (err == -EACCES)
+		return pg_fail(c, err, "denied by policy");
+	if (err)
+		return err;
+	pg_enc_map(c->out, 1);
+	pg_enc_kv_uint(c->out, "rights", PG_RIGHTS_ALL);
+	return 0;
+}
+
+static int pg_ctl_grant(struct pg_ctl *c)
+{
+	u8 token[PG_TOKEN_LEN];
+	u32 granted;
+	int err;
+
+	err = pg_caps_grant(c->ep, c->args.cid, c->args.cid_len,
+			    c->args.rights, c->args.ttl_ms, token, &granted);
+	if (err == -ENOENT)
+		return pg_fail(c, err, "the pCID is not claimed");
+	if (err == -EACCES)
+		return pg_fail(c, err, "no grant right for those rights");
+	if (err == -ENOSPC)
+		return pg_fail(c, err, "too many tokens (max_tokens)");
+	if (err == -EMLINK)
+		return pg_fail(c, err, "derived too deep (max_token_depth)");
+	if (err)
+		return err;
+	pg_enc_map(c->out, 2);
+	pg_enc_text(c->out, "token");
+	pg_enc_bytes(c->out, token, sizeof(token));
+	pg_enc_kv_uint(c->out, "rights", granted);
+	memzero_explicit(token, sizeof(token));
+	return 0;
+}
+
+static int pg_ctl_redeem(struct pg_ctl *c)
+{
+	u8 cid[PG_CID_MAX];
+	u32 cid_len, rights;
+	int err;
+
+	err = pg_caps_redeem(c->ep, c->args.token, c->args.token_len, cid,
+			     &cid_len, &rights);
+	if (err == -EINVAL)
+		return pg_fail(c, err, "a token is 32 bytes");
+	if (err == -EACCES)
+		return pg_fail(c, err, "not a valid token");
+	if (err == -ENOSPC)
+		return pg_fail(c, err, "too many holdings (max_holdings)");
+	if (err)
+		return err;
+	pg_enc_map(c->out, 2);
+	pg_enc_text(c->out, "pcid");
+	pg_enc_pcid(c->out, cid, cid_len);
+	pg_enc_kv_uint(c->out, "rights", rights);
+	return 0;
+}
+
+static int pg_ctl_revoke(struct pg_ctl *c)
+{
+	u32 tokens, holders;
+	int err;
+
+	err = pg_caps_revoke(c->ep, c->args.token, c->args.token_len,
+			     &tokens, &holders);
+	if (err == -EINVAL)
+		return pg_fail(c, err, "a token is 32 bytes");
+	if (err == -EACCES)
+		return pg_fail(c, err, "not a valid token you may revoke");
+	if (err)
+		return err;
+	pg_enc_map(c->out, 2);
+	pg_enc_kv_uint(c->out, "tokens", tokens);
+	pg_enc_kv_uint(c->out, "holders", holders);
+	return 0;
 }
 
 static const struct pg_verb {
@@ -353,10 +482,11 @@ static const struct pg_verb {
 	{ PG_VERB_CARRY, PG_A(TO) | PG_A(FRAME), PG_A(TO) | PG_A(FRAME),
 	  pg_ctl_carry },
 	{ PG_VERB_STATS, 0, 0, pg_ctl_stats },
-	{ PG_VERB_CLAIM, 0, 0, pg_ctl_reserved },
-	{ PG_VERB_GRANT, 0, 0, pg_ctl_reserved },
-	{ PG_VERB_REDEEM, 0, 0, pg_ctl_reserved },
-	{ PG_VERB_REVOKE, 0, 0, pg_ctl_reserved },
+	{ PG_VERB_CLAIM, PG_A(PCID), PG_A(PCID), pg_ctl_claim },
+	{ PG_VERB_GRANT, PG_A(PCID) | PG_A(RIGHTS) | PG_A(TTL), PG_A(PCID),
+	  pg_ctl_grant },
+	{ PG_VERB_REDEEM, PG_A(TOKEN), PG_A(TOKEN), pg_ctl_redeem },
+	{ PG_VERB_REVOKE, PG_A(TOKEN), PG_A(TOKEN), pg_ctl_revoke },
 };
 
 /* Slot 1: the request id, if it is an unsigned integer. */
@@ -399,12 +529,9 @@ static int pg_ctl_dispatch(struct pg_ctl *c, const struct pg_envelope *env)
 		v = &pg_verbs[i];
 		if (!pg_text_is(verb, verb_len, v->name))
 			continue;
-		/* Reserved verbs fail the same whatever their arguments. */
-		if (v->run != pg_ctl_reserved) {
-			err = pg_parse_args(c, &r, v->allowed, v->required);
-			if (err)
-				return err;
-		}
+		err = pg_parse_args(c, &r, v->allowed, v->required);
+		if (err)
+			return err;
 		return v->run(c);
 	}
 	return pg_fail(c, -EBADRQC, "unknown verb");
@@ -464,7 +591,7 @@ int pg_control(struct pg_endpoint *ep, struct pg_buf *buf, u32 off,
 	}
 	/* Replies are a few hundred bytes at most: an overflow is a bug. */
 	if (!WARN_ON_ONCE(e.overflow) && (err || c.id))
-		pg_ep_deliver(ep, reply, 0, e.len, NULL);
+		pg_ep_deliver(ep, reply, 0, e.len, NULL, 0);
 	pg_buf_put(reply);
 	return err;
 }

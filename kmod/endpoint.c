@@ -12,11 +12,13 @@
 #include <linux/xarray.h>
 #include "attest.h"
 #include "buf.h"
+#include "caps.h"
 #include "control.h"
 #include "endpoint.h"
 #include "params.h"
 #include "route.h"
 #include "stats.h"
+#include "trace.h"
 
 /* id -> endpoint, for "carry". Readers use RCU and kref_get_unless_zero(). */
 static DEFINE_XARRAY(pg_endpoints);
@@ -51,6 +53,8 @@ struct pg_endpoint *pg_ep_create(void)
 	init_waitqueue_head(&ep->rx_wait);
 	init_waitqueue_head(&ep->tx_wait);
 	INIT_LIST_HEAD(&ep->recvs);
+	INIT_LIST_HEAD(&ep->holdings);
+	INIT_LIST_HEAD(&ep->claims);
 	ep->user_ns = get_user_ns(current_user_ns());
 	ep->pid_ns = get_pid_ns(task_active_pid_ns(current));
 	ep->id = atomic64_inc_return(&pg_next_id);
@@ -107,6 +111,7 @@ void pg_ep_close(struct pg_endpoint *ep)
 
 	xa_erase(&pg_endpoints, ep->id);
 	pg_route_forget(ep);
+	pg_caps_forget(ep);
 
 	spin_lock(&ep->rx_lock);
 	ep->dead = true;
@@ -127,8 +132,9 @@ static bool pg_ep_full(struct pg_endpoint *ep, size_t size)
 	       ep->rx_bytes + size > READ_ONCE(pg_queue_bytes);
 }
 
-static int pg_ep_drop(struct pg_endpoint *ep)
+static int pg_ep_drop(struct pg_endpoint *ep, u64 trace_tag, u32 len)
 {
+	trace_pg_drop(ep->id, trace_tag, len);
 	atomic_inc(&ep->rx_unreported);
 	atomic64_inc(&ep->dropped);
 	pg_stat_inc(PG_STAT_DROPS);
@@ -142,10 +148,11 @@ static int pg_ep_drop(struct pg_endpoint *ep)
  * Queue @len bytes of @buf at @off for @ep; with @attest_from, wrapped in
  * the kernel's delivery envelope naming that sender. A full queue drops
  * the delivery, counts it and owes the reader a notice: -ENOBUFS.
+ * @trace_tag is the pCID hash the tracepoints show (0 when not tracing).
  * Called in process context, possibly under a route's mutex.
  */
 int pg_ep_deliver(struct pg_endpoint *ep, struct pg_buf *buf, u32 off,
-		  u32 len, struct pg_endpoint *attest_from)
+		  u32 len, struct pg_endpoint *attest_from, u64 trace_tag)
 {
 	u8 hdr[PG_ATTEST_HDR_MAX];
 	struct pg_delivery *d;
@@ -158,7 +165,7 @@ int pg_ep_deliver(struct pg_endpoint *ep, struct pg_buf *buf, u32 off,
 
 	/* Unlocked peek: a full receiver costs no allocation. */
 	if (pg_ep_full(ep, size))
-		return pg_ep_drop(ep);
+		return pg_ep_drop(ep, trace_tag, len);
 
 	if (hdr_len) {
 		d = kmalloc(struct_size(d, hdr, hdr_len), GFP_KERNEL_ACCOUNT);
@@ -168,7 +175,7 @@ int pg_ep_deliver(struct pg_endpoint *ep, struct pg_buf *buf, u32 off,
 		d = kmem_cache_alloc(pg_delivery_cache, GFP_KERNEL_ACCOUNT);
 	}
 	if (!d)
-		return pg_ep_drop(ep);
+		return pg_ep_drop(ep, trace_tag, len);
 	d->buf = pg_buf_get(buf);
 	d->off = off;
 	d->len = len;
@@ -180,7 +187,7 @@ int pg_ep_deliver(struct pg_endpoint *ep, struct pg_buf *buf, u32 off,
 
 		spin_unlock(&ep->rx_lock);
 		pg_delivery_free(d);
-		return dead ? -ESRCH : pg_ep_drop(ep);
+		return dead ? -ESRCH : pg_ep_drop(ep, trace_tag, len);
 	}
 	list_add_tail(&d->node, &ep->rx_queue);
 	WRITE_ONCE(ep->rx_frames, ep->rx_frames + 1);
@@ -188,6 +195,7 @@ int pg_ep_deliver(struct pg_endpoint *ep, struct pg_buf *buf, u32 off,
 	spin_unlock(&ep->rx_lock);
 
 	pg_stat_inc(PG_STAT_DELIVERIES);
+	trace_pg_deliver(ep->id, trace_tag, len);
 	if (wq_has_sleeper(&ep->rx_wait))
 		wake_up_interruptible_poll(&ep->rx_wait, EPOLLIN | EPOLLRDNORM);
 	return 0;

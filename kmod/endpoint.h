@@ -60,6 +60,12 @@ struct pg_endpoint {
 	struct list_head recvs;
 	u32 nrecvs;
 
+	/* Capabilities; protected by pg_caps_mutex (caps.c). */
+	struct list_head holdings;	/* claims and redeemed tokens */
+	u32 nholdings;
+	struct list_head claims;	/* pCIDs this endpoint claimed */
+	u32 nclaims;
+
 	/* The opener's namespaces: attestation is written as seen here. */
 	struct user_namespace *user_ns;
 	struct pid_namespace *pid_ns;
@@ -87,7 +93,7 @@ static inline struct pg_endpoint *pg_ep_get(struct pg_endpoint *ep)
 void pg_ep_put(struct pg_endpoint *ep);
 
 int pg_ep_deliver(struct pg_endpoint *ep, struct pg_buf *buf, u32 off,
-		  u32 len, struct pg_endpoint *attest_from);
+		  u32 len, struct pg_endpoint *attest_from, u64 trace_tag);
 ssize_t pg_ep_read(struct pg_endpoint *ep, struct iov_iter *to,
 		   bool nonblock);
 __poll_t pg_ep_poll(struct pg_endpoint *ep, struct file *file,

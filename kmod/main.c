@@ -7,6 +7,7 @@
  */
 #include <linux/init.h>
 #include <linux/module.h>
+#include "caps.h"
 #include "device.h"
 #include "endpoint.h"
 #include "route.h"
@@ -22,12 +23,17 @@ static int __init pg_init(void)
 	err = pg_route_init();
 	if (err)
 		goto err_endpoint;
-	err = pg_device_init();
+	err = pg_caps_init();
 	if (err)
 		goto err_route;
+	err = pg_device_init();
+	if (err)
+		goto err_caps;
 	pr_info("loaded, version %s\n", PG_VERSION);
 	return 0;
 
+err_caps:
+	pg_caps_exit();
 err_route:
 	pg_route_exit();
 err_endpoint:
@@ -39,6 +45,7 @@ static void __exit pg_exit(void)
 {
 	/* Open files pin the module, so every endpoint is closed by now. */
 	pg_device_exit();
+	pg_caps_exit();
 	pg_route_exit();
 	pg_endpoint_exit();
 }

@@ -16,6 +16,11 @@ unsigned int pg_queue_frames = PG_QUEUE_FRAMES_DEFAULT;
 unsigned int pg_queue_bytes = PG_QUEUE_BYTES_DEFAULT;
 unsigned int pg_inflight_bytes = PG_INFLIGHT_BYTES_DEFAULT;
 unsigned int pg_max_receives = PG_MAX_RECEIVES_DEFAULT;
+unsigned int pg_enforcing;
+unsigned int pg_max_claims = PG_MAX_CLAIMS_DEFAULT;
+unsigned int pg_max_tokens = PG_MAX_TOKENS_DEFAULT;
+unsigned int pg_max_holdings = PG_MAX_HOLDINGS_DEFAULT;
+unsigned int pg_max_token_depth = PG_MAX_TOKEN_DEPTH_DEFAULT;
 
 struct pg_param_range {
 	unsigned int *val;
@@ -64,3 +69,9 @@ PG_PARAM(queue_bytes, 4096, 1 << 30, "Bytes queued per receiver");
 PG_PARAM(inflight_bytes, PG_MAX_FRAME_LIMIT, 1 << 30,
 	 "Bytes per sender not yet read by every receiver");
 PG_PARAM(max_receives, 1, 1 << 20, "Receives per endpoint");
+PG_PARAM(enforcing, 0, 1,
+	 "Deny what no eBPF policy program stamped (fail closed)");
+PG_PARAM(max_claims, 1, 1 << 20, "Claims per endpoint");
+PG_PARAM(max_tokens, 1, 1 << 20, "Tokens per claim");
+PG_PARAM(max_holdings, 1, 1 << 20, "Claims and redeemed tokens per endpoint");
+PG_PARAM(max_token_depth, 1, 64, "Grants from grants, at most");

@@ -19,6 +19,11 @@ extern unsigned int pg_queue_frames;
 extern unsigned int pg_queue_bytes;
 extern unsigned int pg_inflight_bytes;
 extern unsigned int pg_max_receives;
+extern unsigned int pg_enforcing;
+extern unsigned int pg_max_claims;
+extern unsigned int pg_max_tokens;
+extern unsigned int pg_max_holdings;
+extern unsigned int pg_max_token_depth;
 
 /* How many bytes one write looks at: whole frames within it are taken. */
 static inline size_t pg_write_chunk(void)

@@ -19,13 +19,10 @@
 #include "authorize.h"
 #include "endpoint.h"
 #include "params.h"
+#include "pcid.h"
 #include "route.h"
 #include "stats.h"
-
-struct pg_cid_key {
-	u8 len;
-	u8 bytes[PG_CID_MAX];		/* zero past len: memcmp()-able */
-};
+#include "trace.h"
 
 struct pg_route {
 	struct rhash_head node;
@@ -77,13 +74,6 @@ void pg_route_exit(void)
 	rhashtable_destroy(&pg_routes);
 }
 
-static void pg_key_set(struct pg_cid_key *key, const u8 *cid, u32 len)
-{
-	memset(key, 0, sizeof(*key));
-	key->len = len;
-	memcpy(key->bytes, cid, len);
-}
-
 static void pg_route_put(struct pg_route *r)
 {
 	if (refcount_dec_and_test(&r->ref))
@@ -95,7 +85,7 @@ static struct pg_route *pg_route_find(const u8 *cid, u32 len)
 	struct pg_cid_key key;
 	struct pg_route *r;
 
-	pg_key_set(&key, cid, len);
+	pg_cid_key_set(&key, cid, len);
 	rcu_read_lock();
 	r = rhashtable_lookup(&pg_routes, &key, pg_route_params);
 	if (r && !refcount_inc_not_zero(&r->ref))
@@ -127,13 +117,22 @@ static struct pg_recv *pg_group_pick(struct pg_group *g)
 	return best;
 }
 
-static void pg_route_one(struct pg_recv *rc, struct pg_endpoint *src,
-			 struct pg_buf *buf, u32 off, u32 len,
-			 unsigned int *targets, unsigned int *delivered)
+struct pg_fanout {
+	struct pg_endpoint *src;
+	struct pg_buf *buf;
+	u32 off;
+	u32 len;
+	u64 trace_tag;
+	unsigned int targets;
+	unsigned int delivered;
+};
+
+static void pg_route_one(struct pg_recv *rc, struct pg_fanout *f)
 {
-	(*targets)++;
-	if (!pg_ep_deliver(rc->ep, buf, off, len, rc->attest ? src : NULL))
-		(*delivered)++;
+	f->targets++;
+	if (!pg_ep_deliver(rc->ep, f->buf, f->off, f->len,
+			   rc->attest ? f->src : NULL, f->trace_tag))
+		f->delivered++;
 }
 
 /*
@@ -144,29 +143,30 @@ static void pg_route_one(struct pg_recv *rc, struct pg_endpoint *src,
 int pg_route_send(struct pg_endpoint *src, struct pg_buf *buf, u32 off,
 		  u32 len, const u8 *cid, u32 cid_len)
 {
-	unsigned int targets = 0, delivered = 0;
+	struct pg_fanout f = { .src = src, .buf = buf, .off = off, .len = len };
 	struct pg_route *r;
 	struct pg_recv *rc;
 	struct pg_group *g;
 	int err;
 
-	err = pg_authorize(PG_AUTH_SEND, src, cid, cid_len, len);
+	err = pg_authorize(PG_OP_SEND, src, cid, cid_len, PG_RIGHT_SEND, len);
 	if (err)
 		return err;
 	r = pg_route_find(cid, cid_len);
 	if (!r)
 		goto none;
+	if (trace_pg_deliver_enabled() || trace_pg_drop_enabled())
+		f.trace_tag = pg_cid_hash(cid, cid_len);
 	mutex_lock(&r->lock);
 	list_for_each_entry(rc, &r->fanout, route_node)
-		pg_route_one(rc, src, buf, off, len, &targets, &delivered);
+		pg_route_one(rc, &f);
 	list_for_each_entry(g, &r->groups, node)
-		pg_route_one(pg_group_pick(g), src, buf, off, len, &targets,
-			     &delivered);
+		pg_route_one(pg_group_pick(g), &f);
 	mutex_unlock(&r->lock);
 	pg_route_put(r);
-	if (delivered)
+	if (f.delivered)
 		return 0;
-	if (targets)
+	if (f.targets)
 		return -ENOBUFS;
 none:
 	pg_stat_inc(PG_STAT_NO_RECEIVER);
@@ -181,7 +181,7 @@ static struct pg_route *pg_route_get_locked(const u8 *cid, u32 len,
 	struct pg_route *r;
 	int err;
 
-	pg_key_set(&key, cid, len);
+	pg_cid_key_set(&key, cid, len);
 	r = rhashtable_lookup_fast(&pg_routes, &key, pg_route_params);
 	if (r || !create)
 		return r;
@@ -286,7 +286,8 @@ int pg_route_receive(struct pg_endpoint *ep, const struct pg_recv_spec *spec)
 	struct pg_route *r;
 	int err;
 
-	err = pg_authorize(PG_AUTH_RECEIVE, ep, spec->cid, spec->cid_len, 0);
+	err = pg_authorize(PG_OP_RECEIVE, ep, spec->cid, spec->cid_len,
+			   PG_RIGHT_RECEIVE, 0);
 	if (err)
 		return err;
 	mutex_lock(&pg_table_mutex);

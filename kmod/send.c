@@ -13,9 +13,11 @@
 #include "endpoint.h"
 #include "frame.h"
 #include "params.h"
+#include "pcid.h"
 #include "route.h"
 #include "send.h"
 #include "stats.h"
+#include "trace.h"
 
 static int pg_send_frame(struct pg_endpoint *ep, struct pg_buf *buf, u32 off,
 			 const struct pg_envelope *env)
@@ -87,12 +89,19 @@ ssize_t pg_send(struct pg_endpoint *ep, struct iov_iter *from, bool nonblock)
 			err = pg_send_frame(ep, buf, off, &env);
 		if (err)
 			break;
+		if (trace_pg_send_enabled())
+			trace_pg_send(ep->id, pg_cid_hash(buf->data + off +
+							  env.cid_off,
+							  env.cid_len),
+				      env.frame_len, 0);
 		off += env.frame_len;
 		atomic64_inc(&ep->sent);
 		pg_stat_inc(PG_STAT_FRAMES_SENT);
 	}
 	if (err == PG_SEND_MORE)
 		err = 0;
+	if (err && trace_pg_send_enabled())
+		trace_pg_send(ep->id, 0, size - off, err);
 	if (err)
 		pg_stat_inc(PG_STAT_REJECTED);
 	/* A later frame's error waits for the next write. */

@@ -16,6 +16,9 @@ static const char * const pg_stat_names[PG_STAT_NR] = {
 	[PG_STAT_CONTROL] = "control",
 	[PG_STAT_ENDPOINTS] = "endpoints",
 	[PG_STAT_ROUTES] = "routes",
+	[PG_STAT_DENIED] = "denied",
+	[PG_STAT_CLAIMS] = "claims",
+	[PG_STAT_TOKENS] = "tokens",
 };
 
 u64 pg_stat_read(enum pg_stat s)

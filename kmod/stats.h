@@ -20,6 +20,9 @@ enum pg_stat {
 	PG_STAT_CONTROL,		/* control requests handled */
 	PG_STAT_ENDPOINTS,		/* endpoints open (gauge) */
 	PG_STAT_ROUTES,			/* pCIDs with receivers (gauge) */
+	PG_STAT_DENIED,			/* operations denied (EACCES) */
+	PG_STAT_CLAIMS,			/* claimed pCIDs (gauge) */
+	PG_STAT_TOKENS,			/* live tokens (gauge) */
 	PG_STAT_NR,
 };
 

@@ -18,6 +18,8 @@
 #ifndef _UAPI_LINUX_PROMISEGRID_H
 #define _UAPI_LINUX_PROMISEGRID_H
 
+#include <linux/types.h>
+
 #define PG_DEVICE_NAME		"promisegrid"
 #define PG_DEVICE_PATH		"/dev/promisegrid"
 
@@ -38,9 +40,9 @@
 #define PG_KERNEL_PCID_LEN	36
 /* docs/protocols/pg-kernel-control-v1.md */
 #define PG_PCID_CONTROL { \
-	0x01, 0x55, 0x12, 0x20, 0xee, 0xfc, 0x1a, 0x95, 0x3e, 0x3e, 0x43, 0x67, \
-	0x59, 0x4c, 0x74, 0xd2, 0x30, 0x91, 0x19, 0xb8, 0x59, 0x72, 0x2b, 0xe8, \
-	0x27, 0x1f, 0x81, 0x0e, 0x0d, 0x38, 0x34, 0xd1, 0x65, 0x1b, 0xde, 0x17 }
+	0x01, 0x55, 0x12, 0x20, 0x75, 0x42, 0xf9, 0x4c, 0x12, 0x0a, 0x9e, 0x20, \
+	0xff, 0x89, 0x9f, 0xcd, 0x0b, 0x04, 0xa3, 0x26, 0x00, 0x3b, 0x7c, 0x4c, \
+	0xf0, 0x8d, 0xeb, 0xac, 0xb6, 0x6a, 0x12, 0x9e, 0x5f, 0xf2, 0x04, 0x7b }
 /* docs/protocols/pg-kernel-delivery-v1.md */
 #define PG_PCID_DELIVERY { \
 	0x01, 0x55, 0x12, 0x20, 0x39, 0xfc, 0xa9, 0x4d, 0xd5, 0xc6, 0x06, 0xd3, \
@@ -57,10 +59,10 @@
 #define PG_VERB_UNRECEIVE	"unreceive"	/* {"pcid", "group"?} */
 #define PG_VERB_CARRY		"carry"		/* {"to", "frame"} */
 #define PG_VERB_STATS		"stats"
-#define PG_VERB_CLAIM		"claim"		/* reserved: capabilities */
-#define PG_VERB_GRANT		"grant"		/* reserved: capabilities */
-#define PG_VERB_REDEEM		"redeem"	/* reserved: capabilities */
-#define PG_VERB_REVOKE		"revoke"	/* reserved: capabilities */
+#define PG_VERB_CLAIM		"claim"		/* {"pcid"} */
+#define PG_VERB_GRANT		"grant"		/* {"pcid", "rights"?, "ttl_ms"?} */
+#define PG_VERB_REDEEM		"redeem"	/* {"token"} */
+#define PG_VERB_REVOKE		"revoke"	/* {"token"} */
 
 #define PG_OUTCOME_KEPT		"kept"
 #define PG_OUTCOME_NOT_PROMISED	"not_promised"
@@ -68,10 +70,80 @@
 
 #define PG_GROUP_NAME_MAX	64	/* bytes of a worker group name */
 
-/* Rights on a pCID, held by endpoints (reserved for the capability verbs). */
+/*
+ * Rights on a pCID, held by endpoints. Unclaimed pCIDs are open to all;
+ * "claim" gives the claimer all rights and from then on sending (a routed
+ * frame, or a carried one) needs SEND and receiving needs RECEIVE.
+ * "grant" (needs GRANT) mints a token for the same or fewer rights.
+ */
 #define PG_RIGHT_SEND		(1u << 0)
 #define PG_RIGHT_RECEIVE	(1u << 1)
 #define PG_RIGHT_GRANT		(1u << 2)
+#define PG_RIGHTS_ALL		(PG_RIGHT_SEND | PG_RIGHT_RECEIVE | PG_RIGHT_GRANT)
+
+/* A token is 32 bearer bytes: an 8-byte index and a 24-byte secret. */
+#define PG_TOKEN_LEN		32
+
+/*
+ * eBPF authorization. Before every routed send, receive registration,
+ * claim, grant, redeem and revoke, the module fills a struct pg_authz and
+ * fires the writable raw tracepoint "pg_authorize". Programs attach with
+ * libbpf SEC("raw_tp.w/pg_authorize") and read it as ctx->args[0].
+ *
+ * Composition rule: programs only ever add denials. A program writes
+ * PG_VERDICT_DENY to ->verdict or leaves it alone; it never writes
+ * PG_VERDICT_ALLOW. The module denies if ->builtin is DENY or ->verdict
+ * is DENY, so no program can lift the capability rules, and the order in
+ * which several programs run does not matter.
+ *
+ * A policy program also writes PG_POLICY_STAMP to ->stamp. With the
+ * module parameter enforcing=1, an operation whose context no program
+ * stamped is denied: no policy attached means nothing passes.
+ */
+enum pg_authz_op {
+	PG_OP_SEND = 1,		/* a routed or carried frame */
+	PG_OP_RECEIVE = 2,	/* a receive (fan-out or group) */
+	PG_OP_CLAIM = 3,
+	PG_OP_GRANT = 4,
+	PG_OP_REDEEM = 5,
+	PG_OP_REVOKE = 6,
+};
+
+#define PG_VERDICT_ALLOW	0
+#define PG_VERDICT_DENY		1
+#define PG_POLICY_STAMP		0x5047504fu	/* "PGPO" */
+
+/* Where the endpoint's rights on the pCID come from. */
+enum pg_rights_source {
+	PG_SRC_NONE = 0,	/* claimed, and this endpoint holds nothing */
+	PG_SRC_OPEN = 1,	/* not claimed: open to all */
+	PG_SRC_CLAIM = 2,	/* this endpoint claimed it */
+	PG_SRC_TOKEN = 3,	/* from a redeemed token */
+};
+
+#define PG_AUTHZ_PCID_BYTES	40
+
+struct pg_authz {
+	__u32 op;		/* enum pg_authz_op */
+	__u32 builtin;		/* the capability rules' verdict */
+	__u32 verdict;		/* programs may write PG_VERDICT_DENY */
+	__u32 stamp;		/* policy programs write PG_POLICY_STAMP */
+	__u64 endpoint;		/* the acting endpoint's id */
+	__u64 cgroup_id;	/* the acting task's cgroup v2 id */
+	__u32 pid;		/* tgid, in the initial pid namespace */
+	__u32 uid;		/* effective ids, in the initial user ns */
+	__u32 gid;
+	__u32 rights;		/* PG_RIGHT_* the endpoint holds on the pCID */
+	__u32 source;		/* enum pg_rights_source */
+	__u32 token_depth;	/* 0: claim or open; n: n grants from it */
+	__u64 token_expires_ns;	/* CLOCK_BOOTTIME ns; 0: never */
+	__u32 rights_wanted;	/* the right op needs; for grant, the rights asked */
+	__u32 frame_len;	/* send: frame bytes; else 0 */
+	__u64 pcid_hash;	/* FNV-1a 64 of the CID bytes */
+	__u32 pcid_len;		/* CID bytes (without the 0x00 prefix) */
+	__u8 pcid[PG_AUTHZ_PCID_BYTES];	/* their first bytes */
+	__u32 claimed;		/* 1 if the pCID is claimed */
+};
 
 /*
  * Limits. The module parameters of the same names (without PG_ and
@@ -85,6 +157,10 @@
 #define PG_QUEUE_BYTES_DEFAULT	(8 << 20)	/* queue_bytes: per receiver */
 #define PG_INFLIGHT_BYTES_DEFAULT (4 << 20)	/* inflight_bytes: per sender */
 #define PG_MAX_RECEIVES_DEFAULT	65536	/* max_receives: per endpoint */
+#define PG_MAX_CLAIMS_DEFAULT	1024	/* max_claims: per endpoint */
+#define PG_MAX_TOKENS_DEFAULT	65536	/* max_tokens: per claim */
+#define PG_MAX_HOLDINGS_DEFAULT	4096	/* max_holdings: per endpoint */
+#define PG_MAX_TOKEN_DEPTH_DEFAULT 8	/* max_token_depth */
 /* One write consumes at most max(max_frame, PG_WRITE_CHUNK) bytes. */
 #define PG_WRITE_CHUNK		(256 << 10)
 

@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Copyright (C) 2026 The PromiseGrid kernel module authors.
+ */
+#include <linux/cgroup.h>
+#include <linux/cred.h>
+#include <linux/sched.h>
+#include <linux/uidgid.h>
+#include "authorize.h"
+#include "caps.h"
+#include "endpoint.h"
+#include "params.h"
+#include "pcid.h"
+#include "stats.h"
+#include "trace.h"
+
+static void pg_authz_fill(struct pg_authz *a, enum pg_authz_op op,
+			  struct pg_endpoint *ep, const u8 *cid, u32 cid_len,
+			  const struct pg_rights *r, u32 wanted,
+			  size_t frame_len, u32 builtin)
+{
+	memset(a, 0, sizeof(*a));
+	a->op = op;
+	a->builtin = builtin;
+	a->verdict = PG_VERDICT_ALLOW;
+	a->endpoint = ep->id;
+#ifdef CONFIG_CGROUPS
+	rcu_read_lock();
+	a->cgroup_id = cgroup_id(task_dfl_cgroup(current));
+	rcu_read_unlock();
+#endif
+	a->pid = task_tgid_nr(current);
+	a->uid = from_kuid(&init_user_ns, current_euid());
+	a->gid = from_kgid(&init_user_ns, current_egid());
+	a->rights = r->rights;
+	a->source = r->source;
+	a->token_depth = r->depth;
+	a->token_expires_ns = r->expires;
+	a->rights_wanted = wanted;
+	a->frame_len = frame_len;
+	a->pcid_hash = pg_cid_hash(cid, cid_len);
+	a->pcid_len = cid_len;
+	memcpy(a->pcid, cid, min_t(u32, cid_len, sizeof(a->pcid)));
+	a->claimed = r->claimed;
+}
+
+int pg_authorize(enum pg_authz_op op, struct pg_endpoint *ep, const u8 *cid,
+		 u32 cid_len, u32 wanted, size_t frame_len)
+{
+	bool enforcing = READ_ONCE(pg_enforcing);
+	struct pg_rights r;
+	struct pg_authz a;
+	u32 builtin;
+	bool deny;
+
+	pg_caps_rights(ep, cid, cid_len, &r);
+	builtin = !r.claimed || (r.rights & wanted) == wanted ?
+		  PG_VERDICT_ALLOW : PG_VERDICT_DENY;
+	/* Nobody to ask: the rules alone decide, without building a context. */
+	if (!enforcing && !trace_pg_authorize_enabled() &&
+	    !trace_pg_deny_enabled()) {
+		if (builtin == PG_VERDICT_ALLOW)
+			return 0;
+		pg_stat_inc(PG_STAT_DENIED);
+		return -EACCES;
+	}
+
+	pg_authz_fill(&a, op, ep, cid, cid_len, &r, wanted, frame_len,
+		      builtin);
+	trace_pg_authorize(&a);
+	/*
+	 * Programs only add denials: our own copy of the built-in verdict
+	 * counts, whatever a program wrote into the context.
+	 */
+	deny = builtin == PG_VERDICT_DENY || a.verdict == PG_VERDICT_DENY ||
+	       (enforcing && a.stamp != PG_POLICY_STAMP);
+	if (!deny)
+		return 0;
+	pg_stat_inc(PG_STAT_DENIED);
+	a.builtin = builtin;
+	trace_pg_deny(&a);
+	return -EACCES;
+}
