@@ -4,7 +4,8 @@
 # fetch-kernel.sh [VERSION]
 #
 # Download Debian's kernel image and headers for VERSION (a series such as
-# "6.1", or a Debian ABI name such as "6.1.0-56-amd64"; default $PG_KERNEL
+# "6.1" or "6.12", or a Debian ABI name such as "6.1.0-56-amd64" or
+# "6.12.117+deb12-amd64"; default $PG_KERNEL
 # or 6.1) into ${PG_CACHE:-/var/cache/promisegrid}/kernels/$ABI/:
 #   vmlinuz, config, System.map   the kernel (modules are not extracted)
 #   kdir                          the headers tree to build modules against
@@ -15,6 +16,8 @@ set -euo pipefail
 
 CACHE=${PG_CACHE:-/var/cache/promisegrid}
 tmp=""
+# What follows the version in an ABI: -56 (bookworm), +deb12, +bpo.
+abi_tail='(-[0-9]+|\+deb[0-9]+|\+bpo)-amd64'
 
 die() { echo "fetch-kernel: $*" >&2; exit 1; }
 log() { echo "fetch-kernel: $*" >&2; }
@@ -22,7 +25,7 @@ log() { echo "fetch-kernel: $*" >&2; }
 # Newest ABI of a series ("6.1") that apt knows about; else one cached.
 resolve_abi() {
 	local series=$1 re abi
-	re="^linux-headers-${series//./\\.}\\.[0-9.]+(-[0-9]+|\\+deb[0-9]+)-amd64\$"
+	re="^linux-headers-${series//./\\.}\\.[0-9.]+$abi_tail\$"
 	abi=$(apt-cache search --names-only "$re" 2>/dev/null |
 		awk '{ sub(/^linux-headers-/, "", $1); print $1 }' |
 		sort -V | tail -n 1)
@@ -67,7 +70,7 @@ fetch() {
 	[ -n "$ver" ] || die "apt has no linux-headers-$abi (apt-get update?)"
 	deps=$(pkg_field "linux-headers-$abi" Depends)
 	common=$(grep -o 'linux-headers-[^ ,]*-common' <<<"$deps" | head -n 1)
-	kbuild=$(grep -o 'linux-kbuild-[0-9.]*' <<<"$deps" | head -n 1)
+	kbuild=$(grep -o 'linux-kbuild-[^ ,]*' <<<"$deps" | head -n 1)
 	if [ -z "$common" ] || [ -z "$kbuild" ]; then
 		die "cannot parse Depends of linux-headers-$abi: $deps"
 	fi
@@ -110,7 +113,7 @@ fetch() {
 
 main() {
 	local version=${1:-${PG_KERNEL:-6.1}} abi dir
-	if [[ $version =~ ^[0-9]+\.[0-9]+\.[0-9]+-[0-9]+-amd64$ ]]; then
+	if [[ $version =~ ^[0-9]+\.[0-9]+\.[0-9]+$abi_tail$ ]]; then
 		abi=$version
 	elif [[ $version =~ ^[0-9]+\.[0-9]+$ ]]; then
 		abi=$(resolve_abi "$version")

@@ -46,6 +46,8 @@ echo "PG-VM: kernel log problems:"
 problems=$(dmesg | grep -E "$pattern")
 if [ -n "$problems" ]; then
 	echo "$problems"
+	echo "PG-VM: kernel log tail:"
+	dmesg | tail -n 80
 	echo "PG-VM-KERNEL-PROBLEMS=$(echo "$problems" | wc -l)"
 fi
 

@@ -67,6 +67,10 @@ prepare() {
 	abi=$("$here/fetch-kernel.sh" "$kernel" | tail -n 1)
 	abi=${abi#ABI=}
 	vmlinuz=$CACHE/kernels/$abi/vmlinuz
+	# One build-and-pack at a time: runs for other kernels share kmod/.
+	mkdir -p "$CACHE"
+	exec 8>"$CACHE/.build.lock"
+	flock 8
 	if [ "$build" = 1 ]; then
 		ko=$("$here/build-module.sh" "$abi" | tail -n 1)
 		ko=${ko#KO=}
@@ -74,9 +78,12 @@ prepare() {
 		ko=${PG_MODULE_SRC:-$here/../..}/kmod/promisegrid.ko
 		[ -f "$ko" ] || ko=${PG_MODULE_SRC:-}/promisegrid.ko
 		[ -f "$ko" ] || die "--no-build: no promisegrid.ko found"
+		modinfo -F vermagic "$ko" | grep -q "^$abi " ||
+			echo "run.sh: warning: $ko is not built for $abi" >&2
 	fi
 	"$here/mkinitramfs.sh" --out "$tmp/initrd.gz" --module "$ko" \
 		${script:+--script "$script"} "${pack_args[@]}"
+	exec 8>&-
 }
 
 # Run QEMU in the background (so INT/TERM reach our trap at once), the
@@ -134,7 +141,8 @@ main() {
 	parse_args "$@"
 	tmp=$(mktemp -d)
 	trap cleanup EXIT
-	trap 'echo "run.sh: interrupted" >&2; exit 130' INT TERM
+	trap 'echo "run.sh: interrupted" >&2; exit 130' INT
+	trap 'echo "run.sh: terminated" >&2; exit 143' TERM
 	prepare
 	boot
 	verdict
