@@ -14,6 +14,8 @@
 KVER ?= $(shell uname -r)
 KDIR ?= /lib/modules/$(KVER)/build
 PREFIX ?= /usr/local
+# The running kernel's BTF: module BTF is built on top of it (pahole).
+BTF_BASE ?= /sys/kernel/btf/vmlinux
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1.0)
 
 all: module tools
@@ -23,7 +25,10 @@ module:
 		echo "No kernel build tree at $(KDIR): install linux-headers-$(KVER)" \
 		     "or pass KDIR=...; building the host tools only."; \
 	else \
-		$(MAKE) -C "$(KDIR)" M="$(CURDIR)" modules; \
+		$(MAKE) -C "$(KDIR)" M="$(CURDIR)" modules && \
+		if [ -r "$(BTF_BASE)" ] && command -v pahole >/dev/null; then \
+			tools/module-btf.sh kmod/promisegrid.ko "$(BTF_BASE)"; \
+		fi; \
 	fi
 
 tools:

@@ -47,6 +47,14 @@ main() {
 	else
 		die "build produced no promisegrid.ko under $src"
 	fi
+	# Module BTF on top of the kernel's, for bpftool and fentry tracing.
+	if grep -q '^CONFIG_DEBUG_INFO_BTF_MODULES=y' "$kdir/.config"; then
+		local btf=$CACHE/kernels/$abi/vmlinux.btf
+		[ -s "$btf" ] || "$here/extract-btf.sh" "$CACHE/kernels/$abi/vmlinuz" "$btf" ||
+			echo "build-module: warning: no kernel BTF, module BTF skipped" >&2
+		[ ! -s "$btf" ] || "$here/../module-btf.sh" "$ko" "$btf" ||
+			echo "build-module: warning: module BTF not generated" >&2
+	fi
 	# Refuse a stale .ko left by a build against another kernel.
 	modinfo -F vermagic "$ko" | grep -q "^$abi " ||
 		die "$ko is not built for $abi: $(modinfo -F vermagic "$ko")"
