@@ -173,11 +173,12 @@ struct pg_authz {
  *   E2BIG        nested deeper than max_depth
  *   EHOSTUNREACH no endpoint receives on the frame's pCID
  *   ENOBUFS      every receiver's queue was full: nothing delivered
+ *   EACCES       no right to send on a claimed pCID, or denied by a policy
  *   EAGAIN       O_NONBLOCK/IOCB_NOWAIT and the sender's in-flight budget
  *                (inflight_bytes) is used up
- *   control requests: EINVAL bad arguments, EBADRQC unknown verb,
- *   EOPNOTSUPP reserved verb, EEXIST, ENOENT, ENOSPC, ESRCH, EPERM (see the
- *   control protocol); each also produces an error reply frame.
+ *   control requests: EINVAL bad arguments, EBADRQC unknown verb, EACCES,
+ *   EEXIST, ENOENT, ENOSPC, ESRCH, EPERM, EMLINK (see the control
+ *   protocol); each also produces an error reply frame.
  * read():
  *   EMSGSIZE     the buffer cannot hold the next delivery (it stays queued)
  *   EAGAIN       O_NONBLOCK/IOCB_NOWAIT and nothing is queued
