@@ -5,6 +5,7 @@
 #   make check          every test: host, static checks, selftests in a VM
 #   make check-host     the host unit tests only
 #   make demo           boot the VM and run the demo exchange
+#   make bench          benchmarks in the VM, written to docs/bench.md
 #   make install        install the module for the running kernel (depmod)
 #   make dkms-install   register, build and install it with DKMS
 #   make style          checkpatch.pl --strict over kmod/
@@ -44,6 +45,9 @@ check:
 demo:
 	tools/demo.sh
 
+bench:
+	tools/bench/run.sh
+
 install: module
 	$(MAKE) -C "$(KDIR)" M="$(CURDIR)" modules_install
 	depmod -a "$(KVER)"
@@ -70,5 +74,5 @@ clean:
 	$(MAKE) -C selftests/host clean
 	-$(MAKE) -C selftests clean
 
-.PHONY: all module tools check-host check demo install dkms-install style \
-	sparse clean
+.PHONY: all module tools check-host check demo bench install dkms-install \
+	style sparse clean

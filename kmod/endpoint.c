@@ -16,6 +16,7 @@
 #include "control.h"
 #include "endpoint.h"
 #include "params.h"
+#include "quota.h"
 #include "route.h"
 #include "stats.h"
 #include "trace.h"
@@ -41,11 +42,18 @@ void pg_endpoint_exit(void)
 struct pg_endpoint *pg_ep_create(void)
 {
 	struct pg_endpoint *ep;
+	struct pg_user *user;
 	int err;
 
+	user = pg_user_charge(current_euid());
+	if (IS_ERR(user))
+		return ERR_CAST(user);
 	ep = kzalloc(sizeof(*ep), GFP_KERNEL_ACCOUNT);
-	if (!ep)
+	if (!ep) {
+		pg_user_uncharge(user);
 		return ERR_PTR(-ENOMEM);
+	}
+	ep->user = user;
 	kref_init(&ep->ref);
 	spin_lock_init(&ep->rx_lock);
 	INIT_LIST_HEAD(&ep->rx_queue);
@@ -61,6 +69,7 @@ struct pg_endpoint *pg_ep_create(void)
 
 	err = xa_err(xa_store(&pg_endpoints, ep->id, ep, GFP_KERNEL_ACCOUNT));
 	if (err) {
+		pg_user_uncharge(user);
 		pg_ep_put(ep);
 		return ERR_PTR(err);
 	}
@@ -122,6 +131,7 @@ void pg_ep_close(struct pg_endpoint *ep)
 
 	list_for_each_entry_safe(d, tmp, &purge, node)
 		pg_delivery_free(d);
+	pg_user_uncharge(ep->user);
 	pg_stat_add(PG_STAT_ENDPOINTS, -1);
 	pg_ep_put(ep);
 }

@@ -66,6 +66,8 @@ struct pg_endpoint {
 	struct list_head claims;	/* pCIDs this endpoint claimed */
 	u32 nclaims;
 
+	struct pg_user *user;		/* the opener, charged until close */
+
 	/* The opener's namespaces: attestation is written as seen here. */
 	struct user_namespace *user_ns;
 	struct pid_namespace *pid_ns;

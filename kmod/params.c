@@ -17,6 +17,7 @@ unsigned int pg_queue_bytes = PG_QUEUE_BYTES_DEFAULT;
 unsigned int pg_inflight_bytes = PG_INFLIGHT_BYTES_DEFAULT;
 unsigned int pg_max_receives = PG_MAX_RECEIVES_DEFAULT;
 unsigned int pg_enforcing;
+unsigned int pg_max_endpoints_per_user = PG_MAX_ENDPOINTS_PER_USER_DEFAULT;
 unsigned int pg_max_claims = PG_MAX_CLAIMS_DEFAULT;
 unsigned int pg_max_tokens = PG_MAX_TOKENS_DEFAULT;
 unsigned int pg_max_holdings = PG_MAX_HOLDINGS_DEFAULT;
@@ -69,6 +70,7 @@ PG_PARAM(queue_bytes, 4096, 1 << 30, "Bytes queued per receiver");
 PG_PARAM(inflight_bytes, PG_MAX_FRAME_LIMIT, 1 << 30,
 	 "Bytes per sender not yet read by every receiver");
 PG_PARAM(max_receives, 1, 1 << 20, "Receives per endpoint");
+PG_PARAM(max_endpoints_per_user, 1, 1 << 20, "Open endpoints per user");
 PG_PARAM(enforcing, 0, 1,
 	 "Deny what no eBPF policy program stamped (fail closed)");
 PG_PARAM(max_claims, 1, 1 << 20, "Claims per endpoint");

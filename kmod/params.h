@@ -20,6 +20,7 @@ extern unsigned int pg_queue_bytes;
 extern unsigned int pg_inflight_bytes;
 extern unsigned int pg_max_receives;
 extern unsigned int pg_enforcing;
+extern unsigned int pg_max_endpoints_per_user;
 extern unsigned int pg_max_claims;
 extern unsigned int pg_max_tokens;
 extern unsigned int pg_max_holdings;

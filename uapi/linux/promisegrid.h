@@ -157,6 +157,7 @@ struct pg_authz {
 #define PG_QUEUE_BYTES_DEFAULT	(8 << 20)	/* queue_bytes: per receiver */
 #define PG_INFLIGHT_BYTES_DEFAULT (4 << 20)	/* inflight_bytes: per sender */
 #define PG_MAX_RECEIVES_DEFAULT	65536	/* max_receives: per endpoint */
+#define PG_MAX_ENDPOINTS_PER_USER_DEFAULT 4096	/* max_endpoints_per_user */
 #define PG_MAX_CLAIMS_DEFAULT	1024	/* max_claims: per endpoint */
 #define PG_MAX_TOKENS_DEFAULT	65536	/* max_tokens: per claim */
 #define PG_MAX_HOLDINGS_DEFAULT	4096	/* max_holdings: per endpoint */

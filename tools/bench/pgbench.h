@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * pgbench: shared declarations of the benchmark (see pgbench.c).
+ */
+#ifndef PGBENCH_H
+#define PGBENCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "pgtest.h"
+
+#define PB_BATCH	32	/* frames per write / submissions per enter */
+#define PB_NSIZES	3
+#define PB_MAX_RCV	64	/* most receiver processes of one case */
+
+extern const size_t pb_sizes[PB_NSIZES];
+extern double pb_secs;		/* seconds per case */
+extern bool pb_quick;
+
+/*
+ * One transport for the throughput and ping-pong harness. A message is
+ * msg_len bytes; its last byte is 0 for data and 1 for the end marker,
+ * its first byte is always first (a check that the stream stays framed).
+ */
+struct pb_xp {
+	const char *name;
+	size_t body;
+	size_t msg_len;
+	int batch;			/* messages per send call */
+	size_t rcap;			/* receive buffer, >= msg_len */
+	int a_out, a_in, b_out, b_in;	/* A -> B and B -> A (ping-pong) */
+	uint8_t *msg_a, *msg_b;		/* data messages A and B send */
+	/* one call sending n messages of len bytes from buf; 0 or -errno */
+	int (*send)(struct pb_xp *x, int fd, const uint8_t *buf, size_t len,
+		    int n);
+	/* one call receiving at most cap bytes: count or -errno */
+	ssize_t (*recv)(struct pb_xp *x, int fd, uint8_t *buf, size_t cap);
+	void (*close)(struct pb_xp *x);
+};
+
+/* Per-process accounting a receiver or sender writes into shared memory. */
+struct pb_side {
+	uint64_t msgs;
+	double t_end;
+	long vcsw, ivcsw;
+	int err;
+};
+
+/* Counts the messages in received bytes; sets *end on the end marker. */
+struct pb_acc {
+	size_t pos;		/* bytes of the current message seen */
+	uint64_t msgs;
+	bool end;
+	bool bad;
+};
+
+void pb_acc_feed(struct pb_acc *a, const struct pb_xp *x, const uint8_t *p,
+		 size_t n);
+
+#include <signal.h>
+extern volatile sig_atomic_t pb_stop;
+/* pb_stop becomes true after secs (SIGALRM). */
+void pb_arm(double secs);
+double pb_now(void);
+void *pb_shared(size_t n);
+void pb_usage(struct pb_side *s);
+int pb_write_all(int fd, const uint8_t *p, size_t n);
+
+/* Results. kind: throughput (msgs/s), latency (us) or cost (us/frame). */
+enum pb_kind { PB_TPUT, PB_LAT_MED, PB_LAT_P99, PB_COST };
+
+void pb_result(const char *name, size_t body, enum pb_kind kind,
+	       double value, const char *note);
+void pb_result_na(const char *name, size_t body, const char *why);
+void pb_result_csw(double snd_csw, double rcv_csw);
+
+/* Throughput of x, one sender (A) and one receiver (B). */
+int pb_run_tput(struct pb_xp *x, double *rate);
+int pb_run_pingpong(struct pb_xp *x, double *med, double *p99);
+
+/* promisegrid cases (pgbench_pg.c) */
+int pb_pg_open(struct pb_xp *x, const char *name, size_t body, int mode);
+enum { PB_PG_SINGLE, PB_PG_BATCH, PB_PG_URING };
+#define PB_PG_PONG	0x10	/* A receives too (ping-pong) */
+void pb_pg_frame(struct pg_buf *b, const struct pg_cid *c, size_t body,
+		 bool end);
+void pb_pg_cases_fanout(void);
+void pb_pg_cases_pcids(void);
+void pb_pg_cases_caps(void);
+void pb_pg_save_params(void);
+void pb_pg_restore_params(void);
+
+#endif /* PGBENCH_H */

@@ -1,0 +1,672 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * pgbench: the /dev/promisegrid transports and cases (see pgbench.c).
+ *
+ * Frames are grid([42(pCID), h'body']) built with the selftests' encoder
+ * (selftests/lib/pgtest.c). Endpoints subscribe with the control
+ * protocol; the extra pCIDs of the scaling case are subscribed by many
+ * "receive" requests with id 0 (no reply unless one fails) in one write.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <liburing.h>
+#include <linux/bpf.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "pgbench.h"
+
+/* ---- frames and the transport -------------------------------------------- */
+
+void pb_pg_frame(struct pg_buf *b, const struct pg_cid *c, size_t body,
+		 bool end)
+{
+	static uint8_t fill[1 << 16];
+	size_t start;
+
+	if (!fill[0])
+		memset(fill, 0x5a, sizeof(fill));
+	pg_frame_begin(b, c, 1);
+	cb_head(b, 2, body);
+	start = b->len;
+	cb_raw(b, fill, body);
+	b->p[start + body - 1] = end;
+}
+
+static int pb_pg_write(struct pb_xp *x, int fd, const uint8_t *buf,
+		       size_t len, int n)
+{
+	(void)x;
+	return pb_write_all(fd, buf, len * n);
+}
+
+static ssize_t pb_pg_read(struct pb_xp *x, int fd, uint8_t *buf, size_t cap)
+{
+	ssize_t r = read(fd, buf, cap);
+
+	(void)x;
+	return r < 0 ? -errno : r;
+}
+
+/* One ring per process, made at first use (a forked child makes its own). */
+static struct io_uring pb_ring;
+static pid_t pb_ring_pid;
+
+static int pb_ring_get(void)
+{
+	int r;
+
+	if (pb_ring_pid == getpid())
+		return 0;
+	r = io_uring_queue_init(4 * PB_BATCH, &pb_ring, 0);
+	if (r)
+		return r;
+	pb_ring_pid = getpid();
+	return 0;
+}
+
+static int pb_ring_reap(int n, size_t want, int *res)
+{
+	struct io_uring_cqe *cqe;
+	int i, r, err = 0;
+
+	for (i = 0; i < n; i++) {
+		do {
+			r = io_uring_wait_cqe(&pb_ring, &cqe);
+		} while (r == -EINTR);
+		if (r)
+			return r;
+		if (res)
+			*res = cqe->res;
+		if (!err && want && cqe->res != (int)want)
+			err = cqe->res < 0 ? cqe->res : -EIO;
+		io_uring_cqe_seen(&pb_ring, cqe);
+	}
+	return err;
+}
+
+static int pb_ring_submit(int n)
+{
+	int r;
+
+	do {
+		r = io_uring_submit_and_wait(&pb_ring, n);
+	} while (r == -EINTR && io_uring_sq_ready(&pb_ring));
+	return r < 0 && r != -EINTR ? r : 0;
+}
+
+/* n write SQEs of one frame each, one io_uring_enter. */
+static int pb_uring_send(struct pb_xp *x, int fd, const uint8_t *buf,
+			 size_t len, int n)
+{
+	int i, r = pb_ring_get();
+
+	(void)x;
+	if (r)
+		return r;
+	for (i = 0; i < n; i++)
+		io_uring_prep_write(io_uring_get_sqe(&pb_ring), fd,
+				    buf + i * len, len, 0);
+	r = pb_ring_submit(n);
+	return r ? r : pb_ring_reap(n, len, NULL);
+}
+
+static ssize_t pb_uring_recv(struct pb_xp *x, int fd, uint8_t *buf,
+			     size_t cap)
+{
+	int res = 0, r = pb_ring_get();
+
+	(void)x;
+	if (r)
+		return r;
+	io_uring_prep_read(io_uring_get_sqe(&pb_ring), fd, buf, cap, 0);
+	r = pb_ring_submit(1);
+	if (!r)
+		r = pb_ring_reap(1, 0, &res);
+	return r ? r : res;
+}
+
+static void pb_pg_close(struct pb_xp *x)
+{
+	close(x->a_out);
+	close(x->b_in);
+	free(x->msg_a);
+	free(x->msg_b);
+}
+
+int pb_pg_open(struct pb_xp *x, const char *name, size_t body, int mode)
+{
+	struct pg_buf fa = { 0 }, fb = { 0 };
+	struct pg_cid ping, pong;
+	struct pg_ep a, b;
+	int err;
+
+	memset(x, 0, sizeof(*x));
+	x->name = name;
+	x->body = body;
+	pg_cid_named(&ping, "pgbench-ping");
+	pg_cid_named(&pong, "pgbench-pong");
+	err = pg_open(&a, 0);
+	if (err)
+		return err;
+	err = pg_open(&b, 0);
+	if (err) {
+		pg_close(&a);
+		return err;
+	}
+	err = pg_receive(&b, &ping, NULL, false);
+	if (!err && (mode & PB_PG_PONG))
+		err = pg_receive(&a, &pong, NULL, false);
+	pg_buf_free(&a.pend);
+	pg_buf_free(&b.pend);
+	x->a_out = x->a_in = a.fd;
+	x->b_out = x->b_in = b.fd;
+	pb_pg_frame(&fa, &ping, body, false);
+	pb_pg_frame(&fb, &pong, body, false);
+	x->msg_a = fa.p;
+	x->msg_b = fb.p;
+	x->msg_len = fa.len;
+	x->close = pb_pg_close;
+	x->send = pb_pg_write;
+	x->recv = pb_pg_read;
+	x->batch = PB_BATCH;
+	x->rcap = PB_BATCH * x->msg_len;
+	switch (mode & 0xf) {
+	case PB_PG_SINGLE:
+		x->batch = 1;
+		x->rcap = x->msg_len;
+		break;
+	case PB_PG_URING:
+		x->send = pb_uring_send;
+		x->recv = pb_uring_recv;
+		break;
+	}
+	return err;
+}
+
+/* ---- module parameters ------------------------------------------------- */
+
+static const char *const pb_params[] = {
+	"max_frame", "queue_frames", "queue_bytes", "inflight_bytes",
+	"max_receives", "enforcing",
+};
+static uint64_t pb_saved[PG_ARRAY_SIZE(pb_params)];
+static bool pb_have[PG_ARRAY_SIZE(pb_params)];
+
+void pb_pg_save_params(void)
+{
+	size_t i;
+
+	for (i = 0; i < PG_ARRAY_SIZE(pb_params); i++)
+		pb_have[i] = !pg_param_get(pb_params[i], &pb_saved[i]);
+}
+
+void pb_pg_restore_params(void)
+{
+	size_t i;
+	uint64_t v;
+
+	for (i = 0; i < PG_ARRAY_SIZE(pb_params); i++)
+		if (pb_have[i] && !pg_param_get(pb_params[i], &v) &&
+		    v != pb_saved[i])
+			pg_param_set(pb_params[i], pb_saved[i]);
+}
+
+/* ---- fan-out and worker group ------------------------------------------- */
+
+struct pb_fan_shm {
+	double t0;
+	struct pb_side side[PB_MAX_RCV];
+};
+
+/*
+ * One batched sender, nrcv receivers: fan-out subscribers, or members of
+ * one worker group (who also subscribe to an end pCID, since a group
+ * frame reaches only one of them). Result: deliveries read per second.
+ */
+static int pb_fan(int nrcv, bool group, size_t body, double *rate)
+{
+	struct pb_fan_shm *sh = pb_shared(sizeof(*sh));
+	struct pg_buf data = { 0 }, endf = { 0 };
+	struct pg_ep snd, rcv[PB_MAX_RCV];
+	uint64_t sent = 0, got = 0;
+	struct pb_side s0, s1;
+	long rcsw = 0;
+	struct pg_cid dc, ec;
+	int i, nopen = 0, err, st;
+	uint8_t *sbuf = NULL;
+	pid_t pid[PB_MAX_RCV];
+	struct pb_xp x = { 0 };
+	double t_end = 0;
+
+	pg_cid_named(&dc, "pgbench-fan");
+	pg_cid_named(&ec, "pgbench-fan-end");
+	err = pg_open(&snd, 0);
+	if (err)
+		goto out_shm;
+	for (i = 0; i < nrcv && !err; i++) {
+		err = pg_open(&rcv[i], 0);
+		if (err)
+			break;
+		nopen++;
+		err = pg_receive(&rcv[i], &dc, group ? "workers" : NULL,
+				 false);
+		if (!err && group)
+			err = pg_receive(&rcv[i], &ec, NULL, false);
+		pg_buf_free(&rcv[i].pend);
+	}
+	if (err)
+		goto out;
+	pb_pg_frame(&data, &dc, body, false);
+	pb_pg_frame(&endf, group ? &ec : &dc, body, true);
+	x.msg_len = data.len;
+	x.msg_a = data.p;
+	sbuf = malloc(PB_BATCH * data.len);
+	for (i = 0; i < PB_BATCH; i++)
+		memcpy(sbuf + i * data.len, data.p, data.len);
+
+	fflush(stdout);
+	for (i = 0; i < nrcv; i++) {
+		pid[i] = fork();
+		if (pid[i] == 0) {
+			size_t cap = PB_BATCH * x.msg_len;
+			uint8_t *rb = malloc(cap);
+			struct pb_acc a = { 0 };
+			int k;
+
+			for (k = 0; k < nrcv; k++)
+				if (k != i)
+					close(rcv[k].fd);
+			close(snd.fd);
+			while (!a.end) {
+				ssize_t n = read(rcv[i].fd, rb, cap);
+
+				if (n < 0 && errno == EINTR)
+					continue;
+				if (n <= 0) {
+					sh->side[i].err = n ? errno : EPIPE;
+					break;
+				}
+				pb_acc_feed(&a, &x, rb, n);
+				if (a.bad) {
+					sh->side[i].err = EBADMSG;
+					break;
+				}
+			}
+			sh->side[i].t_end = pb_now();
+			sh->side[i].msgs = a.msgs;
+			pb_usage(&sh->side[i]);
+			_exit(0);
+		}
+	}
+	pb_usage(&s0);
+	sh->t0 = pb_now();
+	pb_arm(pb_secs);
+	while (!pb_stop) {
+		err = pb_write_all(snd.fd, sbuf, PB_BATCH * data.len);
+		if (err)
+			break;
+		sent += PB_BATCH;
+	}
+	pb_usage(&s1);
+	if (!err)
+		err = pb_write_all(snd.fd, endf.p, endf.len);
+	for (i = 0; i < nrcv; i++) {
+		if (err)
+			kill(pid[i], SIGKILL);
+		waitpid(pid[i], &st, 0);
+		if (!err && sh->side[i].err)
+			err = -sh->side[i].err;
+		got += sh->side[i].msgs;
+		rcsw += sh->side[i].vcsw + sh->side[i].ivcsw;
+		if (sh->side[i].t_end > t_end)
+			t_end = sh->side[i].t_end;
+	}
+	if (!err) {
+		uint64_t want = group ? sent : sent * nrcv;
+
+		if (got != want)
+			fprintf(stderr, "pgbench: fan-out %d: %llu deliveries, expected %llu\n",
+				nrcv, (unsigned long long)got,
+				(unsigned long long)want);
+		*rate = got / (t_end - sh->t0);
+		/* per delivery: the sender's, and all receivers' together */
+		pb_result_csw((double)(s1.vcsw - s0.vcsw + s1.ivcsw -
+				       s0.ivcsw) / (got ? got : 1),
+			      (double)rcsw / (got ? got : 1));
+	}
+out:
+	for (i = 0; i < nopen; i++)
+		pg_close(&rcv[i]);
+	pg_close(&snd);
+	pg_buf_free(&data);
+	pg_buf_free(&endf);
+	free(sbuf);
+out_shm:
+	munmap(sh, sizeof(*sh));
+	return err;
+}
+
+void pb_pg_cases_fanout(void)
+{
+	static const int ns[] = { 1, 8, 64 };
+	size_t s, k;
+	char name[64];
+	double rate;
+	int err;
+
+	for (s = 0; s < PB_NSIZES; s++) {
+		for (k = 0; k < PG_ARRAY_SIZE(ns); k++) {
+			snprintf(name, sizeof(name),
+				 "fan-out 1->%d, deliveries/s", ns[k]);
+			err = pb_fan(ns[k], false, pb_sizes[s], &rate);
+			if (err)
+				pb_result_na(name, pb_sizes[s], strerror(-err));
+			else
+				pb_result(name, pb_sizes[s], PB_TPUT, rate,
+					  "batched sender");
+		}
+		snprintf(name, sizeof(name), "worker group of 4, deliveries/s");
+		err = pb_fan(4, true, pb_sizes[s], &rate);
+		if (err)
+			pb_result_na(name, pb_sizes[s], strerror(-err));
+		else
+			pb_result(name, pb_sizes[s], PB_TPUT, rate,
+				  "batched sender");
+	}
+}
+
+/* ---- cost per frame against the number of pCIDs in use ------------------ */
+
+#define PB_FILL_PER_EP	25000
+#define PB_FILL_EPS	8
+
+/* Adds receives on filler pCIDs until *have pCIDs are in use. */
+static int pb_fill_to(struct pg_ep *fill, int *nfill, int *have, int level)
+{
+	struct pg_buf req = { 0 };
+	struct pg_cid c;
+	char name[32];
+	int err = 0, idx;
+
+	while (*have < level && !err) {
+		idx = (*have - 1) / PB_FILL_PER_EP;
+		if (idx >= PB_FILL_EPS)
+			return -ENOSPC;
+		if (idx >= *nfill) {
+			err = pg_open(&fill[*nfill], 0);
+			if (err)
+				break;
+			(*nfill)++;
+		}
+		snprintf(name, sizeof(name), "pgbench-fill-%d", *have);
+		pg_cid_named(&c, name);
+		pg_request_begin(&req, 0, PG_VERB_RECEIVE);
+		pg_args_pcid(&req, &c, NULL, false);
+		(*have)++;
+		if (req.len > (128 << 10) || *have == level ||
+		    (*have - 1) / PB_FILL_PER_EP != idx) {
+			err = pb_write_all(fill[idx].fd, req.p, req.len);
+			pg_buf_reset(&req);
+		}
+	}
+	pg_buf_free(&req);
+	return err;
+}
+
+static long pb_routes(void)
+{
+	struct cb_item mod, ep;
+	struct pg_reply r = { 0 };
+	struct pg_ep e;
+	uint64_t v = 0;
+
+	if (pg_open(&e, 0))
+		return -1;
+	if (pg_stats(&e, &r, &mod, &ep) || cb_map_uint(&mod, "routes", &v))
+		v = 0;
+	pg_buf_free(&r.raw);
+	pg_close(&e);
+	return (long)v;
+}
+
+void pb_pg_cases_pcids(void)
+{
+	static const int levels[] = { 1, 1000, 100000 };
+	struct pg_ep fill[PB_FILL_EPS];
+	int nfill = 0, have = 1, err = 0, i;
+	uint64_t maxr;
+	size_t k, s;
+
+	if (!pg_param_get("max_receives", &maxr) && maxr < PB_FILL_PER_EP)
+		pg_param_set("max_receives", PB_FILL_PER_EP);
+	for (k = 0; k < PG_ARRAY_SIZE(levels); k++) {
+		char name[64], note[64];
+		double t = pb_now();
+
+		if (levels[k] == 1)
+			snprintf(name, sizeof(name), "cost/frame, 1 pCID in use");
+		else
+			snprintf(name, sizeof(name),
+				 "cost/frame, %d %03d pCIDs in use",
+				 levels[k] / 1000, levels[k] % 1000);
+		if (!err)
+			err = pb_fill_to(fill, &nfill, &have, levels[k]);
+		fprintf(stderr, "pgbench: %d pCIDs subscribed in %.1f s\n",
+			have, pb_now() - t);
+		/* let a deferred rhashtable resize finish before measuring */
+		if (levels[k] > 1)
+			sleep(pb_quick ? 1 : 3);
+		for (s = 0; s < PB_NSIZES; s++) {
+			struct pb_xp x;
+			double rate;
+			int e = err, rep;
+
+			if (!e)
+				e = pb_pg_open(&x, name, pb_sizes[s],
+					       PB_PG_BATCH);
+			/* the module counts routes: the case's own is in */
+			snprintf(note, sizeof(note), "routes=%ld, batched, best of 3",
+				 e ? 0 : pb_routes());
+			/* best of 3: the figure is a flatness comparison */
+			rate = 0;
+			for (rep = 0; rep < 3 && !e; rep++) {
+				double r1;
+
+				e = pb_run_tput(&x, &r1);
+				if (!e && r1 > rate)
+					rate = r1;
+			}
+			if (e)
+				pb_result_na(name, pb_sizes[s], strerror(-e));
+			else
+				pb_result(name, pb_sizes[s], PB_COST,
+					  1e6 / rate, note);
+			if (x.close && !err)
+				x.close(&x);
+		}
+	}
+	for (i = 0; i < nfill; i++)
+		pg_close(&fill[i]);
+	pb_pg_restore_params();
+}
+
+/* ---- the capability and eBPF path ---------------------------------------- */
+
+static int pb_req_pcid(struct pg_ep *ep, const char *verb,
+		       const struct pg_cid *c, int rights, struct pg_reply *r)
+{
+	struct pg_buf args = { 0 };
+	struct pg_map m = { 0 };
+	int ret;
+
+	cb_cid(pg_map_put(&m, "pcid"), c);
+	if (rights)
+		cb_uint(pg_map_put(&m, "rights"), rights);
+	pg_map_emit(&args, &m);
+	ret = pg_request(ep, pg_next_id(), verb, &args, r);
+	pg_buf_free(&args);
+	return ret;
+}
+
+/* B (the receiver) claims the pCID, A redeems a send-only token. */
+static int pb_caps_setup(struct pb_xp *x)
+{
+	struct pg_ep a = { .fd = x->a_out }, b = { .fd = x->b_in };
+	struct pg_buf args = { 0 };
+	struct pg_reply r = { 0 };
+	struct pg_map m = { 0 };
+	struct cb_item tok;
+	struct pg_cid ping;
+	int err;
+
+	pg_cid_named(&ping, "pgbench-ping");
+	err = pb_req_pcid(&b, PG_VERB_CLAIM, &ping, 0, &r);
+	if (!err)
+		err = pb_req_pcid(&b, PG_VERB_GRANT, &ping, PG_RIGHT_SEND, &r);
+	if (!err && (cb_map_get(&r.details, "token", &tok) || tok.major != 2))
+		err = -PG_EBADREPLY;
+	if (!err) {
+		cb_bytes(pg_map_put(&m, "token"), tok.p + tok.hlen, tok.arg);
+		pg_map_emit(&args, &m);
+		err = pg_request(&a, pg_next_id(), PG_VERB_REDEEM, &args, &r);
+	}
+	pg_buf_free(&args);
+	pg_buf_free(&r.raw);
+	pg_buf_free(&a.pend);
+	pg_buf_free(&b.pend);
+	return err;
+}
+
+static long pb_bpf(int cmd, union bpf_attr *a)
+{
+	return syscall(__NR_bpf, cmd, a, sizeof(*a));
+}
+
+/*
+ * A policy that allows everything: it stamps the context, as enforcing=1
+ * requires. r2 = ctx->args[0]; r2->stamp = PG_POLICY_STAMP; return 0.
+ */
+static int pb_bpf_attach(int *prog, int *link, char *why, size_t n)
+{
+	struct bpf_insn insns[] = {
+		{ .code = BPF_LDX | BPF_MEM | BPF_DW, .dst_reg = 2,
+		  .src_reg = 1 },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = 3,
+		  .imm = PG_POLICY_STAMP },
+		{ .code = BPF_STX | BPF_MEM | BPF_W, .dst_reg = 2, .src_reg = 3,
+		  .off = offsetof(struct pg_authz, stamp) },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	static char log[4096];
+	union bpf_attr a;
+
+	memset(&a, 0, sizeof(a));
+	a.prog_type = BPF_PROG_TYPE_RAW_TRACEPOINT_WRITABLE;
+	a.insns = (uintptr_t)insns;
+	a.insn_cnt = PG_ARRAY_SIZE(insns);
+	a.license = (uintptr_t)"GPL";
+	a.log_buf = (uintptr_t)log;
+	a.log_size = sizeof(log);
+	a.log_level = 1;
+	*prog = pb_bpf(BPF_PROG_LOAD, &a);
+	if (*prog < 0) {
+		snprintf(why, n, "BPF_PROG_LOAD: %s", strerror(errno));
+		fprintf(stderr, "pgbench: verifier: %s\n", log);
+		return -1;
+	}
+	memset(&a, 0, sizeof(a));
+	a.raw_tracepoint.name = (uintptr_t)"pg_authorize";
+	a.raw_tracepoint.prog_fd = *prog;
+	*link = pb_bpf(BPF_RAW_TRACEPOINT_OPEN, &a);
+	if (*link < 0) {
+		snprintf(why, n, "BPF_RAW_TRACEPOINT_OPEN: %s",
+			 strerror(errno));
+		close(*prog);
+		return -1;
+	}
+	return 0;
+}
+
+enum { PB_CAPS_OFF, PB_CAPS_ON, PB_CAPS_BPF };
+
+void pb_pg_cases_caps(void)
+{
+	static const char *const names[] = {
+		"capabilities off (open pCID)",
+		"capabilities on (claimed, token)",
+		"eBPF policy on (enforcing=1)",
+	};
+	struct pg_reply r = { 0 };
+	struct pg_cid probe;
+	char why[96] = "";
+	struct pg_ep e;
+	size_t s;
+	int m, err;
+
+	/* Has the capabilities issue landed? */
+	pg_cid_named(&probe, "pgbench-probe");
+	err = pg_open(&e, 0);
+	if (!err)
+		err = pb_req_pcid(&e, PG_VERB_CLAIM, &probe, 0, &r);
+	pg_buf_free(&r.raw);
+	pg_close(&e);
+	if (err == -EOPNOTSUPP || err == -EBADRQC)
+		snprintf(why, sizeof(why), "capabilities not landed");
+	else if (err)
+		snprintf(why, sizeof(why), "claim: %s", pg_errname(-err));
+
+	for (s = 0; s < PB_NSIZES; s++) {
+		for (m = PB_CAPS_OFF; m <= PB_CAPS_BPF; m++) {
+			int prog = -1, link = -1, e2;
+			struct pb_xp x;
+			double rate;
+			char w2[96];
+
+			if (why[0]) {
+				pb_result_na(names[m], pb_sizes[s], why);
+				continue;
+			}
+			e2 = pb_pg_open(&x, names[m], pb_sizes[s], PB_PG_BATCH);
+			snprintf(w2, sizeof(w2), "%s", e2 ? strerror(-e2) : "");
+			if (!e2 && m == PB_CAPS_ON) {
+				e2 = pb_caps_setup(&x);
+				if (e2)
+					snprintf(w2, sizeof(w2), "claim/grant/redeem: %s",
+						 pg_errname(-e2));
+			}
+			if (!e2 && m == PB_CAPS_BPF) {
+				e2 = pb_bpf_attach(&prog, &link, w2,
+						   sizeof(w2));
+				if (!e2 && pg_param_set("enforcing", 1)) {
+					snprintf(w2, sizeof(w2), "enforcing=1 refused");
+					e2 = -1;
+				}
+			}
+			if (!e2) {
+				e2 = pb_run_tput(&x, &rate);
+				if (e2)
+					snprintf(w2, sizeof(w2), "%s",
+						 strerror(-e2));
+			}
+			if (m == PB_CAPS_BPF)
+				pg_param_set("enforcing", 0);
+			if (link >= 0)
+				close(link);
+			if (prog >= 0)
+				close(prog);
+			if (e2)
+				pb_result_na(names[m], pb_sizes[s], w2);
+			else
+				pb_result(names[m], pb_sizes[s], PB_TPUT, rate,
+					  "batched");
+			if (x.close)
+				x.close(&x);
+		}
+	}
+}
