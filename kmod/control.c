@@ -320,7 +320,7 @@ static int pg_ctl_carry(struct pg_ctl *c)
 	if (!to)
 		return pg_fail(c, -ESRCH, "no such endpoint");
 	err = pg_ep_deliver(to, c->buf, c->args.frame_off, env.frame_len,
-			    NULL, 0);
+			    NULL, 0, NULL);
 	pg_ep_put(to);
 	if (err == -ENOBUFS)
 		return pg_fail(c, err, "the target's receive queue is full");
@@ -591,7 +591,7 @@ int pg_control(struct pg_endpoint *ep, struct pg_buf *buf, u32 off,
 	}
 	/* Replies are a few hundred bytes at most: an overflow is a bug. */
 	if (!WARN_ON_ONCE(e.overflow) && (err || c.id))
-		pg_ep_deliver(ep, reply, 0, e.len, NULL, 0);
+		pg_ep_deliver(ep, reply, 0, e.len, NULL, 0, NULL);
 	pg_buf_put(reply);
 	return err;
 }

@@ -154,15 +154,48 @@ static int pg_ep_drop(struct pg_endpoint *ep, u64 trace_tag, u32 len)
 	return -ENOBUFS;
 }
 
+void pg_wakeups_flush(struct pg_wakeups *w)
+{
+	struct pg_endpoint *ep, *tmp;
+
+	list_for_each_entry_safe(ep, tmp, &w->list, wake_node) {
+		list_del(&ep->wake_node);
+		clear_bit(PG_EP_WAKE_QUEUED, &ep->flags);
+		/*
+		 * Order the clear before the wake-up's look at the wait
+		 * queue: a writer that queues after this sees the bit clear
+		 * and wakes the reader itself.
+		 */
+		smp_mb__after_atomic();
+		wake_up_interruptible_poll(&ep->rx_wait, EPOLLIN | EPOLLRDNORM);
+		pg_ep_put(ep);
+	}
+}
+
+/* Wake @ep now, or when the writer's batch @w is flushed. */
+static void pg_ep_wake(struct pg_endpoint *ep, struct pg_wakeups *w)
+{
+	if (!wq_has_sleeper(&ep->rx_wait))
+		return;
+	if (!w) {
+		wake_up_interruptible_poll(&ep->rx_wait, EPOLLIN | EPOLLRDNORM);
+		return;
+	}
+	if (!test_and_set_bit(PG_EP_WAKE_QUEUED, &ep->flags))
+		list_add_tail(&pg_ep_get(ep)->wake_node, &w->list);
+}
+
 /*
  * Queue @len bytes of @buf at @off for @ep; with @attest_from, wrapped in
  * the kernel's delivery envelope naming that sender. A full queue drops
  * the delivery, counts it and owes the reader a notice: -ENOBUFS.
  * @trace_tag is the pCID hash the tracepoints show (0 when not tracing).
+ * A sleeping reader is woken now, or with @w when the caller batches.
  * Called in process context, possibly under a route's mutex.
  */
 int pg_ep_deliver(struct pg_endpoint *ep, struct pg_buf *buf, u32 off,
-		  u32 len, struct pg_endpoint *attest_from, u64 trace_tag)
+		  u32 len, struct pg_endpoint *attest_from, u64 trace_tag,
+		  struct pg_wakeups *w)
 {
 	u8 hdr[PG_ATTEST_HDR_MAX];
 	struct pg_delivery *d;
@@ -206,8 +239,7 @@ int pg_ep_deliver(struct pg_endpoint *ep, struct pg_buf *buf, u32 off,
 
 	pg_stat_inc(PG_STAT_DELIVERIES);
 	trace_pg_deliver(ep->id, trace_tag, len);
-	if (wq_has_sleeper(&ep->rx_wait))
-		wake_up_interruptible_poll(&ep->rx_wait, EPOLLIN | EPOLLRDNORM);
+	pg_ep_wake(ep, w);
 	return 0;
 }
 
@@ -263,35 +295,62 @@ static bool pg_copy_delivery(struct pg_delivery *d, struct iov_iter *to)
 	       copy_to_iter(d->buf->data + d->off, d->len, to) == d->len;
 }
 
-static struct pg_delivery *pg_ep_peek(struct pg_endpoint *ep)
+/*
+ * Take as many deliveries from the head of the queue as fit in @room, in
+ * one rx_lock round trip. -EMSGSIZE if the first does not fit.
+ */
+static int pg_ep_take(struct pg_endpoint *ep, size_t room,
+		      struct list_head *batch)
 {
-	struct pg_delivery *d;
+	struct pg_delivery *d, *last = NULL;
+	size_t bytes = 0, size;
+	bool too_big;
+	u32 n = 0;
 
 	spin_lock(&ep->rx_lock);
-	d = list_first_entry_or_null(&ep->rx_queue, struct pg_delivery, node);
+	list_for_each_entry(d, &ep->rx_queue, node) {
+		size = d->hdr_len + d->len;
+		if (size > room - bytes)
+			break;
+		bytes += size;
+		n++;
+		last = d;
+	}
+	if (last) {
+		list_cut_position(batch, &ep->rx_queue, &last->node);
+		WRITE_ONCE(ep->rx_frames, ep->rx_frames - n);
+		ep->rx_bytes -= bytes;
+	}
+	too_big = !last && !list_empty(&ep->rx_queue);
 	spin_unlock(&ep->rx_lock);
-	return d;
+	return too_big ? -EMSGSIZE : 0;
 }
 
-static void pg_ep_unlink(struct pg_endpoint *ep, struct pg_delivery *d,
-			 size_t size)
+/* Put back what a faulting copy did not deliver, at the head, in order. */
+static void pg_ep_untake(struct pg_endpoint *ep, struct list_head *batch)
 {
+	struct pg_delivery *d;
+	size_t bytes = 0;
+	u32 n = 0;
+
+	list_for_each_entry(d, batch, node) {
+		bytes += d->hdr_len + d->len;
+		n++;
+	}
 	spin_lock(&ep->rx_lock);
-	list_del(&d->node);
-	WRITE_ONCE(ep->rx_frames, ep->rx_frames - 1);
-	ep->rx_bytes -= size;
+	list_splice(batch, &ep->rx_queue);
+	WRITE_ONCE(ep->rx_frames, ep->rx_frames + n);
+	ep->rx_bytes += bytes;
 	spin_unlock(&ep->rx_lock);
-	atomic64_inc(&ep->received);
-	pg_delivery_free(d);
 }
 
 /* As many whole deliveries as fit, at least one; never a partial one. */
 ssize_t pg_ep_read(struct pg_endpoint *ep, struct iov_iter *to,
 		   bool nonblock)
 {
-	struct pg_delivery *d;
+	struct pg_delivery *d, *tmp;
+	LIST_HEAD(batch);
 	ssize_t done, err;
-	size_t size;
 
 	if (!iov_iter_count(to))
 		return 0;
@@ -305,20 +364,23 @@ ssize_t pg_ep_read(struct pg_endpoint *ep, struct iov_iter *to,
 		done = 0;
 		goto out;
 	}
-	/* Only readers remove deliveries, and we hold rx_mutex. */
-	while ((d = pg_ep_peek(ep))) {
-		size = d->hdr_len + d->len;
-		if (size > iov_iter_count(to)) {
-			err = -EMSGSIZE;
-			break;
-		}
+	/*
+	 * Only readers remove deliveries and we hold rx_mutex, so the batch
+	 * is ours to copy without rx_lock; writers only append.
+	 */
+	err = pg_ep_take(ep, iov_iter_count(to), &batch);
+	list_for_each_entry_safe(d, tmp, &batch, node) {
 		if (!pg_copy_delivery(d, to)) {
 			err = -EFAULT;
 			break;
 		}
-		pg_ep_unlink(ep, d, size);
-		done += size;
+		list_del(&d->node);
+		done += d->hdr_len + d->len;
+		atomic64_inc(&ep->received);
+		pg_delivery_free(d);
 	}
+	if (!list_empty(&batch))
+		pg_ep_untake(ep, &batch);
 out:
 	mutex_unlock(&ep->rx_mutex);
 	/* An error is the call's only if nothing was read before it. */

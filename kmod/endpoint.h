@@ -32,6 +32,8 @@ struct pg_delivery {
 	u8 hdr[];
 };
 
+#define PG_EP_WAKE_QUEUED	0	/* on some writer's pg_wakeups list */
+
 struct pg_endpoint {
 	u64 id;				/* never reused while loaded */
 	struct kref ref;		/* the file, each pg_buf it owns, lookups */
@@ -50,6 +52,8 @@ struct pg_endpoint {
 	struct mutex rx_mutex;		/* serializes readers */
 	wait_queue_head_t rx_wait;	/* readers, EPOLLIN */
 	atomic_t rx_unreported;		/* drops not yet told to the reader */
+	unsigned long flags;		/* PG_EP_WAKE_QUEUED */
+	struct list_head wake_node;	/* in a writer's pg_wakeups */
 
 	/* Send side: bytes of this endpoint's pg_bufs still alive. */
 	atomic_long_t tx_inflight;
@@ -79,6 +83,21 @@ struct pg_endpoint {
 	struct rcu_head rcu;
 };
 
+/*
+ * Receivers to wake once a write has queued everything it carries: waking
+ * each at its own delivery would let it run (and read one frame) at the
+ * writer's next allocation, two context switches per delivery. An
+ * endpoint is on at most one writer's list (PG_EP_WAKE_QUEUED); a writer
+ * that finds it on another's leaves the wake-up to that one.
+ */
+struct pg_wakeups {
+	struct list_head list;		/* pg_endpoint.wake_node, referenced */
+};
+
+#define PG_WAKEUPS_INIT(name)	{ .list = LIST_HEAD_INIT((name).list) }
+
+void pg_wakeups_flush(struct pg_wakeups *w);
+
 int pg_endpoint_init(void);
 void pg_endpoint_exit(void);
 
@@ -95,7 +114,8 @@ static inline struct pg_endpoint *pg_ep_get(struct pg_endpoint *ep)
 void pg_ep_put(struct pg_endpoint *ep);
 
 int pg_ep_deliver(struct pg_endpoint *ep, struct pg_buf *buf, u32 off,
-		  u32 len, struct pg_endpoint *attest_from, u64 trace_tag);
+		  u32 len, struct pg_endpoint *attest_from, u64 trace_tag,
+		  struct pg_wakeups *w);
 ssize_t pg_ep_read(struct pg_endpoint *ep, struct iov_iter *to,
 		   bool nonblock);
 __poll_t pg_ep_poll(struct pg_endpoint *ep, struct file *file,

@@ -123,6 +123,7 @@ struct pg_fanout {
 	u32 off;
 	u32 len;
 	u64 trace_tag;
+	struct pg_wakeups *wakeups;
 	unsigned int targets;
 	unsigned int delivered;
 };
@@ -131,7 +132,8 @@ static void pg_route_one(struct pg_recv *rc, struct pg_fanout *f)
 {
 	f->targets++;
 	if (!pg_ep_deliver(rc->ep, f->buf, f->off, f->len,
-			   rc->attest ? f->src : NULL, f->trace_tag))
+			   rc->attest ? f->src : NULL, f->trace_tag,
+			   f->wakeups))
 		f->delivered++;
 }
 
@@ -141,9 +143,11 @@ static void pg_route_one(struct pg_recv *rc, struct pg_fanout *f)
  * -ENOBUFS if every receiver was full (each of them counted the drop).
  */
 int pg_route_send(struct pg_endpoint *src, struct pg_buf *buf, u32 off,
-		  u32 len, const u8 *cid, u32 cid_len)
+		  u32 len, const u8 *cid, u32 cid_len, struct pg_wakeups *w)
 {
-	struct pg_fanout f = { .src = src, .buf = buf, .off = off, .len = len };
+	struct pg_fanout f = {
+		.src = src, .buf = buf, .off = off, .len = len, .wakeups = w,
+	};
 	struct pg_route *r;
 	struct pg_recv *rc;
 	struct pg_group *g;

@@ -12,6 +12,7 @@
 
 struct pg_buf;
 struct pg_endpoint;
+struct pg_wakeups;
 
 /* A receive request: which pCID, fan-out or which group, attested. */
 struct pg_recv_spec {
@@ -26,7 +27,7 @@ int pg_route_init(void);
 void pg_route_exit(void);
 
 int pg_route_send(struct pg_endpoint *src, struct pg_buf *buf, u32 off,
-		  u32 len, const u8 *cid, u32 cid_len);
+		  u32 len, const u8 *cid, u32 cid_len, struct pg_wakeups *w);
 int pg_route_receive(struct pg_endpoint *ep, const struct pg_recv_spec *spec);
 int pg_route_unreceive(struct pg_endpoint *ep,
 		       const struct pg_recv_spec *spec);

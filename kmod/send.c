@@ -20,7 +20,7 @@
 #include "trace.h"
 
 static int pg_send_frame(struct pg_endpoint *ep, struct pg_buf *buf, u32 off,
-			 const struct pg_envelope *env)
+			 const struct pg_envelope *env, struct pg_wakeups *w)
 {
 	const u8 *cid = buf->data + off + env->cid_off;
 
@@ -31,7 +31,7 @@ static int pg_send_frame(struct pg_endpoint *ep, struct pg_buf *buf, u32 off,
 		return -EPERM;
 	default:
 		return pg_route_send(ep, buf, off, env->frame_len, cid,
-				     env->cid_len);
+				     env->cid_len, w);
 	}
 }
 
@@ -56,6 +56,7 @@ static int pg_send_parse(struct pg_buf *buf, u32 off, size_t count,
 ssize_t pg_send(struct pg_endpoint *ep, struct iov_iter *from, bool nonblock)
 {
 	size_t count = iov_iter_count(from);
+	struct pg_wakeups wakeups = PG_WAKEUPS_INIT(wakeups);
 	struct pg_envelope env;
 	struct pg_buf *buf;
 	size_t size;
@@ -86,7 +87,7 @@ ssize_t pg_send(struct pg_endpoint *ep, struct iov_iter *from, bool nonblock)
 	while (off < size) {
 		err = pg_send_parse(buf, off, count, &env);
 		if (!err)
-			err = pg_send_frame(ep, buf, off, &env);
+			err = pg_send_frame(ep, buf, off, &env, &wakeups);
 		if (err)
 			break;
 		if (trace_pg_send_enabled())
@@ -108,6 +109,8 @@ ssize_t pg_send(struct pg_endpoint *ep, struct iov_iter *from, bool nonblock)
 	if (off && err)
 		WRITE_ONCE(ep->tx_error, err);
 	iov_iter_revert(from, size - off);
+	/* Receivers run once the whole write is queued. */
+	pg_wakeups_flush(&wakeups);
 out:
 	pg_buf_put(buf);
 	return off ? (ssize_t)off : err;
