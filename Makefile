@@ -6,6 +6,9 @@
 #   make check-host     the host unit tests only
 #   make demo           boot the VM and run the demo exchange
 #   make bench          benchmarks in the VM, written to docs/bench.md
+#   make stress         the stress and frame-fuzz suite in the VM
+#   make check-debug    selftests and stress on a KASAN/lockdep/kmemleak kernel
+#   make fuzz           libFuzzer over the CBOR validator (FUZZ_SECONDS=300)
 #   make install        install the module for the running kernel (depmod)
 #   make dkms-install   register, build and install it with DKMS
 #   make style          checkpatch.pl --strict over kmod/
@@ -48,6 +51,15 @@ demo:
 bench:
 	tools/bench/run.sh
 
+stress:
+	selftests/stress/vm-stress.sh
+
+check-debug:
+	tools/debug-kernel/check-debug.sh
+
+fuzz:
+	$(MAKE) -C selftests/fuzz run
+
 install: module
 	$(MAKE) -C "$(KDIR)" M="$(CURDIR)" modules_install
 	depmod -a "$(KVER)"
@@ -74,5 +86,5 @@ clean:
 	$(MAKE) -C selftests/host clean
 	-$(MAKE) -C selftests clean
 
-.PHONY: all module tools check-host check demo bench install dkms-install \
-	style sparse clean
+.PHONY: all module tools check-host check demo bench stress check-debug fuzz \
+	install dkms-install style sparse clean

@@ -326,7 +326,6 @@ static int pg_ctl_carry(struct pg_ctl *c)
 		return pg_fail(c, err, "the target's receive queue is full");
 	if (err)
 		return pg_fail(c, -ESRCH, "no such endpoint");
-	atomic64_inc(&c->ep->sent);
 	pg_enc_map(c->out, 0);
 	return 0;
 }
@@ -565,24 +564,45 @@ static void pg_reply_begin(struct pg_enc *e, struct pg_buf *reply,
  * Handle one request at @off in @buf; returns 0 or the errno the write
  * reports, which the error reply carries too.
  */
+/* Queue the encoded reply, in a buffer of its own size. */
+static void pg_reply_queue(struct pg_endpoint *ep, const struct pg_enc *e)
+{
+	struct pg_buf *reply;
+
+	/*
+	 * Queue limits count the delivered bytes, so the buffer must not be
+	 * bigger than what it holds.
+	 */
+	reply = pg_buf_alloc(NULL, e->len);
+	if (!reply)
+		return;
+	memcpy(reply->data, e->p, e->len);
+	pg_ep_deliver(ep, reply, 0, e->len, NULL, 0, NULL);
+	pg_buf_put(reply);
+}
+
+/*
+ * Handle one request at @off in @buf; returns 0 or the errno the write
+ * reports, which the error reply carries too.
+ */
 int pg_control(struct pg_endpoint *ep, struct pg_buf *buf, u32 off,
 	       const struct pg_envelope *env)
 {
 	struct pg_ctl c = { .ep = ep, .buf = buf, .off = off };
-	struct pg_buf *reply;
+	struct pg_buf *scratch;
 	struct pg_enc e;
 	int err;
 
 	pg_stat_inc(PG_STAT_CONTROL);
-	reply = pg_buf_alloc(NULL, PG_REPLY_MAX);
-	if (!reply)
+	scratch = pg_buf_alloc(NULL, PG_REPLY_MAX);
+	if (!scratch)
 		return -ENOMEM;
 	c.out = &e;
 	pg_ctl_read_id(&c, env);
-	pg_reply_begin(&e, reply, &c, PG_OUTCOME_KEPT);
+	pg_reply_begin(&e, scratch, &c, PG_OUTCOME_KEPT);
 	err = pg_ctl_dispatch(&c, env);
 	if (err) {
-		pg_reply_begin(&e, reply, &c, pg_errno_malformed(err) ?
+		pg_reply_begin(&e, scratch, &c, pg_errno_malformed(err) ?
 			       PG_OUTCOME_MALFORMED : PG_OUTCOME_NOT_PROMISED);
 		pg_enc_map(&e, 2);
 		pg_enc_kv_uint(&e, "errno", -err);
@@ -591,8 +611,8 @@ int pg_control(struct pg_endpoint *ep, struct pg_buf *buf, u32 off,
 	}
 	/* Replies are a few hundred bytes at most: an overflow is a bug. */
 	if (!WARN_ON_ONCE(e.overflow) && (err || c.id))
-		pg_ep_deliver(ep, reply, 0, e.len, NULL, 0, NULL);
-	pg_buf_put(reply);
+		pg_reply_queue(ep, &e);
+	pg_buf_put(scratch);
 	return err;
 }
 

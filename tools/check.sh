@@ -2,10 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # Every test, in order: host unit tests (CBOR validator, cbor-check, uapi
-# header), static checks (checkpatch, sparse), then the selftests inside a
-# QEMU VM running Debian's 6.1 and 6.12 kernels. Each suite prints TAP and its own
-# "N passed, N failed" line; this script adds them up and ends with the
-# total. Exit status: 0 only if every suite passed.
+# header), static checks (checkpatch, sparse), the selftests inside a QEMU
+# VM running Debian's 6.1 and 6.12 kernels, then the stress suite. Each
+# suite prints TAP and its own "N passed, N failed" line; this script adds
+# them up and ends with the total. Exit status: 0 only if every suite passed.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -51,6 +51,8 @@ for k in ${PG_KERNELS:-6.1 6.12}; do
 	suite "VM: selftests on Debian's $k kernel" env PG_KERNEL="$k" \
 		selftests/vm-check.sh
 done
+suite "VM: stress and frame fuzzing on Debian's 6.1 kernel" \
+	selftests/stress/vm-stress.sh
 
 summary="$total_pass passed, $total_fail failed"
 [ "$total_skip" -gt 0 ] && summary="$summary, $total_skip skipped"

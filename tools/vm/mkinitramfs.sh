@@ -64,6 +64,10 @@ main() {
 	root=$(mktemp -d)
 	trap 'rm -rf "$root"' EXIT
 	mkdir -p "$root"/{dev,proc,sys,tmp,root,pg/bin}
+	# mktemp made the root 0700: unprivileged test processes must be
+	# able to walk / and use /tmp.
+	chmod 0755 "$root"
+	chmod 1777 "$root/tmp"
 	mknod -m 600 "$root/dev/console" c 5 1 2>/dev/null || true
 	add_busybox "$root"
 	install -m 0755 "$here/guest-init.sh" "$root/init"

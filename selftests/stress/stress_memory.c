@@ -1,0 +1,275 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Description: the memory bounds (docs/abi.md "Queues, memory and
+ * back-pressure"). A sender whose frames nobody reads holds at most
+ * inflight_bytes and then gets EAGAIN (or blocks until a signal); a
+ * receiver's queue holds at most queue_frames and queue_bytes and the
+ * sender gets ENOBUFS, the receiver a drop notice with the exact count.
+ * Then one process fills queues with routed frames and with control
+ * replies it never reads, in a memory cgroup of its own: what the cgroup
+ * is charged must stay within the configured bounds.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "stress.h"
+
+#define CG_ROOT		"/sys/fs/cgroup"
+#define CG		CG_ROOT "/pg-stress"
+#define SLACK		(2u << 20)	/* page tables, stacks, slab pages */
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+}
+
+static int test_inflight(const void *arg)
+{
+	const uint64_t limit = 1 << 20;
+	struct sigaction sa = { .sa_handler = on_alarm };
+	struct pg_buf b = { 0 };
+	struct pg_ep rx, tx, txb;
+	struct pg_cid c;
+	uint64_t sent = 0;
+	ssize_t w;
+
+	(void)arg;
+	CHECK(pg_param_set("inflight_bytes", limit) == 0);
+	pg_cid_named(&c, "memory-inflight");
+	CHECK(pg_open(&rx, O_NONBLOCK) == 0);
+	CHECK(pg_receive(&rx, &c, NULL, false) == 0);
+	CHECK(pg_open(&tx, O_NONBLOCK) == 0);
+	CHECK(pg_frame_sized(&b, &c, 8192) == 0);
+	while ((w = pg_send(&tx, &b)) > 0)
+		sent += w;
+	CHECK_ERR(w, EAGAIN);
+	/* (tx cannot even ask "stats" now: a request needs budget too) */
+	pg_diag("sent %llu bytes before EAGAIN, limit %llu",
+		(unsigned long long)sent, (unsigned long long)limit);
+	CHECK(sent <= limit);
+	CHECK(sent + b.len > limit);
+	/* a blocking writer sleeps: a signal ends it with EINTR */
+	CHECK(pg_open(&txb, 0) == 0);
+	sigaction(SIGALRM, &sa, NULL);
+	alarm(2);
+	while ((w = pg_write(txb.fd, b.p, b.len)) > 0)
+		;
+	CHECK_ERR(w, EINTR);
+	/* reading frees the budget */
+	CHECK(pg_drain(&rx) > 0);
+	CHECK_EQ(pg_send(&tx, &b), b.len);
+	pg_close(&txb);
+	pg_close(&tx);
+	pg_close(&rx);
+	pg_buf_free(&b);
+	return PG_PASS;
+}
+
+static int queue_full(const char *param, uint64_t v, size_t frame, int n,
+		      int fit)
+{
+	struct pg_buf b = { 0 };
+	struct st_ledger l;
+	struct st_stats s0, s1;
+	struct pg_ep rx, tx;
+	struct pg_cid c;
+	int i, ok = 0, nobufs = 0;
+	ssize_t w;
+
+	CHECK(pg_param_set(param, v) == 0);
+	pg_cid_named(&c, param);
+	CHECK(pg_open(&rx, O_NONBLOCK) == 0);
+	CHECK(pg_receive(&rx, &c, NULL, false) == 0);
+	CHECK(pg_open(&tx, O_NONBLOCK) == 0);
+	CHECK(pg_frame_sized(&b, &c, frame) == 0);
+	CHECK(st_stats(&tx, &s0) == 0);
+	for (i = 0; i < n; i++) {
+		w = pg_send(&tx, &b);
+		if (w == (ssize_t)b.len)
+			ok++;
+		else if (w == -ENOBUFS)
+			nobufs++;
+		else
+			CHECK_ERR(w, ENOBUFS);
+	}
+	CHECK(st_stats(&tx, &s1) == 0);
+	CHECK_EQ(ok, fit);
+	CHECK_EQ(nobufs, n - fit);
+	CHECK_EQ(s1.drops - s0.drops, n - fit);
+	st_ledger_init(&l, &c);
+	CHECK(st_ledger_drain(&l, rx.fd) > 0);
+	CHECK_EQ(l.notices, 1);		/* the notice comes first, once */
+	CHECK_EQ(l.dropped, n - fit);
+	pg_close(&tx);
+	pg_close(&rx);
+	pg_buf_free(&b);
+	return PG_PASS;
+}
+
+static int test_queue_frames(const void *arg)
+{
+	(void)arg;
+	return queue_full("queue_frames", 100, 64, 150, 100);
+}
+
+static int test_queue_bytes(const void *arg)
+{
+	(void)arg;
+	return queue_full("queue_bytes", 4096, 1000, 10, 4);
+}
+
+/* ---- the memory cgroup -------------------------------------------------- */
+
+static int cg_write(const char *file, const char *v)
+{
+	int fd = open(file, O_WRONLY | O_CLOEXEC), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, v, strlen(v)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+static long long cg_current(void)
+{
+	char buf[32] = "";
+	int fd = open(CG "/memory.current", O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	return n > 0 ? atoll(buf) : -1;
+}
+
+struct filler {
+	volatile int ready, go, filled;
+	long long before, after;
+	uint64_t frames, replies, rx_queued_bytes, rx_queued_frames;
+};
+
+/* In the cgroup: fill rx with frames, then its own queue with replies. */
+static int filler(struct filler *f, const struct pg_cid *c, bool replies,
+		  uint64_t qframes)
+{
+	struct pg_buf b = { 0 };
+	struct pg_ep tx;
+	uint64_t i;
+	ssize_t w;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);	/* never outlive the test */
+	if (pg_open(&tx, O_NONBLOCK))
+		return PG_FAIL;
+	f->ready = 1;
+	while (!f->go)
+		usleep(1000);
+	f->before = cg_current();
+	if (replies) {	/* hello with an id: a reply each, never read */
+		for (i = 1; i <= 2 * qframes; i++) {	/* then they drop */
+			pg_buf_reset(&b);
+			pg_request_begin(&b, i, PG_VERB_HELLO);
+			cb_map(&b, 0);
+			if (pg_send(&tx, &b) < 0)
+				break;
+			f->replies++;
+		}
+	} else {
+		pg_frame_sized(&b, c, 200);
+		while ((w = pg_send(&tx, &b)) > 0)
+			f->frames++;
+	}
+	f->after = cg_current();
+	f->filled = 1;
+	while (f->go != 2)	/* keep it all alive until measured */
+		usleep(1000);
+	pg_close(&tx);
+	pg_buf_free(&b);
+	return PG_PASS;
+}
+
+static int run_filler(bool replies)
+{
+	const uint64_t inflight = 1 << 20, qbytes = 1 << 20, qframes = 16384;
+	struct filler *f = st_shared(sizeof(*f));
+	uint64_t bound;
+	struct pg_cid c;
+	struct pg_ep rx;
+	char pid_s[16];
+	long long used;
+	pid_t pid;
+
+	if (access(CG_ROOT "/cgroup.controllers", F_OK))
+		return pg_skip("no cgroup v2 at " CG_ROOT);
+	cg_write(CG_ROOT "/cgroup.subtree_control", "+memory");
+	mkdir(CG, 0755);
+	if (access(CG "/memory.current", F_OK))
+		return pg_skip("no memory controller");
+	CHECK(pg_param_set("inflight_bytes", inflight) == 0);
+	CHECK(pg_param_set("queue_bytes", qbytes) == 0);
+	CHECK(pg_param_set("queue_frames", qframes) == 0);
+	pg_cid_named(&c, "memory-cgroup");
+	CHECK(pg_open(&rx, O_NONBLOCK) == 0);
+	CHECK(pg_receive(&rx, &c, NULL, false) == 0);
+	pid = fork();
+	if (pid == 0)
+		exit(filler(f, &c, replies, qframes));
+	snprintf(pid_s, sizeof(pid_s), "%d", pid);
+	CHECK(cg_write(CG "/cgroup.procs", pid_s) == 0);
+	while (!f->ready)
+		usleep(1000);
+	f->go = 1;
+	while (!f->filled)
+		usleep(1000);
+	used = f->after - f->before;
+	/* what the bounds allow: budget, one queue, its deliveries */
+	bound = inflight + qbytes + qframes * 128 + SLACK;
+	pg_diag("%s: %llu frames, %llu replies queued; the cgroup grew by"
+		" %lld KiB (bound %llu KiB: inflight_bytes + queue_bytes +"
+		" queue_frames deliveries + slack)",
+		replies ? "replies" : "frames",
+		(unsigned long long)f->frames, (unsigned long long)f->replies,
+		used >> 10, (unsigned long long)bound >> 10);
+	f->go = 2;
+	CHECK(st_wait_children(&pid, 1) == PG_PASS);
+	pg_close(&rx);
+	rmdir(CG);
+	CHECK(f->before >= 0 && f->after >= 0);
+	CHECK(used <= (long long)bound);
+	return PG_PASS;
+}
+
+static int test_cgroup_frames(const void *arg)
+{
+	(void)arg;
+	return run_filler(false);
+}
+
+static int test_cgroup_replies(const void *arg)
+{
+	(void)arg;
+	return run_filler(true);
+}
+
+static const struct pg_test tests[] = {
+	PG_TEST(test_inflight, "a sender stops at inflight_bytes: EAGAIN, or sleeps"),
+	PG_TEST(test_queue_frames, "queue_frames: ENOBUFS and an exact drop notice"),
+	PG_TEST(test_queue_bytes, "queue_bytes: ENOBUFS and an exact drop notice"),
+	PG_TEST(test_cgroup_frames, "memory charged for unread frames stays within the bounds"),
+	PG_TEST(test_cgroup_replies, "memory charged for unread control replies stays within the bounds"),
+};
+
+int main(int argc, char **argv)
+{
+	st_init(argc, argv, 4);
+	return pg_run(tests, PG_ARRAY_SIZE(tests));
+}

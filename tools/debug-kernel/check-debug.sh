@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# check-debug.sh [tools/vm/run.sh options]
+#
+# Run the selftests and the stress suite on the debug kernel (KASAN,
+# lockdep, kmemleak, UBSAN, DEBUG_LIST: tools/debug-kernel/build.sh) and
+# fail on any kernel report in the guest log. tools/vm/run.sh boots it:
+# build.sh lays the kernel out like a Debian one in a private cache, so
+# PG_CACHE=<that cache> run.sh --kernel <release> finds the image and the
+# build tree, and builds the module against the tree. The module is built
+# from a copy of the sources, so the stock kernel's objects in kmod/ stay.
+#
+# Without a built kernel it exits 4 with a SKIP message, unless
+# PG_BUILD_DEBUG_KERNEL=1 (then it builds one: about 25 min on 2 cores).
+# $PG_STRESS_SECONDS sets the stress tests' load phase (default 3 here:
+# the debug kernel is several times slower).
+# Exit: 0 all passed; 1 a test failed or the kernel reported a problem;
+# 4 skipped; else what run.sh returned (124 timeout, 125 no status).
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+CACHE=${PG_CACHE:-/var/cache/promisegrid}
+DIR=$CACHE/debug-kernel
+LOGDIR=${PG_DEBUG_LOGDIR:-$DIR/logs}
+
+log() { echo "check-debug: $*" >&2; }
+
+# Boot messages of the debug options themselves, not reports.
+BENIGN='RCU lockdep checking is enabled|kmemleak: Kernel memory leak detector initialized|kmemleak: Automatic memory scanning thread started|PG-VM: kernel log problems:|PG-VM-KERNEL-PROBLEMS=|^[0-9]+:(ok|# ----) .*kmemleak'
+
+# The guest log must show no report (guest-init.sh lists the kernel log's
+# problem lines and the final kmemleak scan); 0 if clean.
+scan_log() {
+	local logf=$1 pattern found
+	pattern='BUG:|WARNING:|Oops|KASAN|UBSAN|kmemleak|lockdep|'
+	pattern+='circular locking|general protection|Call Trace|'
+	pattern+='blocked for more than|unreferenced object'
+	found=$(grep -En "$pattern" "$logf" | grep -Ev "$BENIGN" || true)
+	if [ -n "$found" ]; then
+		log "kernel reports in $logf:"
+		echo "$found" | head -n 60 >&2
+		return 1
+	fi
+}
+
+# The guest script's own status (run.sh also fails on the benign lines).
+guest_status() {
+	sed -n 's/^PG-VM-EXIT=\([0-9]\{1,\}\)$/\1/p' "$1" | tail -n 1
+}
+
+# run_suite NAME RUN.SH-ARGS...: boots the debug kernel, keeps the log.
+run_suite() {
+	local name=$1 rc=0 start
+	shift
+	start=$(date +%s)
+	log "$name on $release (log: $LOGDIR/$name.log)"
+	PG_CACHE=$DIR/cache PG_MODULE_SRC=$src \
+		"$top/tools/vm/run.sh" --kernel "$release" --timeout 1800 \
+		--log "$LOGDIR/$name.log" "$@" || rc=$?
+	log "$name: run.sh status $rc after $(($(date +%s) - start)) s"
+	# run.sh's 1 may only be guest-init matching the boot lines above
+	if [ "$rc" = 1 ] && [ "$(guest_status "$LOGDIR/$name.log")" = 0 ]; then
+		rc=0
+	fi
+	scan_log "$LOGDIR/$name.log" || rc=1
+	return "$rc"
+}
+
+guest=""
+main() {
+	local rc=0 f
+	if [ ! -f "$DIR/.complete" ] && [ -z "${PG_BUILD_DEBUG_KERNEL:-}" ]; then
+		echo "SKIP: no debug kernel in $DIR (build it once with" \
+		     "tools/debug-kernel/build.sh, ~25 min, or set" \
+		     "PG_BUILD_DEBUG_KERNEL=1)"
+		exit 4
+	fi
+	release=$("$here/build.sh" | tail -n 1)
+	release=${release#KERNEL=}
+	mkdir -p "$LOGDIR"
+
+	# A private copy of the module's sources for this kernel's objects.
+	src=$DIR/module-src
+	mkdir -p "$src"
+	rm -rf "$src/kmod" "$src/uapi"
+	cp -a "$top/Kbuild" "$src/"
+	cp -a "$top/kmod" "$top/uapi" "$src/"
+	(cd "$src/kmod" && rm -f ./*.o ./*.ko ./*.mod ./*.mod.c .*.cmd \
+		modules.order)
+
+	make -s -C "$top/selftests" all
+	make -s -C "$top/selftests/stress" all
+
+	set -- --script "$top/selftests/run_tests.sh"
+	for f in "$top"/selftests/build/test_*; do set -- "$@" --bin "$f"; done
+	run_suite selftests "$@" || rc=1
+
+	guest=$(mktemp)
+	trap 'rm -f "$guest"' EXIT
+	{
+		echo '#!/bin/sh'
+		echo "PG_STRESS_ARGS='-d ${PG_STRESS_SECONDS:-3}'"
+		echo 'export PG_STRESS_ARGS'
+		echo 'exec sh /pg/run_stress.sh'
+	} >"$guest"
+	set -- --script "$guest" \
+		--file "$top/selftests/stress/run_stress.sh:/pg/run_stress.sh"
+	for f in "$top"/selftests/stress/build/*; do
+		case $f in *.o) continue ;; esac
+		set -- "$@" --bin "$f"
+	done
+	run_suite stress "$@" || rc=1
+
+	if [ "$rc" = 0 ]; then
+		log "PASS: selftests and stress suite clean on $release"
+	else
+		log "FAIL: see $LOGDIR/"
+	fi
+	return "$rc"
+}
+
+main "$@"
