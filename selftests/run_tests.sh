@@ -14,7 +14,7 @@ export PG_KO
 PATH=$PG_BIN:$PATH
 
 TESTS="test_frames test_sequences test_reads test_control test_routing
-test_queues test_stats test_uring test_caps test_module.sh"
+test_queues test_stats test_uring test_caps test_policy test_module.sh"
 
 pass=0
 fail=0

@@ -10,8 +10,11 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 
 make -s -C selftests all
+# test_policy drives the eBPF policies with their loader and bpftool.
+make -s -C tools/policy
 
 set --  --timeout 900 --script selftests/run_tests.sh "$@"
+set -- "$@" --bin tools/policy/build/pg-policy --bin "$(command -v bpftool)"
 for f in selftests/build/test_*; do
 	set -- "$@" --bin "$f"
 done

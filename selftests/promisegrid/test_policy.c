@@ -1,0 +1,261 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Description: eBPF enforcement (docs/abi.md "eBPF enforcement"), with the
+ * policies and loader of tools/policy. The default policy attaches to the
+ * writable raw tracepoint pg_authorize and bpftool shows its program, link
+ * and maps; enforcing=1 fails closed without a policy and works with one;
+ * detaching it fails closed again; a denial reaches the audit ring buffer
+ * and the pg_deny trace event; stacked policies only add denials (the
+ * uid-allow example denies an unlisted uid that the capability rules
+ * allow, and cannot lift a capability denial); rmmod is refused while a
+ * policy holds the module. Needs pg-policy and bpftool on PATH.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "pgtest.h"
+
+#define TRACE	"/sys/kernel/tracing/"
+
+/* Runs a shell command; its output (up to cap bytes) into out. */
+static int run(const char *cmd, char *out, size_t cap)
+{
+	size_t n = 0;
+	FILE *p;
+	int st;
+
+	pg_diag("$ %s", cmd);
+	p = popen(cmd, "r");
+	if (!p)
+		return -1;
+	if (out) {
+		n = fread(out, 1, cap - 1, p);
+		out[n] = 0;
+	} else {
+		char sink[256];
+
+		while (fread(sink, 1, sizeof(sink), p) > 0)
+			;
+	}
+	st = pclose(p);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void unload_all(void)
+{
+	run("pg-policy unload all 2>&1", NULL, 0);
+}
+
+static int sh_write(const char *path, const char *val)
+{
+	FILE *f = fopen(path, "w");
+	int ok;
+
+	if (!f)
+		return -errno;
+	ok = fputs(val, f) >= 0;
+	return fclose(f) == 0 && ok ? 0 : -EIO;
+}
+
+static int claim(struct pg_ep *ep, const struct pg_cid *c)
+{
+	struct pg_reply r = { 0 };
+	struct pg_buf args = { 0 };
+	int err;
+
+	pg_args_pcid(&args, c, NULL, false);
+	err = pg_request(ep, pg_next_id(), PG_VERB_CLAIM, &args, &r);
+	pg_buf_free(&args);
+	return err;
+}
+
+/* Send one frame on c as uid 65534 in a child; the write's result. */
+static int send_as_nobody(const struct pg_cid *c)
+{
+	int st;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		struct pg_ep k;
+		ssize_t r;
+
+		if (setgid(65534) || setuid(65534) || pg_open(&k, 0))
+			_exit(100);
+		r = pg_send_msg(&k, c, 1);
+		_exit(r > 0 ? 0 : r == -EACCES ? 1 : 2);
+	}
+	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
+		return -ECHILD;
+	switch (WEXITSTATUS(st)) {
+	case 0:
+		return 0;
+	case 1:
+		return -EACCES;
+	default:
+		return -EPROTO;
+	}
+}
+
+static int t_load_bpftool(const void *arg)
+{
+	char out[16384];
+
+	(void)arg;
+	unload_all();
+	CHECK_EQ(run("pg-policy load default 2>&1", out, sizeof(out)), 0);
+	CHECK_EQ(run("bpftool prog show 2>&1", out, sizeof(out)), 0);
+	CHECK(strstr(out, "raw_tracepoint_writable") &&
+	      strstr(out, "name pg_policy"));
+	CHECK_EQ(run("bpftool link show 2>&1", out, sizeof(out)), 0);
+	CHECK(strstr(out, "raw_tracepoint") && strstr(out, "pg_authorize"));
+	CHECK_EQ(run("bpftool map dump pinned /sys/fs/bpf/promisegrid/default/pg_counts 2>&1",
+		     out, sizeof(out)), 0);
+	CHECK(strstr(out, "\"denied\"") && strstr(out, "\"allowed\""));
+	CHECK_EQ(run("bpftool map show pinned /sys/fs/bpf/promisegrid/default/pg_audit 2>&1",
+		     out, sizeof(out)), 0);
+	CHECK(strstr(out, "ringbuf"));
+	unload_all();
+	return PG_PASS;
+}
+
+static int t_enforcing(const void *arg)
+{
+	struct pg_ep a, b;
+	struct pg_cid c, closed;
+	int ret = PG_FAIL;
+
+	(void)arg;
+	pg_cid_named(&c, "policy enforcing");
+	pg_cid_named(&closed, "policy enforcing claimed");
+	unload_all();
+	CHECK_EQ(pg_open(&a, 0), 0);
+	CHECK_EQ(pg_open(&b, 0), 0);
+	CHECK_EQ(pg_param_set("enforcing", 1), 0);
+	/* no policy: nothing passes, even on an open pCID */
+	if (pg_receive(&a, &c, NULL, false) != -EACCES ||
+	    pg_send_msg(&b, &c, 1) != -EACCES) {
+		pg_diag("enforcing without a policy did not fail closed");
+		goto out;
+	}
+	/* with the default policy: the capability rules apply */
+	if (run("pg-policy load default 2>&1", NULL, 0) ||
+	    pg_receive(&a, &c, NULL, false) || pg_send_msg(&b, &c, 1) <= 0 ||
+	    pg_expect_msg(&a, &c, 1) || claim(&a, &closed) ||
+	    pg_send_msg(&b, &closed, 2) != -EACCES) {
+		pg_diag("enforcing with the default policy misbehaved");
+		goto out;
+	}
+	/* detached: closed again */
+	unload_all();
+	if (pg_send_msg(&b, &c, 3) != -EACCES || !pg_empty(&a)) {
+		pg_diag("detaching the policy did not fail closed");
+		goto out;
+	}
+	ret = PG_PASS;
+out:
+	pg_param_set("enforcing", 0);
+	unload_all();
+	return ret;
+}
+
+static int t_audit_trace(const void *arg)
+{
+	char out[65536];
+	struct pg_ep a, b;
+	struct pg_cid c;
+
+	(void)arg;
+	pg_cid_named(&c, "policy audit");
+	unload_all();
+	CHECK_EQ(run("pg-policy load default 2>&1", NULL, 0), 0);
+	CHECK_EQ(sh_write(TRACE "trace", ""), 0);
+	CHECK_EQ(sh_write(TRACE "events/promisegrid/pg_deny/enable", "1"), 0);
+	CHECK_EQ(pg_open(&a, 0), 0);
+	CHECK_EQ(pg_open(&b, 0), 0);
+	CHECK_EQ(claim(&a, &c), 0);
+	CHECK_ERR(pg_send_msg(&b, &c, 1), EACCES);
+	CHECK_EQ(run("pg-policy audit --count 1 --timeout 3000 2>&1", out,
+		     sizeof(out)), 0);
+	CHECK(strstr(out, "deny op=send") && strstr(out, "builtin=deny"));
+	CHECK_EQ(run("cat " TRACE "trace", out, sizeof(out)), 0);
+	CHECK(strstr(out, "pg_deny:") && strstr(out, "op=1"));
+	sh_write(TRACE "events/promisegrid/pg_deny/enable", "0");
+	unload_all();
+	return PG_PASS;
+}
+
+static int t_stacked(const void *arg)
+{
+	char cmd[512], hex[2 * PG_CID_MAX + 1];
+	struct pg_ep a, r;
+	struct pg_cid c, claimed;
+	size_t i;
+
+	(void)arg;
+	pg_cid_named(&c, "policy stacked");
+	pg_cid_named(&claimed, "policy stacked claimed");
+	unload_all();
+	CHECK_EQ(pg_open(&a, 0), 0);
+	CHECK_EQ(pg_open(&r, 0), 0);
+	CHECK_EQ(pg_receive(&r, &c, NULL, false), 0);
+	CHECK_EQ(run("pg-policy load default 2>&1", NULL, 0), 0);
+	CHECK_EQ(run("pg-policy load uid-allow 2>&1", NULL, 0), 0);
+	/* before the pCID is listed, both uids may send (it is open) */
+	CHECK_EQ(send_as_nobody(&c), 0);
+	CHECK(pg_expect_msg(&r, &c, 1) == 0);
+	for (i = 0; i < c.len; i++)
+		sprintf(hex + 2 * i, "%02x", c.b[i]);
+	snprintf(cmd, sizeof(cmd), "pg-policy allow %s 0 2>&1", hex);
+	CHECK_EQ(run(cmd, NULL, 0), 0);
+	/* listed: uid 0 passes, uid 65534 is denied by the added rule */
+	CHECK(pg_send_msg(&a, &c, 1) > 0);
+	CHECK(pg_expect_msg(&r, &c, 1) == 0);
+	CHECK_EQ(send_as_nobody(&c), -EACCES);
+	CHECK(pg_empty(&r));
+	/* listing a uid cannot lift a capability denial */
+	CHECK_EQ(claim(&a, &claimed), 0);
+	for (i = 0; i < claimed.len; i++)
+		sprintf(hex + 2 * i, "%02x", claimed.b[i]);
+	snprintf(cmd, sizeof(cmd), "pg-policy allow %s 65534 2>&1", hex);
+	CHECK_EQ(run(cmd, NULL, 0), 0);
+	CHECK_EQ(send_as_nobody(&claimed), -EACCES);
+	unload_all();
+	/* detached: the added rule is gone */
+	CHECK_EQ(send_as_nobody(&c), 0);
+	return PG_PASS;
+}
+
+static int t_rmmod_pinned(const void *arg)
+{
+	struct stat st;
+
+	(void)arg;
+	unload_all();
+	CHECK_EQ(run("pg-policy load default 2>&1", NULL, 0), 0);
+	CHECK(run("rmmod promisegrid 2>&1", NULL, 0) != 0);
+	CHECK_EQ(stat(PG_DEVICE_PATH, &st), 0);
+	unload_all();
+	CHECK_EQ(run("pg-policy status", NULL, 0), 0);
+	return PG_PASS;
+}
+
+int main(void)
+{
+	static const struct pg_test tests[] = {
+		PG_TEST(t_load_bpftool, "default policy: bpftool shows the program, its raw_tracepoint link and maps"),
+		PG_TEST(t_enforcing, "enforcing: fails closed without a policy, rules apply with it, closed after detach"),
+		PG_TEST(t_audit_trace, "a denial reaches the audit ring buffer and the pg_deny event"),
+		PG_TEST(t_stacked, "stacked default + uid-allow: only added denials, none lifted"),
+		PG_TEST(t_rmmod_pinned, "rmmod is refused while a policy link holds the module"),
+	};
+
+	return pg_run(tests, PG_ARRAY_SIZE(tests));
+}
