@@ -19,8 +19,10 @@
 #include "endpoint.h"
 #include "frame.h"
 #include "params.h"
+#include "pcid.h"
 #include "route.h"
 #include "stats.h"
+#include "trace.h"
 
 enum pg_arg {
 	PG_ARG_PCID,
@@ -320,7 +322,9 @@ static int pg_ctl_carry(struct pg_ctl *c)
 	if (!to)
 		return pg_fail(c, -ESRCH, "no such endpoint");
 	err = pg_ep_deliver(to, c->buf, c->args.frame_off, env.frame_len,
-			    NULL, 0, NULL);
+			    NULL, trace_pg_deliver_enabled() ?
+			    pg_cid_hash(frame + env.cid_off, env.cid_len) : 0,
+			    NULL);
 	pg_ep_put(to);
 	if (err == -ENOBUFS)
 		return pg_fail(c, err, "the target's receive queue is full");
@@ -564,6 +568,14 @@ static void pg_reply_begin(struct pg_enc *e, struct pg_buf *reply,
  * Handle one request at @off in @buf; returns 0 or the errno the write
  * reports, which the error reply carries too.
  */
+/* The control pCID's hash, for the delivery tracepoints. */
+static u64 pg_control_trace_tag(void)
+{
+	if (!trace_pg_deliver_enabled() && !trace_pg_drop_enabled())
+		return 0;
+	return pg_cid_hash(pg_pcid_control, sizeof(pg_pcid_control));
+}
+
 /* Queue the encoded reply, in a buffer of its own size. */
 static void pg_reply_queue(struct pg_endpoint *ep, const struct pg_enc *e)
 {
@@ -577,7 +589,8 @@ static void pg_reply_queue(struct pg_endpoint *ep, const struct pg_enc *e)
 	if (!reply)
 		return;
 	memcpy(reply->data, e->p, e->len);
-	pg_ep_deliver(ep, reply, 0, e->len, NULL, 0, NULL);
+	pg_ep_deliver(ep, reply, 0, e->len, NULL, pg_control_trace_tag(),
+		      NULL);
 	pg_buf_put(reply);
 }
 
