@@ -144,12 +144,13 @@ static struct pg_claim *pg_claim_find(const u8 *cid, u32 len)
 	return rhashtable_lookup_fast(&pg_claims, &key, pg_claim_params);
 }
 
-static bool pg_holding_valid(const struct pg_holding *h, u64 now)
+/* Reads the clock only for tokens that expire: it is not free. */
+static bool pg_holding_valid(const struct pg_holding *h)
 {
 	const struct pg_token *t = h->token;
 
-	return !t || (!READ_ONCE(t->revoked) && (!t->expires ||
-						 now < t->expires));
+	return !t || (!READ_ONCE(t->revoked) &&
+		      (!t->expires || ktime_get_boottime_ns() < t->expires));
 }
 
 /* Caller holds rcu_read_lock(). */
@@ -168,7 +169,6 @@ void pg_caps_rights(struct pg_endpoint *ep, const u8 *cid, u32 cid_len,
 	struct rhlist_head *list, *pos;
 	struct pg_claim *claim;
 	struct pg_holding *h;
-	u64 now;
 
 	*r = (struct pg_rights){ .rights = PG_RIGHTS_ALL,
 				 .source = PG_SRC_OPEN };
@@ -180,10 +180,9 @@ void pg_caps_rights(struct pg_endpoint *ep, const u8 *cid, u32 cid_len,
 	if (!claim)
 		goto out;
 	*r = (struct pg_rights){ .claimed = true, .source = PG_SRC_NONE };
-	now = ktime_get_boottime_ns();
 	list = pg_holdings_of(ep, claim);
 	rhl_for_each_entry_rcu(h, pos, list, node) {
-		if (!pg_holding_valid(h, now))
+		if (!pg_holding_valid(h))
 			continue;
 		r->rights |= h->rights;
 		if (!h->token) {
@@ -333,14 +332,13 @@ static struct pg_holding *pg_holding_with(struct pg_endpoint *ep,
 					  struct pg_claim *claim, u32 need)
 {
 	struct pg_holding *h, *found = NULL;
-	u64 now = ktime_get_boottime_ns();
 	struct rhlist_head *list, *pos;
 
 	/* RCU for the table walk; the mutex keeps what we return alive. */
 	rcu_read_lock();
 	list = pg_holdings_of(ep, claim);
 	rhl_for_each_entry_rcu(h, pos, list, node) {
-		if (pg_holding_valid(h, now) && (h->rights & need) == need) {
+		if (pg_holding_valid(h) && (h->rights & need) == need) {
 			found = h;
 			break;
 		}
