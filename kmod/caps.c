@@ -39,7 +39,8 @@
 
 struct pg_claim {
 	struct rhash_head node;		/* pg_claims */
-	struct pg_cid_key key;
+	struct pg_cid_ref key;		/* points at cid[] */
+	u8 cid[PG_CID_MAX];
 	struct pg_endpoint *owner;	/* no reference: ends at its close */
 	struct list_head owner_node;	/* owner->claims */
 	struct pg_holding *own;		/* the claimer's holding */
@@ -85,12 +86,19 @@ static struct rhashtable pg_claims;
 static struct rhashtable pg_tokens;
 static struct rhltable pg_holdings;
 
-static const struct rhashtable_params pg_claim_params = {
-	.key_len = sizeof(struct pg_cid_key),
-	.key_offset = offsetof(struct pg_claim, key),
-	.head_offset = offsetof(struct pg_claim, node),
-	.automatic_shrinking = true,
-};
+static u32 pg_cid_obj_hash_pg_claim(const void *obj, u32 len, u32 seed)
+{
+	return pg_cid_ref_hash(&((const struct pg_claim *)obj)->key, len, seed);
+}
+
+static int pg_cid_obj_cmp_pg_claim(struct rhashtable_compare_arg *arg,
+				   const void *obj)
+{
+	return !pg_cid_ref_eq(arg->key, &((const struct pg_claim *)obj)->key);
+}
+
+static const struct rhashtable_params pg_claim_params =
+	PG_CID_TABLE_PARAMS(pg_claim, key, node);
 
 static const struct rhashtable_params pg_token_params = {
 	.key_len = sizeof(u64),
@@ -138,9 +146,8 @@ void pg_caps_exit(void)
 
 static struct pg_claim *pg_claim_find(const u8 *cid, u32 len)
 {
-	struct pg_cid_key key;
+	struct pg_cid_ref key = { .p = cid, .len = len };
 
-	pg_cid_key_set(&key, cid, len);
 	return rhashtable_lookup_fast(&pg_claims, &key, pg_claim_params);
 }
 
@@ -301,11 +308,14 @@ int pg_caps_claim(struct pg_endpoint *ep, const u8 *cid, u32 cid_len)
 	claim = kzalloc(sizeof(*claim), GFP_KERNEL_ACCOUNT);
 	if (!claim)
 		goto out;
-	pg_cid_key_set(&claim->key, cid, cid_len);
+	memcpy(claim->cid, cid, cid_len);
+	claim->key.p = claim->cid;
+	claim->key.len = cid_len;
 	claim->owner = ep;
 	INIT_LIST_HEAD(&claim->tokens);
-	err = rhashtable_lookup_insert_fast(&pg_claims, &claim->node,
-					    pg_claim_params);
+	/* _key: the table hashes objects itself (obj_hashfn). */
+	err = rhashtable_lookup_insert_key(&pg_claims, &claim->key,
+					   &claim->node, pg_claim_params);
 	if (err) {
 		kfree(claim);
 		goto out;	/* -EEXIST: claimed already */
@@ -463,8 +473,7 @@ int pg_caps_redeem(struct pg_endpoint *ep, const u8 *token, u32 len,
 	if (!t)
 		goto out;
 	claim = t->claim;
-	err = pg_authorize(PG_OP_REDEEM, ep, claim->key.bytes, claim->key.len,
-			   0, 0);
+	err = pg_authorize(PG_OP_REDEEM, ep, claim->cid, claim->key.len, 0, 0);
 	if (err)
 		goto out;
 	/* Redeeming the same token twice changes nothing. */
@@ -476,7 +485,7 @@ int pg_caps_redeem(struct pg_endpoint *ep, const u8 *token, u32 len,
 	if (err)
 		goto out;
 done:
-	memcpy(cid, claim->key.bytes, claim->key.len);
+	memcpy(cid, claim->cid, claim->key.len);
 	*cid_len = claim->key.len;
 	*rights = t->rights;
 	err = 0;
@@ -503,8 +512,7 @@ int pg_caps_revoke(struct pg_endpoint *ep, const u8 *token, u32 len,
 	/* The minter and the claimer may revoke; a mere holder may not. */
 	if (t->minter != ep->id && claim->owner != ep)
 		goto out;
-	err = pg_authorize(PG_OP_REVOKE, ep, claim->key.bytes, claim->key.len,
-			   0, 0);
+	err = pg_authorize(PG_OP_REVOKE, ep, claim->cid, claim->key.len, 0, 0);
 	if (err)
 		goto out;
 	*holders = 0;

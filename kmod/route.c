@@ -26,7 +26,8 @@
 
 struct pg_route {
 	struct rhash_head node;
-	struct pg_cid_key key;
+	struct pg_cid_ref key;		/* points at cid[] */
+	u8 cid[PG_CID_MAX];
 	refcount_t ref;			/* the table's, plus senders' */
 	struct mutex lock;
 	struct list_head fanout;	/* struct pg_recv.route_node */
@@ -56,12 +57,19 @@ struct pg_recv {
 static DEFINE_MUTEX(pg_table_mutex);
 static struct rhashtable pg_routes;
 
-static const struct rhashtable_params pg_route_params = {
-	.key_len = sizeof(struct pg_cid_key),
-	.key_offset = offsetof(struct pg_route, key),
-	.head_offset = offsetof(struct pg_route, node),
-	.automatic_shrinking = true,
-};
+static u32 pg_cid_obj_hash_pg_route(const void *obj, u32 len, u32 seed)
+{
+	return pg_cid_ref_hash(&((const struct pg_route *)obj)->key, len, seed);
+}
+
+static int pg_cid_obj_cmp_pg_route(struct rhashtable_compare_arg *arg,
+				   const void *obj)
+{
+	return !pg_cid_ref_eq(arg->key, &((const struct pg_route *)obj)->key);
+}
+
+static const struct rhashtable_params pg_route_params =
+	PG_CID_TABLE_PARAMS(pg_route, key, node);
 
 int pg_route_init(void)
 {
@@ -82,10 +90,9 @@ static void pg_route_put(struct pg_route *r)
 
 static struct pg_route *pg_route_find(const u8 *cid, u32 len)
 {
-	struct pg_cid_key key;
+	struct pg_cid_ref key = { .p = cid, .len = len };
 	struct pg_route *r;
 
-	pg_cid_key_set(&key, cid, len);
 	rcu_read_lock();
 	r = rhashtable_lookup(&pg_routes, &key, pg_route_params);
 	if (r && !refcount_inc_not_zero(&r->ref))
@@ -181,11 +188,10 @@ none:
 static struct pg_route *pg_route_get_locked(const u8 *cid, u32 len,
 					    bool create)
 {
-	struct pg_cid_key key;
+	struct pg_cid_ref key = { .p = cid, .len = len };
 	struct pg_route *r;
 	int err;
 
-	pg_cid_key_set(&key, cid, len);
 	r = rhashtable_lookup_fast(&pg_routes, &key, pg_route_params);
 	if (r || !create)
 		return r;
@@ -193,7 +199,9 @@ static struct pg_route *pg_route_get_locked(const u8 *cid, u32 len,
 	r = kzalloc(sizeof(*r), GFP_KERNEL_ACCOUNT);
 	if (!r)
 		return ERR_PTR(-ENOMEM);
-	r->key = key;
+	memcpy(r->cid, cid, len);
+	r->key.p = r->cid;
+	r->key.len = len;
 	refcount_set(&r->ref, 1);
 	mutex_init(&r->lock);
 	INIT_LIST_HEAD(&r->fanout);

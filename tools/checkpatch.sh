@@ -25,8 +25,8 @@ fi
 cd "$top"
 # pg_cbor.[ch] and pg_envelope.[ch] also build in userland: they use the
 # C99 fixed-width types on purpose (PREFER_KERNEL_TYPES is ignored there).
-# params.c pastes its macro argument into several names: a token, never an
-# expression, so MACRO_ARG_REUSE cannot bite there. trace.h keeps the
+# params.c and pcid.h paste macro arguments into several names: tokens,
+# never expressions, so MACRO_ARG_REUSE cannot bite there. trace.h keeps the
 # TRACE_EVENT() layout of include/trace/events/, which checkpatch's
 # parenthesis rules do not know.
 status=0
@@ -34,7 +34,7 @@ for f in $(git ls-files 'kmod/*.[ch]'); do
 	ignore=FILE_PATH_CHANGES
 	case $f in
 	kmod/pg_cbor.* | kmod/pg_envelope.*) ignore=$ignore,PREFER_KERNEL_TYPES ;;
-	kmod/params.c) ignore=$ignore,MACRO_ARG_REUSE ;;
+	kmod/params.c | kmod/pcid.h) ignore=$ignore,MACRO_ARG_REUSE ;;
 	kmod/trace.h) ignore=$ignore,OPEN_ENDED_LINE,PARENTHESIS_ALIGNMENT ;;
 	esac
 	"$cp_dir/checkpatch.pl" --strict --no-tree --terse --show-types \
