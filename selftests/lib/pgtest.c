@@ -74,7 +74,20 @@ static const char *const params[] = {
 	"inflight_bytes", "max_receives",
 };
 
-/* Waits for the child at most PG_TEST_TIMEOUT seconds; kills it then. */
+/*
+ * Seconds one test may take: PG_TEST_TIMEOUT, or the environment variable
+ * of that name (a debug kernel with KASAN and lockdep runs several times
+ * slower).
+ */
+static int test_timeout(void)
+{
+	const char *env = getenv("PG_TEST_TIMEOUT");
+	int s = env ? atoi(env) : 0;
+
+	return s > 0 ? s : PG_TEST_TIMEOUT;
+}
+
+/* Waits for the child at most test_timeout() seconds; kills it then. */
 static int wait_child(pid_t pid, int *status)
 {
 	struct timespec t0, t;
@@ -88,7 +101,7 @@ static int wait_child(pid_t pid, int *status)
 		if (r < 0 && errno != EINTR)
 			return -1;
 		clock_gettime(CLOCK_MONOTONIC, &t);
-		if (t.tv_sec - t0.tv_sec >= PG_TEST_TIMEOUT) {
+		if (t.tv_sec - t0.tv_sec >= test_timeout()) {
 			kill(pid, SIGKILL);
 			waitpid(pid, status, 0);
 			return 1;
@@ -120,7 +133,7 @@ int pg_run(const struct pg_test *tests, size_t n)
 		fflush(stdout);
 		pid = fork();
 		if (pid == 0) {
-			alarm(PG_TEST_TIMEOUT + 5);	/* second watchdog */
+			alarm(test_timeout() + 5);	/* second watchdog */
 			res = tests[i].fn(tests[i].arg);
 			fflush(stdout);
 			exit(res);
@@ -139,7 +152,7 @@ int pg_run(const struct pg_test *tests, size_t n)
 				pg_param_set(params[j], saved[j]);
 		}
 		if (timedout > 0) {
-			pg_diag("timed out after %d s", PG_TEST_TIMEOUT);
+			pg_diag("timed out after %d s", test_timeout());
 			res = PG_FAIL;
 		} else if (timedout < 0) {
 			res = PG_FAIL;

@@ -92,17 +92,27 @@ main() {
 
 	make -s -C "$top/selftests" all
 	make -s -C "$top/selftests/stress" all
+	make -s -C "$top/tools/policy"
 
-	set -- --script "$top/selftests/run_tests.sh"
-	for f in "$top"/selftests/build/test_*; do set -- "$@" --bin "$f"; done
-	run_suite selftests "$@" || rc=1
-
+	# KASAN and lockdep slow everything several times: longer limits.
 	guest=$(mktemp)
 	trap 'rm -f "$guest"' EXIT
 	{
 		echo '#!/bin/sh'
+		echo 'export PG_TEST_TIMEOUT=120 PG_TIMEOUT=900'
+		echo 'exec sh /pg/run_tests.sh'
+	} >"$guest"
+	set -- --script "$guest" \
+		--file "$top/selftests/run_tests.sh:/pg/run_tests.sh" \
+		--bin "$top/tools/policy/build/pg-policy" \
+		--bin "$(command -v bpftool)"
+	for f in "$top"/selftests/build/test_*; do set -- "$@" --bin "$f"; done
+	run_suite selftests "$@" || rc=1
+
+	{
+		echo '#!/bin/sh'
 		echo "PG_STRESS_ARGS='-d ${PG_STRESS_SECONDS:-3}'"
-		echo 'export PG_STRESS_ARGS'
+		echo 'export PG_STRESS_ARGS PG_TEST_TIMEOUT=120'
 		echo 'exec sh /pg/run_stress.sh'
 	} >"$guest"
 	set -- --script "$guest" \
