@@ -53,6 +53,15 @@ for k in ${PG_KERNELS:-6.1 6.12}; do
 done
 suite "VM: stress and frame fuzzing on Debian's 6.1 kernel" \
 	selftests/stress/vm-stress.sh
+# The KASAN/lockdep/kmemleak kernel takes ~23 min to build once: run on it
+# only when it is cached (tools/debug-kernel/build.sh, or make check-debug
+# with PG_BUILD_DEBUG_KERNEL=1).
+if [ -f "${PG_CACHE:-/var/cache/promisegrid}/debug-kernel/.complete" ]; then
+	suite "VM: selftests and stress on the debug kernel" \
+		tools/debug-kernel/check-debug.sh
+else
+	echo "### debug kernel: # SKIP not built (make check-debug with PG_BUILD_DEBUG_KERNEL=1)"
+fi
 
 summary="$total_pass passed, $total_fail failed"
 [ "$total_skip" -gt 0 ] && summary="$summary, $total_skip skipped"

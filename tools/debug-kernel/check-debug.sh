@@ -37,7 +37,11 @@ scan_log() {
 	pattern='BUG:|WARNING:|Oops|KASAN|UBSAN|kmemleak|lockdep|'
 	pattern+='circular locking|general protection|Call Trace|'
 	pattern+='blocked for more than|unreferenced object'
-	found=$(grep -En "$pattern" "$logf" | grep -Ev "$BENIGN" || true)
+	# From /init on: earlier reports cannot involve the module (guest-init
+	# shows them as a warning).
+	found=$(sed -n '/^PG-VM: booted/,$p' "$logf" |
+		sed '/^PG-VM: warning: kernel reports during boot/,/^[^[]/d' |
+		grep -En "$pattern" | grep -Ev "$BENIGN" || true)
 	if [ -n "$found" ]; then
 		log "kernel reports in $logf:"
 		echo "$found" | head -n 60 >&2
@@ -48,6 +52,21 @@ scan_log() {
 # The guest script's own status (run.sh also fails on the benign lines).
 guest_status() {
 	sed -n 's/^PG-VM-EXIT=\([0-9]\{1,\}\)$/\1/p' "$1" | tail -n 1
+}
+
+passed=0 failed=0
+
+# Adds a suite's closing "N passed, N failed" to the totals; a suite that
+# printed none (no boot, a crash) counts as one failure.
+count_results() {
+	local line
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$1" | tail -n 1)
+	if [ -z "$line" ]; then
+		failed=$((failed + 1))
+		return
+	fi
+	passed=$((passed + $(echo "$line" | cut -d' ' -f1)))
+	failed=$((failed + $(echo "$line" | cut -d' ' -f3)))
 }
 
 # run_suite NAME RUN.SH-ARGS...: boots the debug kernel, keeps the log.
@@ -64,7 +83,11 @@ run_suite() {
 	if [ "$rc" = 1 ] && [ "$(guest_status "$LOGDIR/$name.log")" = 0 ]; then
 		rc=0
 	fi
-	scan_log "$LOGDIR/$name.log" || rc=1
+	count_results "$LOGDIR/$name.log"
+	if ! scan_log "$LOGDIR/$name.log"; then
+		rc=1
+		failed=$((failed + 1))	# the kernel report, as a failure
+	fi
 	return "$rc"
 }
 
@@ -128,6 +151,7 @@ main() {
 	else
 		log "FAIL: see $LOGDIR/"
 	fi
+	echo "debug: $passed passed, $failed failed"
 	return "$rc"
 }
 

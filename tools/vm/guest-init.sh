@@ -29,6 +29,14 @@ exec </dev/console >/dev/console 2>&1
 
 echo
 echo "PG-VM: booted $(uname -r)"
+# Reports from before /init cannot involve the module, which is not loaded
+# yet (a KASAN kernel under TCG sometimes reports one in early IRQ setup):
+# show them as a warning and judge only what comes after.
+boot_problems=$(dmesg -c | grep -E 'BUG:|WARNING:|Oops|KASAN|UBSAN|general protection')
+if [ -n "$boot_problems" ]; then
+	echo "PG-VM: warning: kernel reports during boot, before the module:"
+	echo "$boot_problems"
+fi
 if grep -qw pg.shell=1 /proc/cmdline; then
 	echo "PG-VM: interactive shell; 'exit' or Ctrl-D powers off"
 	setsid cttyhack sh -l
