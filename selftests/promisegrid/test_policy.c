@@ -52,6 +52,25 @@ static void unload_all(void)
 	run("pg-policy unload all 2>&1", NULL, 0);
 }
 
+/*
+ * Unpinning drops the last reference to a link, but newer kernels free
+ * (and detach) it from a deferred context: wait until bpftool no longer
+ * lists a link on pg_authorize, 5 s at most.
+ */
+static int wait_detached(void)
+{
+	char out[16384];
+	int i;
+
+	for (i = 0; i < 50; i++) {
+		if (run("bpftool link show 2>&1", out, sizeof(out)) == 0 &&
+		    !strstr(out, "pg_authorize"))
+			return 0;
+		usleep(100000);
+	}
+	return -1;
+}
+
 static int sh_write(const char *path, const char *val)
 {
 	FILE *f = fopen(path, "w");
@@ -155,7 +174,8 @@ static int t_enforcing(const void *arg)
 	}
 	/* detached: closed again */
 	unload_all();
-	if (pg_send_msg(&b, &c, 3) != -EACCES || !pg_empty(&a)) {
+	if (wait_detached() || pg_send_msg(&b, &c, 3) != -EACCES ||
+	    !pg_empty(&a)) {
 		pg_diag("detaching the policy did not fail closed");
 		goto out;
 	}
@@ -228,6 +248,7 @@ static int t_stacked(const void *arg)
 	CHECK_EQ(run(cmd, NULL, 0), 0);
 	CHECK_EQ(send_as_nobody(&claimed), -EACCES);
 	unload_all();
+	CHECK_EQ(wait_detached(), 0);
 	/* detached: the added rule is gone */
 	CHECK_EQ(send_as_nobody(&c), 0);
 	return PG_PASS;
