@@ -11,26 +11,6 @@
 const u8 pg_pcid_control[PG_KERNEL_PCID_LEN] = PG_PCID_CONTROL;
 const u8 pg_pcid_delivery[PG_KERNEL_PCID_LEN] = PG_PCID_DELIVERY;
 
-/* Each kind of bad frame has its own errno (uapi/linux/promisegrid.h). */
-int pg_frame_errno(int parse_err)
-{
-	switch (-parse_err) {
-	case PG_CBOR_EDEPTH:
-		return -E2BIG;
-	case PG_CBOR_ESIZE:
-		return -EMSGSIZE;
-	case PG_CBOR_ENONCANON:
-		return -EILSEQ;
-	case PG_ENV_ENOTGRID:
-	case PG_ENV_ENOTARRAY:
-	case PG_ENV_ENOPCID:
-	case PG_ENV_EBADCID:
-		return -EPROTO;
-	default:
-		return -EBADMSG;
-	}
-}
-
 /* Check the frame at @p against the limits in force; 0 or -PG_*_E*. */
 int pg_frame_check(const u8 *p, size_t len, struct pg_envelope *env)
 {
@@ -47,7 +27,7 @@ int pg_frame_parse(const u8 *p, size_t len, struct pg_envelope *env)
 {
 	int err = pg_frame_check(p, len, env);
 
-	return err ? pg_frame_errno(err) : 0;
+	return err ? pg_env_errno(err) : 0;
 }
 
 enum pg_kernel_pcid pg_kernel_pcid(const u8 *cid, size_t len)

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0-only
+// SPDX-License-Identifier: GPL-2.0-only OR LGPL-2.1-or-later
 /* Copyright (C) 2026 The PromiseGrid kernel module authors. */
 /*
  * Non-recursive CBOR (RFC 8949) well-formedness validator, see Appendix C

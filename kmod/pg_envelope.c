@@ -1,10 +1,15 @@
-// SPDX-License-Identifier: GPL-2.0-only
+// SPDX-License-Identifier: GPL-2.0-only OR LGPL-2.1-or-later
 /* Copyright (C) 2026 The PromiseGrid kernel module authors. */
 /*
  * PromiseGrid envelope parser.  The frame is first validated as one core
  * deterministic CBOR item, so the structural walk below can rely on
  * shortest-form heads and on every length lying inside the frame.
  */
+#ifdef __KERNEL__
+#include <linux/errno.h>
+#else
+#include <errno.h>
+#endif
 #include "pg_envelope.h"
 
 #define PG_ENV_TAG_CID		42
@@ -29,6 +34,26 @@ const char *pg_env_strerror(int err)
 	if (err >= PG_ENV_EMAX)
 		return "unknown error";
 	return pg_env_msgs[err - PG_CBOR_EMAX];
+}
+
+/* Each kind of bad frame has its own errno. */
+int pg_env_errno(int err)
+{
+	switch (err < 0 ? -err : err) {
+	case PG_CBOR_EDEPTH:
+		return -E2BIG;
+	case PG_CBOR_ESIZE:
+		return -EMSGSIZE;
+	case PG_CBOR_ENONCANON:
+		return -EILSEQ;
+	case PG_ENV_ENOTGRID:
+	case PG_ENV_ENOTARRAY:
+	case PG_ENV_ENOPCID:
+	case PG_ENV_EBADCID:
+		return -EPROTO;
+	default:
+		return -EBADMSG;
+	}
 }
 
 /*

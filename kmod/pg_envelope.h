@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
+/* SPDX-License-Identifier: GPL-2.0-only OR LGPL-2.1-or-later */
 /* Copyright (C) 2026 The PromiseGrid kernel module authors. */
 /*
  * PromiseGrid "grid" envelope: 1735551332([42(pCID), ...slots]) in core
@@ -43,5 +43,11 @@ bool pg_env_pcid_ok(const uint8_t *p, size_t len);
 
 /* Short English reason; covers CBOR and envelope codes, either sign. */
 const char *pg_env_strerror(int err);
+
+/*
+ * The errno a write gives for a parse error (uapi/linux/promisegrid.h):
+ * EBADMSG, EILSEQ, EPROTO, EMSGSIZE or E2BIG, negated.
+ */
+int pg_env_errno(int err);
 
 #endif /* PG_ENVELOPE_H */

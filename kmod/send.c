@@ -50,7 +50,7 @@ static int pg_send_parse(struct pg_buf *buf, u32 off, size_t count,
 
 	if (err == -PG_CBOR_ETRUNC && buf->size < count)
 		return off ? PG_SEND_MORE : -EMSGSIZE;
-	return err ? pg_frame_errno(err) : 0;
+	return err ? pg_env_errno(err) : 0;
 }
 
 ssize_t pg_send(struct pg_endpoint *ep, struct iov_iter *from, bool nonblock)

@@ -1,0 +1,350 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* Copyright (C) 2026 The PromiseGrid kernel module authors. */
+/*
+ * The kernel's control protocol (docs/protocols/pg-kernel-control-v1.md):
+ * grid([42(control), id, verb, {args}]) answered on our own queue by
+ * grid([42(control), id, outcome, {details}]).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "pg_cbor.h"
+
+PG_EXPORT cbor_item_t *pg_map_get(const cbor_item_t *map, const char *key)
+{
+	size_t n, i, klen = strlen(key);
+	struct cbor_pair *pairs;
+
+	if (!map || !cbor_isa_map(map))
+		return NULL;
+	n = cbor_map_size(map);
+	pairs = cbor_map_handle(map);
+	for (i = 0; i < n; i++) {
+		cbor_item_t *k = pairs[i].key;
+
+		if (cbor_isa_string(k) && cbor_string_is_definite(k) &&
+		    cbor_string_length(k) == klen &&
+		    !memcmp(cbor_string_handle(k), key, klen))
+			return pairs[i].value;
+	}
+	return NULL;
+}
+
+PG_EXPORT int pg_map_uint(const cbor_item_t *map, const char *key, uint64_t *v)
+{
+	cbor_item_t *it = pg_map_get(map, key);
+
+	if (!it)
+		return -ENOENT;
+	if (!cbor_isa_uint(it))
+		return -EINVAL;
+	*v = cbor_get_int(it);
+	return 0;
+}
+
+/* The uint at the start of slot 1, if the frame is a control frame. */
+static bool reply_id(const struct pg_msg *m, uint64_t *id)
+{
+	uint8_t major;
+	bool indef;
+	size_t hlen;
+
+	return pg_msg_is_control(m) && m->nslots == 3 &&
+	       !pg_cbor_read_head(m->frame + m->slots_off,
+				  m->frame_len - m->slots_off, &major, id,
+				  &indef, &hlen) && major == 0;
+}
+
+static bool is_reply_to(const struct pg_msg *m, const void *arg)
+{
+	uint64_t id;
+
+	return reply_id(m, &id) && id == *(const uint64_t *)arg;
+}
+
+/* Text of a libcbor string item, NUL-terminated into buf. */
+static const char *text_of(const cbor_item_t *it, char *buf, size_t n)
+{
+	size_t len;
+
+	if (!it || !cbor_isa_string(it) || !cbor_string_is_definite(it))
+		return NULL;
+	len = cbor_string_length(it);
+	if (len >= n)
+		len = n - 1;
+	memcpy(buf, cbor_string_handle(it), len);
+	buf[len] = '\0';
+	return buf;
+}
+
+PG_EXPORT int pg_request(struct pg *pg, const char *verb, cbor_item_t *args,
+			 cbor_item_t **details)
+{
+	struct pg_buf b = { 0 };
+	struct pg_msg m;
+	cbor_item_t *outcome = NULL, *det = NULL;
+	uint64_t id = pg->next_id++, err;
+	char word[32], reason[sizeof(pg->reason)];
+	ssize_t w;
+	int r;
+
+	r = pg_frame_begin(&b, &pg_pcid_control, 3) ?: pg_put_head(&b, 0, id) ?:
+	    pg_put_text(&b, verb) ?:
+	    (args ? pg_cbor_encode(&b, args) : pg_put_head(&b, 5, 0));
+	if (r) {
+		pg_buf_free(&b);
+		return pg_fail(pg, -r, "cannot encode the request");
+	}
+	w = pg_send(pg, b.p, b.len);
+	pg_buf_free(&b);
+	/* These failures come before the module looked at the request. */
+	if (w < 0 && (w == -EAGAIN || w == -EINTR || w == -EFAULT))
+		return (int)w;
+	r = pg_wait_for(pg, is_reply_to, &id, PG_REPLY_WAIT_MS, &m);
+	if (r < 0)
+		return w < 0 ? (int)w : pg_fail(pg, -r, "no reply from the kernel");
+	outcome = pg_msg_slot(&m, 2);
+	det = pg_msg_slot(&m, 3);
+	r = 0;
+	if (!text_of(outcome, word, sizeof(word)) || !det || !cbor_isa_map(det)) {
+		r = pg_fail(pg, EPROTO, "the kernel's reply has the wrong shape");
+	} else if (strcmp(word, PG_OUTCOME_KEPT)) {
+		if (pg_map_uint(det, "errno", &err) || !err || err > 4095)
+			err = w < 0 ? (uint64_t)-w : EPROTO;
+		if (!text_of(pg_map_get(det, "reason"), reason, sizeof(reason)))
+			snprintf(reason, sizeof(reason), "%s", strerror((int)err));
+		r = pg_fail(pg, (int)err, reason);
+	} else if (details) {
+		*details = det;
+		det = NULL;
+	}
+	if (outcome)
+		cbor_decref(&outcome);
+	if (det)
+		cbor_decref(&det);
+	return r;
+}
+
+/* {"pcid": 42(h'00' cid), ...}: a libcbor map with room for n entries. */
+static cbor_item_t *args_pcid(const struct pg_cid *pcid, size_t n)
+{
+	uint8_t slot[1 + PG_CID_MAX] = { 0 };
+	cbor_item_t *map = cbor_new_definite_map(n);
+
+	memcpy(slot + 1, pcid->b, pcid->len);
+	if (map && !cbor_map_add(map, (struct cbor_pair){
+			.key = cbor_move(cbor_build_string("pcid")),
+			.value = cbor_move(cbor_build_tag(PG_CID_TAG,
+				cbor_move(cbor_build_bytestring(slot, pcid->len + 1)))),
+		})) {
+		cbor_decref(&map);
+	}
+	return map;
+}
+
+static bool put(cbor_item_t *map, const char *key, cbor_item_t *value)
+{
+	return cbor_map_add(map, (struct cbor_pair){
+		.key = cbor_move(cbor_build_string(key)),
+		.value = cbor_move(value),
+	});
+}
+
+/* Sends verb with args (consumed) and drops the details. */
+static int request(struct pg *pg, const char *verb, cbor_item_t *args,
+		   cbor_item_t **details)
+{
+	int r;
+
+	if (!args)
+		return pg_fail(pg, ENOMEM, NULL);
+	r = pg_request(pg, verb, args, details);
+	cbor_decref(&args);
+	return r;
+}
+
+PG_EXPORT int pg_hello(struct pg *pg, struct pg_hello *h)
+{
+	cbor_item_t *d;
+	int r = pg_request(pg, PG_VERB_HELLO, NULL, &d);
+
+	if (r)
+		return r;
+	memset(h, 0, sizeof(*h));
+	pg_map_uint(d, "version", &h->version);
+	pg_map_uint(d, "endpoint", &h->endpoint);
+	pg_map_uint(d, "max_depth", &h->max_depth);
+	pg_map_uint(d, "max_frame", &h->max_frame);
+	pg_map_uint(d, "queue_bytes", &h->queue_bytes);
+	pg_map_uint(d, "queue_frames", &h->queue_frames);
+	pg_map_uint(d, "inflight_bytes", &h->inflight_bytes);
+	cbor_decref(&d);
+	return 0;
+}
+
+PG_EXPORT int pg_receive(struct pg *pg, const struct pg_cid *pcid,
+			 const char *group, bool attest)
+{
+	cbor_item_t *args = args_pcid(pcid, 3);
+
+	if (args && group && !put(args, "group", cbor_build_string(group)))
+		cbor_decref(&args);
+	if (args && attest && !put(args, "attest", cbor_build_bool(true)))
+		cbor_decref(&args);
+	return request(pg, PG_VERB_RECEIVE, args, NULL);
+}
+
+PG_EXPORT int pg_unreceive(struct pg *pg, const struct pg_cid *pcid,
+			   const char *group)
+{
+	cbor_item_t *args = args_pcid(pcid, 2);
+
+	if (args && group && !put(args, "group", cbor_build_string(group)))
+		cbor_decref(&args);
+	return request(pg, PG_VERB_UNRECEIVE, args, NULL);
+}
+
+static cbor_item_t *build_uint(uint64_t v)
+{
+	return cbor_build_uint64(v);	/* pg_cbor_encode picks the width */
+}
+
+PG_EXPORT int pg_carry(struct pg *pg, uint64_t to, const void *frame,
+		       size_t len)
+{
+	cbor_item_t *args = cbor_new_definite_map(2);
+
+	if (args && (!put(args, "to", build_uint(to)) ||
+		     !put(args, "frame", cbor_build_bytestring(frame, len))))
+		cbor_decref(&args);
+	return request(pg, PG_VERB_CARRY, args, NULL);
+}
+
+PG_EXPORT int pg_stats(struct pg *pg, cbor_item_t **module,
+		       cbor_item_t **endpoint)
+{
+	cbor_item_t *d, *mod, *ep;
+	int r = pg_request(pg, PG_VERB_STATS, NULL, &d);
+
+	if (r)
+		return r;
+	mod = pg_map_get(d, "module");
+	ep = pg_map_get(d, "endpoint");
+	if (!mod || !ep) {
+		cbor_decref(&d);
+		return pg_fail(pg, EPROTO, "stats reply without counters");
+	}
+	*module = cbor_incref(mod);
+	*endpoint = cbor_incref(ep);
+	cbor_decref(&d);
+	return 0;
+}
+
+PG_EXPORT int pg_claim(struct pg *pg, const struct pg_cid *pcid,
+		       uint32_t *rights)
+{
+	cbor_item_t *d;
+	uint64_t v = 0;
+	int r = request(pg, PG_VERB_CLAIM, args_pcid(pcid, 1), &d);
+
+	if (r)
+		return r;
+	pg_map_uint(d, "rights", &v);
+	if (rights)
+		*rights = (uint32_t)v;
+	cbor_decref(&d);
+	return 0;
+}
+
+/* The 32 bytes under "token"; false if missing or of another size. */
+static bool token_of(const cbor_item_t *d, uint8_t token[PG_TOKEN_LEN])
+{
+	cbor_item_t *t = pg_map_get(d, "token");
+
+	if (!t || !cbor_isa_bytestring(t) || !cbor_bytestring_is_definite(t) ||
+	    cbor_bytestring_length(t) != PG_TOKEN_LEN)
+		return false;
+	memcpy(token, cbor_bytestring_handle(t), PG_TOKEN_LEN);
+	return true;
+}
+
+PG_EXPORT int pg_grant(struct pg *pg, const struct pg_cid *pcid,
+		       uint32_t rights, uint64_t ttl_ms,
+		       uint8_t token[PG_TOKEN_LEN], uint32_t *granted)
+{
+	cbor_item_t *args = args_pcid(pcid, 3), *d;
+	uint64_t v = 0;
+	int r;
+
+	if (args && rights && !put(args, "rights", build_uint(rights)))
+		cbor_decref(&args);
+	if (args && ttl_ms && !put(args, "ttl_ms", build_uint(ttl_ms)))
+		cbor_decref(&args);
+	r = request(pg, PG_VERB_GRANT, args, &d);
+	if (r)
+		return r;
+	if (!token_of(d, token)) {
+		cbor_decref(&d);
+		return pg_fail(pg, EPROTO, "grant reply without a token");
+	}
+	pg_map_uint(d, "rights", &v);
+	if (granted)
+		*granted = (uint32_t)v;
+	cbor_decref(&d);
+	return 0;
+}
+
+static cbor_item_t *args_token(const uint8_t token[PG_TOKEN_LEN])
+{
+	cbor_item_t *args = cbor_new_definite_map(1);
+
+	if (args && !put(args, "token", cbor_build_bytestring(token, PG_TOKEN_LEN)))
+		cbor_decref(&args);
+	return args;
+}
+
+PG_EXPORT int pg_redeem(struct pg *pg, const uint8_t token[PG_TOKEN_LEN],
+			struct pg_cid *pcid, uint32_t *rights)
+{
+	cbor_item_t *d, *p, *inner;
+	uint64_t v = 0;
+	int r = request(pg, PG_VERB_REDEEM, args_token(token), &d);
+
+	if (r)
+		return r;
+	pg_map_uint(d, "rights", &v);
+	if (rights)
+		*rights = (uint32_t)v;
+	p = pg_map_get(d, "pcid");
+	if (pcid && p && cbor_isa_tag(p)) {
+		inner = cbor_tag_item(p);
+		if (!cbor_isa_bytestring(inner) ||
+		    !pg_cid_from_slot(cbor_bytestring_handle(inner),
+				      cbor_bytestring_length(inner), pcid))
+			r = pg_fail(pg, EPROTO, "redeem reply with a bad pcid");
+		cbor_decref(&inner);
+	}
+	cbor_decref(&d);
+	return r;
+}
+
+PG_EXPORT int pg_revoke(struct pg *pg, const uint8_t token[PG_TOKEN_LEN],
+			uint64_t *tokens, uint64_t *holders)
+{
+	cbor_item_t *d;
+	uint64_t t = 0, h = 0;
+	int r = request(pg, PG_VERB_REVOKE, args_token(token), &d);
+
+	if (r)
+		return r;
+	pg_map_uint(d, "tokens", &t);
+	pg_map_uint(d, "holders", &h);
+	if (tokens)
+		*tokens = t;
+	if (holders)
+		*holders = h;
+	cbor_decref(&d);
+	return 0;
+}
