@@ -10,6 +10,8 @@
 #   --smp N / --mem MB default 2 / 1024
 #   --bin PATH         copy into the guest's /pg/bin (with its libraries)
 #   --file SRC:DST     copy SRC to DST in the guest
+#   --python SCRIPT    add /usr/bin/python3 and the stdlib SCRIPT imports
+#                      (or a module name: that module too)
 #   --append ARGS      extra kernel command line
 #   --log FILE         also write the console (without \r) to FILE
 #   --no-build         use the existing .ko (must match the kernel)
@@ -33,13 +35,13 @@ parse_args() {
 		--timeout) timeout=$2; shift 2 ;;
 		--smp) smp=$2; shift 2 ;;
 		--mem) mem=$2; shift 2 ;;
-		--bin|--file) pack_args+=("$1" "$2"); shift 2 ;;
+		--bin|--file|--python) pack_args+=("$1" "$2"); shift 2 ;;
 		--append) append=$2; shift 2 ;;
 		--log) logfile=$2; shift 2 ;;
 		--no-build) build=0; shift ;;
 		--interactive) interactive=1; shift ;;
 		--script) script=$2; shift 2 ;;
-		-h|--help) sed -n '4,18s/^# \{0,1\}//p' "$0"; exit 0 ;;
+		-h|--help) sed -n '4,20s/^# \{0,1\}//p' "$0"; exit 0 ;;
 		*) die "unknown argument $1 (see --help)" ;;
 		esac
 	done
