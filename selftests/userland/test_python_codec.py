@@ -14,6 +14,7 @@ import signal
 import sys
 import traceback
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.normpath(os.path.join(HERE, "..", ".."))
 sys.path[:0] = [p for p in (os.environ.get("PG_PYTHON_PATH"), HERE,
