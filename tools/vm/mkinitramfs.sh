@@ -85,7 +85,7 @@ add_python() {
 	stdlib=$(env -i "$py" -S -c 'import os; print(os.path.dirname(os.__file__))')
 	# getpath's landmark for the extension modules' directory.
 	mkdir -p "$root$stdlib/lib-dynload"
-	env -i "$py" -S -c "$py_files" "$@" >"$root/.pyfiles" ||
+	env -i "$py" -S -B -c "$py_files" "$@" >"$root/.pyfiles" ||
 		die "--python: importing $* failed"
 	while IFS= read -r file; do
 		install -D -p -m 0644 "$file" "$root$file"
