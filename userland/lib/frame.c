@@ -277,6 +277,17 @@ PG_EXPORT int pg_frame_encode(struct pg_buf *out, const struct pg_cid *pcid,
 	return err;
 }
 
+PG_EXPORT int pg_frame_wrap(struct pg_buf *out, const struct pg_cid *pcid,
+			    const void *slots, size_t len, size_t n)
+{
+	size_t start = out->len;
+	int err = pg_frame_begin(out, pcid, n) ?: pg_buf_put(out, slots, len);
+
+	if (err)
+		out->len = start;
+	return err;
+}
+
 static const struct pg_cbor_limits default_limits = {
 	.max_depth = PG_MAX_DEPTH_DEFAULT,
 	.max_size = PG_MAX_FRAME_DEFAULT,

@@ -97,6 +97,9 @@ void pg_sha256(const void *data, size_t len, uint8_t digest[32]);
  */
 int pg_frame_encode(struct pg_buf *out, const struct pg_cid *pcid,
 		    cbor_item_t *const *slots, size_t n);
+/* Appends grid([42(pcid), ...]) around n slots already in grid-cbor. */
+int pg_frame_wrap(struct pg_buf *out, const struct pg_cid *pcid,
+		  const void *slots, size_t len, size_t n);
 /* Appends one libcbor item in grid-cbor. */
 int pg_cbor_encode(struct pg_buf *out, const cbor_item_t *item);
 
