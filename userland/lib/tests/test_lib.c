@@ -1,0 +1,495 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* Copyright (C) 2026 The PromiseGrid kernel module authors. */
+/*
+ * Host unit tests of libpromisegrid's encoding, without the module: CIDs,
+ * the grid-cbor encoder, frame checks (each kind of bad frame has its
+ * errno), delivery and reply parsing, printing, batches. TAP output.
+ * Run from this directory (it reads ../../../docs/protocols/).
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "libpromisegrid.h"
+
+static int failed, passed, current_failed;
+static int test_no;
+
+static void check(bool ok, const char *what, int line)
+{
+	if (!ok) {
+		printf("# line %d: check failed: %s\n", line, what);
+		current_failed = 1;
+	}
+}
+
+#define CHECK(c)	check((c), #c, __LINE__)
+#define CHECK_EQ(a, b)	do { long long _a = (a), _b = (b);		\
+	if (_a != _b) printf("# %s == %lld, expected %lld\n", #a, _a, _b); \
+	check(_a == _b, #a " == " #b, __LINE__); } while (0)
+
+static void done(const char *name)
+{
+	test_no++;
+	if (current_failed) {
+		printf("not ok %d %s\n", test_no, name);
+		failed++;
+	} else {
+		printf("ok %d %s\n", test_no, name);
+		passed++;
+	}
+	current_failed = 0;
+}
+
+static bool bytes_are(const struct pg_buf *b, const char *hex)
+{
+	size_t n = strlen(hex) / 2, i;
+	unsigned int v;
+
+	if (b->len != n)
+		return false;
+	for (i = 0; i < n; i++) {
+		sscanf(hex + 2 * i, "%2x", &v);
+		if (b->p[i] != v)
+			return false;
+	}
+	return true;
+}
+
+static bool encodes_as(cbor_item_t *it, const char *hex)
+{
+	struct pg_buf b = { 0 };
+	bool ok = !pg_cbor_encode(&b, it) && bytes_are(&b, hex);
+
+	if (!ok) {
+		printf("# got ");
+		for (size_t i = 0; i < b.len; i++)
+			printf("%02x", b.p[i]);
+		printf(", want %s\n", hex);
+	}
+	cbor_decref(&it);
+	pg_buf_free(&b);
+	return ok;
+}
+
+static void test_sha256(void)
+{
+	static const uint8_t abc[32] = {
+		0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea, 0x41, 0x41, 0x40,
+		0xde, 0x5d, 0xae, 0x22, 0x23, 0xb0, 0x03, 0x61, 0xa3, 0x96, 0x17,
+		0x7a, 0x9c, 0xb4, 0x10, 0xff, 0x61, 0xf2, 0x00, 0x15, 0xad };
+	static const uint8_t two_blocks[32] = {	/* the 448-bit FIPS vector */
+		0x24, 0x8d, 0x6a, 0x61, 0xd2, 0x06, 0x38, 0xb8, 0xe5, 0xc0, 0x26,
+		0x93, 0x0c, 0x3e, 0x60, 0x39, 0xa3, 0x3c, 0xe4, 0x59, 0x64, 0xff,
+		0x21, 0x67, 0xf6, 0xec, 0xed, 0xd4, 0x19, 0xdb, 0x06, 0xc1 };
+	static const uint8_t empty[4] = { 0xe3, 0xb0, 0xc4, 0x42 };
+	uint8_t d[32];
+	const char *s = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+
+	pg_sha256("abc", 3, d);
+	CHECK(!memcmp(d, abc, 32));
+	pg_sha256(s, strlen(s), d);
+	CHECK(!memcmp(d, two_blocks, 32));
+	pg_sha256("", 0, d);
+	CHECK(!memcmp(d, empty, 4));
+	done("sha256: FIPS 180-4 vectors");
+}
+
+static void test_protocol_pcids(void)
+{
+	struct pg_cid c;
+
+	CHECK_EQ(pg_cid_of_file("../../../docs/protocols/pg-function-call-v1.md", &c), 0);
+	CHECK(pg_cid_eq(&c, &pg_pcid_fn_reply));
+	CHECK_EQ(pg_cid_of_file("../../../docs/protocols/pg-kernel-control-v1.md", &c), 0);
+	CHECK(pg_cid_eq(&c, &pg_pcid_control));
+	CHECK_EQ(pg_cid_of_file("../../../docs/protocols/pg-kernel-delivery-v1.md", &c), 0);
+	CHECK(pg_cid_eq(&c, &pg_pcid_delivery));
+	CHECK_EQ(pg_cid_of_file("/nonexistent", &c), -ENOENT);
+	done("pCIDs: the library's constants are the CIDs of the spec files");
+}
+
+static void test_cid_text(void)
+{
+	char s[PG_CID_STR_MAX], hex[2 * PG_CID_MAX + 3];
+	struct pg_cid c, d;
+	size_t i;
+
+	pg_cid_of("spec", 4, &c);
+	pg_cid_format(&c, s, sizeof(s));
+	CHECK(!strncmp(s, "bafkrei", 7));
+	CHECK_EQ(pg_cid_parse(s, &d), 0);
+	CHECK(pg_cid_eq(&c, &d));
+	for (i = 0; i < c.len; i++)
+		sprintf(hex + 2 + 2 * i, "%02x", c.b[i]);
+	CHECK_EQ(pg_cid_parse(hex + 2, &d), 0);		/* hex */
+	CHECK(pg_cid_eq(&c, &d));
+	hex[0] = hex[1] = '0';
+	CHECK_EQ(pg_cid_parse(hex, &d), 0);		/* with slot 0's 00 */
+	CHECK(pg_cid_eq(&c, &d));
+	CHECK_EQ(pg_cid_parse("015512", &d), -EINVAL);	/* truncated digest */
+	CHECK_EQ(pg_cid_parse("0155122", &d), -EINVAL);	/* odd hex */
+	CHECK_EQ(pg_cid_parse("bafk!", &d), -EINVAL);
+	CHECK_EQ(pg_cid_parse("", &d), -EINVAL);
+	s[10] = '1';					/* not base32 */
+	CHECK_EQ(pg_cid_parse(s, &d), -EINVAL);
+	done("CIDs: base32 and hex round trips, bad text rejected");
+}
+
+static void test_encoder(void)
+{
+	cbor_item_t *m = cbor_new_definite_map(3);
+
+	/* libcbor's 8-byte width does not leak: shortest heads. */
+	CHECK(encodes_as(cbor_build_uint64(5), "05"));
+	CHECK(encodes_as(cbor_build_uint64(500), "1901f4"));
+	CHECK(encodes_as(cbor_build_uint8(24), "1818"));
+	CHECK(encodes_as(cbor_build_negint64(99), "3863"));
+	CHECK(encodes_as(cbor_build_float8(1.5), "f93e00"));
+	CHECK(encodes_as(cbor_build_float8(100000.0), "fa47c35000"));
+	CHECK(encodes_as(cbor_build_float8(1.1), "fb3ff199999999999a"));
+	CHECK(encodes_as(cbor_build_float4(-0.0f), "f98000"));
+	CHECK(encodes_as(cbor_build_float8(5.960464477539063e-8), "f90001"));
+	CHECK(encodes_as(cbor_build_float8(INFINITY), "f97c00"));
+	CHECK(encodes_as(cbor_build_float8(NAN), "f97e00"));
+	CHECK(encodes_as(cbor_build_bool(true), "f5"));
+	/* Map keys sorted by their encodings: 10 < "b" < "aa". */
+	cbor_map_add(m, (struct cbor_pair){ cbor_move(cbor_build_string("aa")),
+					    cbor_move(cbor_build_uint8(1)) });
+	cbor_map_add(m, (struct cbor_pair){ cbor_move(cbor_build_string("b")),
+					    cbor_move(cbor_build_uint8(2)) });
+	cbor_map_add(m, (struct cbor_pair){ cbor_move(cbor_build_uint8(10)),
+					    cbor_move(cbor_build_uint8(3)) });
+	CHECK(encodes_as(m, "a30a03616202626161" "01"));
+	done("encoder: shortest ints and floats, sorted map keys");
+}
+
+static void test_encoder_rejects(void)
+{
+	struct pg_buf b = { 0 };
+	cbor_item_t *m = cbor_new_definite_map(2), *deep, *t;
+	int i;
+
+	cbor_map_add(m, (struct cbor_pair){ cbor_move(cbor_build_string("k")),
+					    cbor_move(cbor_build_uint8(1)) });
+	cbor_map_add(m, (struct cbor_pair){ cbor_move(cbor_build_string("k")),
+					    cbor_move(cbor_build_uint8(2)) });
+	CHECK_EQ(pg_cbor_encode(&b, m), -EINVAL);	/* duplicate key */
+	CHECK_EQ(b.len, 0);
+	cbor_decref(&m);
+	deep = cbor_build_uint8(0);
+	for (i = 0; i < 40; i++) {
+		t = cbor_new_definite_array(1);
+		cbor_array_push(t, cbor_move(deep));
+		deep = t;
+	}
+	CHECK_EQ(pg_cbor_encode(&b, deep), -EINVAL);	/* too deep */
+	cbor_decref(&deep);
+	pg_buf_free(&b);
+	done("encoder: duplicate keys and runaway depth are EINVAL");
+}
+
+/* grid([42(c), "x", 7]) */
+static void sample_frame(struct pg_buf *b, const struct pg_cid *c)
+{
+	cbor_item_t *slots[2] = { cbor_build_string("x"), cbor_build_uint64(7) };
+
+	CHECK_EQ(pg_frame_encode(b, c, slots, 2), 0);
+	cbor_decref(&slots[0]);
+	cbor_decref(&slots[1]);
+}
+
+static void test_frame_roundtrip(void)
+{
+	struct pg_buf b = { 0 };
+	struct pg_msg m;
+	struct pg_cid c;
+	cbor_item_t *s1, *s2;
+
+	pg_cid_of("proto", 5, &c);
+	sample_frame(&b, &c);
+	CHECK(b.len > 5 && !memcmp(b.p, "\xda\x67\x72\x69\x64\x83\xd8\x2a", 8));
+	CHECK_EQ(pg_frame_check(b.p, b.len), 0);
+	CHECK_EQ(pg_frame_len(b.p, b.len), (long long)b.len);
+	CHECK_EQ(pg_msg_parse(b.p, b.len, &m), (long long)b.len);
+	CHECK(pg_cid_eq(&m.pcid, &c));
+	CHECK(!m.attested && m.frame == b.p && m.frame_len == b.len);
+	CHECK_EQ(m.nslots, 2);
+	s1 = pg_msg_slot(&m, 1);
+	s2 = pg_msg_slot(&m, 2);
+	CHECK(s1 && cbor_isa_string(s1) && cbor_string_length(s1) == 1);
+	CHECK(s2 && cbor_isa_uint(s2) && cbor_get_int(s2) == 7);
+	CHECK(!pg_msg_slot(&m, 3) && !pg_msg_slot(&m, 0));
+	cbor_decref(&s1);
+	cbor_decref(&s2);
+	CHECK(!pg_msg_is_control(&m));
+	pg_buf_free(&b);
+	done("frames: encode, check and parse round trip");
+}
+
+static void test_frame_errors(void)
+{
+	struct pg_buf b = { 0 }, big = { 0 };
+	struct pg_cid c;
+	uint8_t *p;
+	size_t i;
+
+	pg_cid_of("proto", 5, &c);
+	sample_frame(&b, &c);
+	/* truncated: EBADMSG at every cut */
+	for (i = 1; i < b.len; i++)
+		if (pg_frame_check(b.p, i) != -EBADMSG && pg_frame_check(b.p, i) != -EPROTO)
+			break;
+	CHECK_EQ(i, b.len);
+	CHECK_EQ(pg_frame_check(b.p, b.len - 1), -EBADMSG);
+	/* bytes after the frame */
+	pg_buf_put(&b, "\x00", 1);
+	CHECK_EQ(pg_frame_check(b.p, b.len), -EBADMSG);
+	CHECK_EQ(pg_frame_len(b.p, b.len), (long long)b.len - 1);
+	b.len--;
+	/* not the grid tag */
+	p = malloc(b.len);
+	memcpy(p, b.p, b.len);
+	p[1] = 0x66;
+	CHECK_EQ(pg_frame_check(p, b.len), -EPROTO);
+	memcpy(p, b.p, b.len);
+	/* the uint 7 in a two-byte head: not deterministic */
+	p[b.len - 1] = 0x18;
+	pg_buf_put(&b, "", 0);
+	{
+		struct pg_buf nc = { 0 };
+
+		pg_buf_put(&nc, b.p, b.len - 1);
+		pg_buf_put(&nc, "\x18\x07", 2);
+		CHECK_EQ(pg_frame_check(nc.p, nc.len), -EILSEQ);
+		pg_buf_free(&nc);
+	}
+	/* slot 0 not a CID: 42(h'01') */
+	{
+		static const uint8_t bad[] = { 0xda, 0x67, 0x72, 0x69, 0x64, 0x81,
+					       0xd8, 0x2a, 0x41, 0x01 };
+		static const uint8_t notarray[] = { 0xda, 0x67, 0x72, 0x69, 0x64, 0x01 };
+
+		CHECK_EQ(pg_frame_check(bad, sizeof(bad)), -EPROTO);
+		CHECK_EQ(pg_frame_check(notarray, sizeof(notarray)), -EPROTO);
+	}
+	/* larger than the default max_frame */
+	{
+		uint8_t *body = calloc(1, PG_MAX_FRAME_DEFAULT);
+		cbor_item_t *s = cbor_build_bytestring(body, PG_MAX_FRAME_DEFAULT);
+
+		CHECK_EQ(pg_frame_encode(&big, &c, &s, 1), 0);
+		CHECK_EQ(pg_frame_check(big.p, big.len), -EMSGSIZE);
+		cbor_decref(&s);
+		free(body);
+	}
+	/* deeper than the default max_depth */
+	{
+		cbor_item_t *deep = cbor_build_uint8(0), *t;
+		struct pg_buf d = { 0 };
+		int k;
+
+		for (k = 0; k < PG_MAX_DEPTH_DEFAULT; k++) {
+			t = cbor_new_definite_array(1);
+			cbor_array_push(t, cbor_move(deep));
+			deep = t;
+		}
+		CHECK_EQ(pg_frame_encode(&d, &c, &deep, 1), 0);
+		CHECK_EQ(pg_frame_check(d.p, d.len), -E2BIG);
+		cbor_decref(&deep);
+		pg_buf_free(&d);
+	}
+	free(p);
+	pg_buf_free(&b);
+	pg_buf_free(&big);
+	done("frames: each kind of bad frame gets the module's errno");
+}
+
+/* grid([42(delivery), [ep, pid, uid, gid], frame]) around f */
+static void attest(struct pg_buf *out, const struct pg_buf *f, uint64_t ep)
+{
+	cbor_item_t *from = cbor_new_definite_array(4);
+	struct pg_buf slots = { 0 };
+
+	cbor_array_push(from, cbor_move(cbor_build_uint64(ep)));
+	cbor_array_push(from, cbor_move(cbor_build_uint64(123)));
+	cbor_array_push(from, cbor_move(cbor_build_uint64(1000)));
+	cbor_array_push(from, cbor_move(cbor_build_uint64(100)));
+	pg_cbor_encode(&slots, from);
+	pg_buf_put(&slots, f->p, f->len);
+	CHECK_EQ(pg_frame_wrap(out, &pg_pcid_delivery, slots.p, slots.len, 2), 0);
+	cbor_decref(&from);
+	pg_buf_free(&slots);
+}
+
+static void test_attested(void)
+{
+	struct pg_buf f = { 0 }, d = { 0 };
+	struct pg_msg m;
+	struct pg_cid c;
+
+	pg_cid_of("proto", 5, &c);
+	sample_frame(&f, &c);
+	attest(&d, &f, 42);
+	CHECK_EQ(pg_frame_check(d.p, d.len), 0);
+	CHECK_EQ(pg_msg_parse(d.p, d.len, &m), (long long)d.len);
+	CHECK(m.attested);
+	CHECK_EQ(m.from.endpoint, 42);
+	CHECK_EQ(m.from.pid, 123);
+	CHECK_EQ(m.from.uid, 1000);
+	CHECK_EQ(m.from.gid, 100);
+	CHECK(m.frame_len == f.len && !memcmp(m.frame, f.p, f.len));
+	CHECK(pg_cid_eq(&m.pcid, &c));
+	CHECK_EQ(m.nslots, 2);
+	pg_buf_free(&f);
+	pg_buf_free(&d);
+	done("deliveries: the attested envelope gives the sender and the exact frame");
+}
+
+static void test_call_reply(void)
+{
+	struct pg_buf call = { 0 }, d = { 0 }, reply = { 0 };
+	struct pg_result r = { .status = -1, .signal = -1 }, got;
+	struct pg_cid fn, parent, p2, want;
+	struct pg_call pc;
+	struct pg_msg m;
+
+	pg_cid_of("wc", 2, &fn);
+	CHECK_EQ(pg_call_frame(&call, &fn, 9, "a b c", 5, &parent), 0);
+	CHECK_EQ(pg_frame_check(call.p, call.len), 0);
+	pg_cid_of(call.p, call.len, &want);
+	CHECK(pg_cid_eq(&parent, &want));
+	/* The worker sees it attested and names the same parent. */
+	attest(&d, &call, 5);
+	pg_msg_parse(d.p, d.len, &m);
+	CHECK_EQ(pg_call_parse(&m, &pc), 0);
+	CHECK_EQ(pc.caller, 5);
+	CHECK_EQ(pc.nonce, 9);
+	CHECK(pc.len == 5 && !memcmp(pc.body, "a b c", 5));
+	CHECK(pg_cid_eq(&pc.parent, &parent));
+	/* Not attested: no caller to answer. */
+	pg_msg_parse(call.p, call.len, &m);
+	CHECK_EQ(pg_call_parse(&m, &pc), -EPROTO);
+	/* kept */
+	r.outcome = PG_KEPT;
+	r.data = (uint8_t *)"3\n";
+	r.len = 2;
+	CHECK_EQ(pg_reply_frame(&reply, &parent, &r), 0);
+	CHECK_EQ(pg_frame_check(reply.p, reply.len), 0);
+	pg_msg_parse(reply.p, reply.len, &m);
+	CHECK_EQ(pg_reply_parse(&m, &p2, &got), 1);
+	CHECK(pg_cid_eq(&p2, &parent));
+	CHECK(got.outcome == PG_KEPT && got.len == 2 && !memcmp(got.data, "3\n", 2));
+	pg_result_free(&got);
+	/* not_promised with every detail: still grid-cbor (keys in order) */
+	reply.len = 0;
+	r = (struct pg_result){ .outcome = PG_NOT_PROMISED, .err = EREMOTEIO,
+				.reason = "boom", .status = 3, .signal = 9,
+				.err_out = (uint8_t *)"oops", .err_len = 4 };
+	CHECK_EQ(pg_reply_frame(&reply, &parent, &r), 0);
+	CHECK_EQ(pg_frame_check(reply.p, reply.len), 0);
+	pg_msg_parse(reply.p, reply.len, &m);
+	CHECK_EQ(pg_reply_parse(&m, &p2, &got), 1);
+	CHECK_EQ(got.outcome, PG_NOT_PROMISED);
+	CHECK_EQ(got.err, EREMOTEIO);
+	CHECK(got.reason && !strcmp(got.reason, "boom"));
+	CHECK_EQ(got.status, 3);
+	CHECK_EQ(got.signal, 9);
+	CHECK(got.err_len == 4 && !memcmp(got.err_out, "oops", 4));
+	pg_result_free(&got);
+	/* A frame of another protocol is no reply. */
+	pg_msg_parse(call.p, call.len, &m);
+	CHECK_EQ(pg_reply_parse(&m, &p2, NULL), 0);
+	pg_buf_free(&call);
+	pg_buf_free(&d);
+	pg_buf_free(&reply);
+	done("function calls: call frame, parent CID, replies round trip");
+}
+
+static void test_malformed_call(void)
+{
+	struct pg_buf f = { 0 }, d = { 0 };
+	struct pg_call pc;
+	struct pg_msg m;
+	struct pg_cid fn;
+
+	pg_cid_of("wc", 2, &fn);
+	sample_frame(&f, &fn);		/* ["x", 7]: not [nonce, bytes] */
+	attest(&d, &f, 5);
+	pg_msg_parse(d.p, d.len, &m);
+	CHECK_EQ(pg_call_parse(&m, &pc), -EBADMSG);
+	CHECK_EQ(pc.caller, 5);		/* still known: it gets a malformed reply */
+	pg_buf_free(&f);
+	pg_buf_free(&d);
+	done("function calls: a call of the wrong shape is EBADMSG");
+}
+
+static void test_print(void)
+{
+	struct pg_buf b = { 0 };
+	struct pg_cid c = { .len = 4, .b = { 0x01, 0x55, 0x00, 0x00 } };
+	char *s = NULL;
+	size_t n = 0;
+	FILE *f;
+
+	sample_frame(&b, &c);
+	f = open_memstream(&s, &n);
+	pg_fprint(f, b.p, b.len, PG_PRINT_DIAG);
+	fputc('|', f);
+	pg_fprint(f, b.p, b.len, PG_PRINT_JSON);
+	fclose(f);
+	CHECK(!strcmp(s, "1735551332([42(h'0001550000'), \"x\", 7])|"
+		      "{\"tag\": 1735551332, \"value\": [{\"tag\": 42, "
+		      "\"value\": \"0001550000\"}, \"x\", 7]}"));
+	if (s && current_failed)
+		printf("# %s\n", s);
+	free(s);
+	pg_buf_free(&b);
+	done("printing: diagnostic notation and JSON");
+}
+
+static void test_batch(void)
+{
+	struct pg_batch batch = { 0 };
+	struct pg_buf f = { 0 };
+	struct pg_cid c;
+	cbor_item_t *s = cbor_build_uint64(1);
+	int i;
+
+	pg_cid_of("p", 1, &c);
+	sample_frame(&f, &c);
+	for (i = 0; i < 100; i++)
+		CHECK_EQ(pg_batch_add(&batch, f.p, f.len), 0);
+	CHECK_EQ(pg_batch_add_slots(&batch, &c, &s, 1), 0);
+	CHECK_EQ(batch.n, 101);
+	CHECK_EQ(batch.ends[99], 100 * (long long)f.len);
+	CHECK_EQ(pg_frame_check(batch.buf.p + batch.ends[99],
+				batch.ends[100] - batch.ends[99]), 0);
+	pg_batch_reset(&batch);
+	CHECK_EQ(batch.n, 0);
+	cbor_decref(&s);
+	pg_batch_free(&batch);
+	pg_buf_free(&f);
+	done("batches: frames packed back to back with their ends");
+}
+
+int main(void)
+{
+	printf("TAP version 13\n1..12\n");
+	test_sha256();
+	test_protocol_pcids();
+	test_cid_text();
+	test_encoder();
+	test_encoder_rejects();
+	test_frame_roundtrip();
+	test_frame_errors();
+	test_attested();
+	test_call_reply();
+	test_malformed_call();
+	test_print();
+	test_batch();
+	printf("%d passed, %d failed\n", passed, failed);
+	return failed ? 1 : 0;
+}
