@@ -49,7 +49,7 @@ def run(tests, per_test_timeout=30):
     signal.signal(signal.SIGALRM, on_alarm)
     print("TAP version 13")
     print("1..%d" % len(tests))
-    passed = failed = 0
+    passed = failed = skipped = 0
     for n, (name, fn) in enumerate(tests, 1):
         signal.alarm(per_test_timeout)
         try:
@@ -58,7 +58,7 @@ def run(tests, per_test_timeout=30):
             passed += 1
         except Skip as e:
             print("ok %d %s # SKIP %s" % (n, name, e))
-            passed += 1
+            skipped += 1
         except BaseException:  # a failure of any kind, timeouts included
             print("not ok %d %s" % (n, name))
             for line in traceback.format_exc().rstrip().splitlines():
@@ -67,7 +67,10 @@ def run(tests, per_test_timeout=30):
         finally:
             signal.alarm(0)
         sys.stdout.flush()
-    print("%d passed, %d failed" % (passed, failed))
+    summary = "%d passed, %d failed" % (passed, failed)
+    if skipped:
+        summary += ", %d skipped" % skipped
+    print(summary)
     return 0 if failed == 0 else 1
 
 
