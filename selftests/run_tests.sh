@@ -2,19 +2,22 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # Guest-side runner of the selftests (busybox sh). The module is at
-# $PG_KO (/pg/promisegrid.ko) and the test programs in $PG_BIN (/pg/bin).
+# $PG_KO (/pg/promisegrid.ko), the test programs in $PG_BIN (/pg/bin),
+# Python tests in $PG_PY (/pg/python). PG_TESTS overrides the list.
 # Loads the module if needed, runs every test under `timeout`, echoes its
 # TAP, and ends with "N passed, N failed[, N skipped]". Exits 1 if any test
 # failed, or any program crashed, timed out or is missing.
 
 PG_KO=${PG_KO:-/pg/promisegrid.ko}
 PG_BIN=${PG_BIN:-/pg/bin}
+PG_PY=${PG_PY:-/pg/python}
 TIMEOUT=${PG_TIMEOUT:-120}
-export PG_KO
+export PG_KO PG_PY
 PATH=$PG_BIN:$PATH
 
-TESTS="test_frames test_sequences test_reads test_control test_routing
-test_queues test_stats test_uring test_caps test_policy test_module.sh"
+TESTS=${PG_TESTS:-"test_frames test_sequences test_reads test_control
+test_routing test_queues test_stats test_uring test_caps test_policy
+test_module.sh"}
 
 pass=0
 fail=0
@@ -33,14 +36,18 @@ done
 
 for t in $TESTS; do
 	echo "# ---- $t"
-	prog=$PG_BIN/$t
-	if [ ! -x "$prog" ]; then
-		echo "not ok - $t: not found in $PG_BIN"
+	case $t in
+	*.py) prog=$PG_PY/$t ;;
+	*) prog=$PG_BIN/$t ;;
+	esac
+	if [ ! -f "$prog" ]; then
+		echo "not ok - $t: $prog not found"
 		fail=$((fail + 1))
 		continue
 	fi
 	case $t in
 	*.sh) timeout "$TIMEOUT" sh "$prog" >"$out" 2>&1 ;;
+	*.py) timeout "$TIMEOUT" python3 "$prog" >"$out" 2>&1 ;;
 	*) timeout "$TIMEOUT" "$prog" >"$out" 2>&1 ;;
 	esac
 	rc=$?

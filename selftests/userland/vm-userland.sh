@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# The userland suite in the VM: libpromisegrid's C client test, the pg
+# command (test_pg.sh) and the Python binding (test_python.py), run by
+# selftests/run_tests.sh against the module. Builds what it needs first.
+# Extra arguments go to tools/vm/run.sh (e.g. --kernel 6.12).
+set -euo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$top"
+
+make -s -C userland/pg
+make -s -C selftests/userland
+py=()
+for f in userland/python/promisegrid.py userland/python/example.py \
+	userland/python/stdio_worker.py selftests/userland/test_python.py \
+	selftests/userland/test_python_codec.py; do
+	py+=(--file "$f:/pg/python/$(basename "$f")")
+done
+# test_python_codec checks the pCIDs against the spec files: give it them.
+for f in docs/protocols/*.md uapi/linux/promisegrid.h; do
+	py+=(--file "$f:/$f")
+done
+guest=$(mktemp)
+trap 'rm -f "$guest"' EXIT
+{
+	echo 'PG_TESTS="test_lib_client test_pg.sh test_python.py"'
+	echo 'export PG_TESTS'
+	cat selftests/run_tests.sh
+} >"$guest"
+exec tools/vm/run.sh --timeout 600 --script "$guest" \
+	--bin userland/pg/build/pg --bin selftests/userland/build/test_lib_client \
+	--bin selftests/userland/test_pg.sh \
+	--python selftests/userland/test_python.py \
+	--python userland/python/example.py --python shutil --python locale --python json \
+	--python userland/python/stdio_worker.py "${py[@]}" "$@"
