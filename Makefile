@@ -1,7 +1,10 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # PromiseGrid kernel module. Top-level targets:
-#   make                build the module (against KDIR) and the host tools
+#   make                build the module (against KDIR), the host tools,
+#                       libpromisegrid and pg
+#   make install-userland  libpromisegrid, its header, pkg-config file and
+#                       man page, and pg (PREFIX=/usr/local, DESTDIR)
 #   make check          every test: host, static checks, selftests in a VM
 #   make check-host     the host unit tests only
 #   make demo           boot the VM and run the demo exchange
@@ -22,7 +25,7 @@ PREFIX ?= /usr/local
 BTF_BASE ?= /sys/kernel/btf/vmlinux
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1.0)
 
-all: module tools
+all: module tools userland
 
 module:
 	@if [ ! -d "$(KDIR)" ]; then \
@@ -38,9 +41,21 @@ module:
 tools:
 	$(MAKE) -C tools/cbor-check
 
+userland:
+	$(MAKE) -C userland/lib
+	$(MAKE) -C userland/pg
+
+install-userland: userland
+	$(MAKE) -C userland/lib install PREFIX="$(PREFIX)" DESTDIR="$(DESTDIR)"
+	$(MAKE) -C userland/pg install PREFIX="$(PREFIX)" DESTDIR="$(DESTDIR)"
+	ldconfig 2>/dev/null || true
+
 check-host: tools
 	$(MAKE) -C selftests/host check
 	selftests/uapi/run.sh
+	$(MAKE) -C userland/lib/tests check
+	/usr/bin/python3 selftests/userland/test_python_codec.py
+	selftests/userland/test_install.sh
 
 check:
 	tools/check.sh
@@ -84,7 +99,11 @@ clean:
 	-[ -d "$(KDIR)" ] && $(MAKE) -C "$(KDIR)" M="$(CURDIR)" clean
 	$(MAKE) -C tools/cbor-check clean
 	$(MAKE) -C selftests/host clean
+	$(MAKE) -C userland/lib clean
+	$(MAKE) -C userland/lib/tests clean
+	$(MAKE) -C userland/pg clean
+	$(MAKE) -C selftests/userland clean
 	-$(MAKE) -C selftests clean
 
-.PHONY: all module tools check-host check demo bench stress check-debug fuzz \
+.PHONY: all module tools userland install-userland check-host check demo bench stress check-debug fuzz \
 	install dkms-install style sparse clean

@@ -2,8 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # Every test, in order: host unit tests (CBOR validator, cbor-check, uapi
-# header), static checks (checkpatch, sparse), the selftests inside a QEMU
-# VM running Debian's 6.1 and 6.12 kernels, then the stress suite. Each
+# header, libpromisegrid, the Python codec, installing the library), static
+# checks (checkpatch, sparse), the selftests and the userland suite (the C
+# library, pg, Python) inside a QEMU VM running Debian's 6.1 and 6.12
+# kernels, then the stress suite. Each
 # suite prints TAP and its own "N passed, N failed" line; this script adds
 # them up and ends with the total. Exit status: 0 only if every suite passed.
 set -uo pipefail
@@ -44,12 +46,19 @@ suite "host: CBOR validator" env ASAN_OPTIONS=detect_leaks=0 \
 	selftests/host/test_cbor
 suite "host: cbor-check" selftests/host/cbor-check.sh tools/cbor-check/cbor-check
 suite "host: uapi header" selftests/uapi/run.sh
+suite "host: libpromisegrid encoding" make -s -C userland/lib/tests check
+suite "host: Python codec" /usr/bin/python3 selftests/userland/test_python_codec.py
+suite "host: install and pkg-config" selftests/userland/test_install.sh
 suite "static: checkpatch and sparse" tools/static-checks.sh
 # Debian 12's own kernel first, then the 6.12 it also ships; PG_KERNELS
 # overrides the list (e.g. PG_KERNELS=6.1 for a quicker run).
 for k in ${PG_KERNELS:-6.1 6.12}; do
 	suite "VM: selftests on Debian's $k kernel" env PG_KERNEL="$k" \
 		selftests/vm-check.sh
+done
+for k in ${PG_KERNELS:-6.1 6.12}; do
+	suite "VM: libpromisegrid, pg and Python on Debian's $k kernel" \
+		selftests/userland/vm-userland.sh --kernel "$k"
 done
 suite "VM: stress and frame fuzzing on Debian's 6.1 kernel" \
 	selftests/stress/vm-stress.sh
