@@ -25,3 +25,28 @@ for who in subscriber worker-1 worker-2; do
 	echo "== $who"
 	cat "/tmp/$who.log"
 done
+
+# Functions as a service: example-wordcount-v1 served by two workers of one
+# group, called from C (four calls in flight at once), Python and the shell.
+WC=$(pg cid /pg/docs/example-wordcount-v1.md)
+echo
+echo "== functions as a service: $WC (example-wordcount-v1)"
+for w in worker-1 worker-2; do
+	pg serve "$WC" counters -- sh -c "echo \"\$(wc -w) words, counted by $w\"" \
+		2>"/tmp/$w.serve" &
+done
+for i in $(seq 100); do
+	[ "$(cat /tmp/worker-1.serve /tmp/worker-2.serve | grep -c serving)" -eq 2 ] && break
+	sleep 0.1
+done
+cat /tmp/worker-1.serve /tmp/worker-2.serve
+wc-call "$WC" "the quick brown fox" "jumps over" "the lazy dog" \
+	"a local grid kernel routes by content id"
+printf 'Python: %s' "$(echo "hello from python" |
+	python3 /pg/python/example.py call \
+		"$(pg cid --hex /pg/docs/example-wordcount-v1.md)")"
+echo
+printf 'shell: %s\n' "$(echo "hello from the shell" | pg call "$WC")"
+printf 'shell: %s\n' "$(echo "one more from the shell" | pg call "$WC")"
+echo "== module counters"
+pg stats | grep -E 'module\.(frames_sent|deliveries|control|drops) '
