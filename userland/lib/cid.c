@@ -126,7 +126,7 @@ static int parse_base32(const char *s, uint8_t *out, size_t cap, size_t *len)
 	for (; *s; s++) {
 		const char *q = strchr(b32, *s >= 'A' && *s <= 'Z' ? *s + 32 : *s);
 
-		if (!q || !*s)
+		if (!q)
 			return -EINVAL;
 		acc = (acc << 5) | (uint32_t)(q - b32);
 		bits += 5;

@@ -159,9 +159,9 @@ static int item(struct printer *pr, unsigned int depth)
 		fputc(json ? '}' : ')', pr->f);
 		break;
 	default:
-		if (hlen == 3 && v > 0xff)	/* ai 25: half */
+		if (hlen == 3) {	/* f9: half */
 			put_float(pr, half_to_double((uint16_t)v));
-		else if (hlen == 5) {
+		} else if (hlen == 5) {
 			uint32_t b = (uint32_t)v;
 			float f;
 
@@ -172,8 +172,6 @@ static int item(struct printer *pr, unsigned int depth)
 
 			memcpy(&d, &v, 8);
 			put_float(pr, d);
-		} else if (hlen == 3) {	/* 0xf9 with a small value is a half too */
-			put_float(pr, half_to_double((uint16_t)v));
 		} else if (v == 20 || v == 21) {
 			fputs(v == 21 ? "true" : "false", pr->f);
 		} else if (v == 22) {

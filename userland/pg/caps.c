@@ -51,8 +51,9 @@ int pg_cmd_claim(struct pg_opts *o, int argc, char **argv)
 
 	if (argc != 1)
 		return pg_usage("needs one PCID");
-	if (pg_parse_pcid(argv[0], &pcid))
-		return pg_usage("%s is not a CID or a spec file", argv[0]);
+	r = pg_pcid_arg(argv[0], &pcid);
+	if (r)
+		return r;
 	r = need_fd(o) ?: pg_endpoint(o, &pg);
 	if (r)
 		return r;
@@ -76,8 +77,9 @@ int pg_cmd_grant(struct pg_opts *o, int argc, char **argv)
 
 	if (argc != 1)
 		return pg_usage("needs one PCID");
-	if (pg_parse_pcid(argv[0], &pcid))
-		return pg_usage("%s is not a CID or a spec file", argv[0]);
+	r = pg_pcid_arg(argv[0], &pcid);
+	if (r)
+		return r;
 	r = need_fd(o) ?: pg_endpoint(o, &pg);
 	if (r)
 		return r;

@@ -83,15 +83,20 @@ int pg_endpoint(const struct pg_opts *o, struct pg **pg)
 	return 0;
 }
 
-int pg_parse_pcid(const char *s, struct pg_cid *c)
+int pg_pcid_arg(const char *s, struct pg_cid *c)
 {
 	struct stat st;
 
 	if (!pg_cid_parse(s, c))
 		return 0;
-	if (!stat(s, &st) && S_ISREG(st.st_mode))
-		return pg_cid_of_file(s, c);
-	return -EINVAL;
+	if (!stat(s, &st) && S_ISREG(st.st_mode) && !pg_cid_of_file(s, c))
+		return 0;
+	return pg_usage("%s is not a CID or a spec file", s);
+}
+
+int pg_endpoint_noargs(const struct pg_opts *o, int argc, struct pg **pg)
+{
+	return argc ? pg_usage("takes no arguments") : pg_endpoint(o, pg);
 }
 
 int pg_read_all(int fd, struct pg_buf *b, size_t max)
@@ -134,9 +139,7 @@ static int cmd_hello(struct pg_opts *o, int argc, char **argv)
 	int r;
 
 	(void)argv;
-	if (argc)
-		return pg_usage("takes no arguments");
-	r = pg_endpoint(o, &pg);
+	r = pg_endpoint_noargs(o, argc, &pg);
 	if (r)
 		return r;
 	r = pg_hello(pg, &h);
@@ -184,9 +187,7 @@ static int cmd_stats(struct pg_opts *o, int argc, char **argv)
 	int r;
 
 	(void)argv;
-	if (argc)
-		return pg_usage("takes no arguments");
-	r = pg_endpoint(o, &pg);
+	r = pg_endpoint_noargs(o, argc, &pg);
 	if (r)
 		return r;
 	r = pg_stats(pg, &mod, &ep);
@@ -375,8 +376,9 @@ static int cmd_send(struct pg_opts *o, int argc, char **argv)
 	} else {
 		if (argc < 1)
 			return pg_usage("needs a PCID");
-		if (pg_parse_pcid(argv[0], &pcid))
-			return pg_usage("%s is not a CID or a spec file", argv[0]);
+		r = pg_pcid_arg(argv[0], &pcid);
+		if (r)
+			return r;
 		if (argc > 1) {
 			for (k = 1; k < argc; k++) {
 				r = parse_slot(argv[k], &slots);
@@ -442,9 +444,7 @@ static int cmd_recv(struct pg_opts *o, int argc, char **argv)
 	int r;
 
 	(void)argv;
-	if (argc)
-		return pg_usage("takes no arguments");
-	r = pg_endpoint(o, &pg);
+	r = pg_endpoint_noargs(o, argc, &pg);
 	if (r)
 		return r;
 	r = recv_loop(o, pg);
@@ -460,8 +460,9 @@ static int receive_on(struct pg_opts *o, const char *pcid_arg, const char *group
 	struct pg *pg;
 	int r;
 
-	if (pg_parse_pcid(pcid_arg, &pcid))
-		return pg_usage("%s is not a CID or a spec file", pcid_arg);
+	r = pg_pcid_arg(pcid_arg, &pcid);
+	if (r)
+		return r;
 	r = pg_endpoint(o, &pg);
 	if (r)
 		return r;

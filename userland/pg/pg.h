@@ -39,8 +39,13 @@ int pg_error(const char *what, int err, const char *reason);
 int pg_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The endpoint: --fd's, or a new one. 0 or an exit code. */
 int pg_endpoint(const struct pg_opts *o, struct pg **pg);
-/* A pCID argument: base32 or hex CID, or the path of a spec file. */
-int pg_parse_pcid(const char *s, struct pg_cid *c);
+/* The endpoint of a verb that takes no arguments. 0 or an exit code. */
+int pg_endpoint_noargs(const struct pg_opts *o, int argc, struct pg **pg);
+/*
+ * A pCID argument: a CID in base32 or hex, or the path of a spec file.
+ * 0, or PG_EXIT_USAGE after saying why.
+ */
+int pg_pcid_arg(const char *s, struct pg_cid *c);
 /* Prints one delivery (diag, JSON, or raw bytes) and a newline. */
 void pg_print_msg(const struct pg_opts *o, const struct pg_msg *m);
 /* Reads all of fd into b, at most max bytes; 0 or -errno (-EFBIG). */

@@ -302,8 +302,9 @@ int pg_cmd_serve(struct pg_opts *o, int argc, char **argv)
 
 	if (argc < 3)
 		return pg_usage("needs PCID GROUP -- CMD [ARG...]");
-	if (pg_parse_pcid(argv[0], &fn))
-		return pg_usage("%s is not a CID or a spec file", argv[0]);
+	r = pg_pcid_arg(argv[0], &fn);
+	if (r)
+		return r;
 	signal(SIGPIPE, SIG_IGN);
 	r = pg_endpoint(o, &pg);
 	if (r)
@@ -385,8 +386,9 @@ int pg_cmd_call(struct pg_opts *o, int argc, char **argv)
 
 	if (argc != 1)
 		return pg_usage("needs one PCID; the body comes on stdin");
-	if (pg_parse_pcid(argv[0], &fn))
-		return pg_usage("%s is not a CID or a spec file", argv[0]);
+	r = pg_pcid_arg(argv[0], &fn);
+	if (r)
+		return r;
 	r = pg_read_all(0, &body, PG_MAX_FRAME_LIMIT);
 	if (r)
 		return pg_error("stdin", r, NULL);
