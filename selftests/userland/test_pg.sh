@@ -10,6 +10,7 @@
 # TAP; ends with "N passed, N failed".
 
 PG_PY=${PG_PY:-/pg/python}
+PG_EXAMPLES=${PG_EXAMPLES:-/pg/bin}
 T=$(mktemp -d)
 n=0 pass=0 fail=0
 WORKERS=""
@@ -233,8 +234,22 @@ test_serve_stdio() {
 		die "empty body: $(cat "$T/err")"
 }
 
+test_shell_example() {
+	sh "$PG_EXAMPLES/shell-example.sh" >"$T/out" 2>&1 || die "exit $?: $(cat "$T/out")"
+	grep -q '"hello", 1\])\])$' "$T/out" && grep -q "without a token: .*EACCES" "$T/out" &&
+		grep -q '"with a token", 3\])$' "$T/out" &&
+		grep -q "^$(printf 'hash me' | sha256sum | cut -c1-64)" "$T/out" ||
+		die "unexpected output: $(cat "$T/out")"
+}
+
+test_python_example() {
+	python3 "$PG_PY/example.py" exchange >"$T/out" 2>&1 || die "exit $?: $(cat "$T/out")"
+	[ "$(grep -c "written by the kernel" "$T/out")" -eq 3 ] ||
+		die "unexpected output: $(cat "$T/out")"
+}
+
 echo "TAP version 13"
-echo "1..14"
+echo "1..16"
 t "every verb has --help" test_help
 t "usage errors exit 2 with words" test_usage_exits
 t "pg hello, also as JSON" test_hello
@@ -249,5 +264,7 @@ t "pg serve answers pg call and the Python client" test_serve_call
 t "calls spread over two pg serve workers" test_spread
 t "a failing function: exit 4, errno, status, stderr; no worker: exit 1" test_call_errors
 t "pg serve --stdio with a long-lived Python worker" test_serve_stdio
+t "the shell example (userland/examples/shell-example.sh) runs" test_shell_example
+t "the Python example's attested exchange runs" test_python_example
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -30,7 +30,7 @@ trap 'rm -f "$guest"' EXIT
 } >"$guest"
 exec tools/vm/run.sh --timeout 600 --script "$guest" \
 	--bin userland/pg/build/pg --bin selftests/userland/build/test_lib_client \
-	--bin selftests/userland/test_pg.sh \
+	--bin selftests/userland/test_pg.sh --bin userland/examples/shell-example.sh \
 	--python selftests/userland/test_python.py \
 	--python userland/python/example.py --python shutil --python locale --python json \
 	--python userland/python/stdio_worker.py "${py[@]}" "$@"
