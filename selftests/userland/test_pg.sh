@@ -237,7 +237,7 @@ test_serve_stdio() {
 test_shell_example() {
 	sh "$PG_EXAMPLES/shell-example.sh" >"$T/out" 2>&1 || die "exit $?: $(cat "$T/out")"
 	grep -q '"hello", 1\])\])$' "$T/out" && grep -q "without a token: .*EACCES" "$T/out" &&
-		grep -q '"with a token", 3\])$' "$T/out" &&
+		grep -q '"with a token", 3\])\])$' "$T/out" &&
 		grep -q "^$(printf 'hash me' | sha256sum | cut -c1-64)" "$T/out" ||
 		die "unexpected output: $(cat "$T/out")"
 }
