@@ -69,8 +69,11 @@ void *pb_shared(size_t n);
 void pb_usage(struct pb_side *s);
 int pb_write_all(int fd, const uint8_t *p, size_t n);
 
-/* Results. kind: throughput (msgs/s), latency (us) or cost (us/frame). */
-enum pb_kind { PB_TPUT, PB_LAT_MED, PB_LAT_P99, PB_COST };
+/*
+ * Results. kind: throughput (msgs/s), latency (us), cost (us/frame), or
+ * a ratio measured in alternating rounds against SEQPACKET (paired).
+ */
+enum pb_kind { PB_TPUT, PB_LAT_MED, PB_LAT_P99, PB_COST, PB_PAIRED };
 
 void pb_result(const char *name, size_t body, enum pb_kind kind,
 	       double value, const char *note);
