@@ -8,17 +8,49 @@
 #include "endpoint.h"
 
 /*
+ * The buffer cache: each endpoint's tx_cache slot holds at most one free
+ * buffer of its own, and only xchg() and cmpxchg() touch the slot. A round
+ * trip, or a stream of writes of one size, then allocates nothing: a
+ * 16 KiB frame is an order-3 allocation otherwise. The kept buffer stays
+ * charged to the memory cgroup that allocated it.
+ */
+static bool pg_buf_fits(const struct pg_buf *buf, size_t size)
+{
+	return size <= buf->cap && buf->cap - size <= max_t(size_t, size, 256);
+}
+
+static struct pg_buf *pg_buf_reuse(struct pg_endpoint *owner, size_t size)
+{
+	struct pg_buf *buf = xchg(&owner->tx_cache, NULL);
+
+	if (!buf || pg_buf_fits(buf, size))
+		return buf;
+	/* Keep it for a write it fits, unless another was kept meanwhile. */
+	if (cmpxchg(&owner->tx_cache, NULL, buf))
+		kvfree(buf);
+	return NULL;
+}
+
+void pg_buf_cache_drop(struct pg_endpoint *ep)
+{
+	kvfree(xchg(&ep->tx_cache, NULL));
+}
+
+/*
  * The caller has already reserved @size bytes of @owner's in-flight budget
  * (pg_ep_tx_reserve()); the buffer gives them back when it is freed.
  * GFP_KERNEL_ACCOUNT charges the memory to the writer's memory cgroup.
  */
 struct pg_buf *pg_buf_alloc(struct pg_endpoint *owner, size_t size)
 {
-	struct pg_buf *buf;
+	struct pg_buf *buf = owner ? pg_buf_reuse(owner, size) : NULL;
 
-	buf = kvmalloc(struct_size(buf, data, size), GFP_KERNEL_ACCOUNT);
-	if (!buf)
-		return NULL;
+	if (!buf) {
+		buf = kvmalloc(struct_size(buf, data, size), GFP_KERNEL_ACCOUNT);
+		if (!buf)
+			return NULL;
+		buf->cap = size;
+	}
 	refcount_set(&buf->ref, 1);
 	buf->size = size;
 	buf->owner = owner ? pg_ep_get(owner) : NULL;
@@ -33,9 +65,14 @@ void pg_buf_put(struct pg_buf *buf)
 	if (!refcount_dec_and_test(&buf->ref))
 		return;
 	owner = buf->owner;
-	if (owner) {
-		pg_ep_tx_release(owner, buf->size);
-		pg_ep_put(owner);
+	if (!owner) {
+		kvfree(buf);
+		return;
 	}
+	pg_ep_tx_release(owner, buf->size);
+	/* The owner's reference keeps it alive until the buffer is kept. */
+	if (buf->cap <= PG_BUF_CACHE_MAX)
+		buf = xchg(&owner->tx_cache, buf);
 	kvfree(buf);
+	pg_ep_put(owner);
 }

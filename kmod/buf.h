@@ -17,10 +17,20 @@ struct pg_endpoint;
 
 struct pg_buf {
 	refcount_t ref;			/* writer + one per delivery */
-	u32 size;			/* bytes of data[], charged to owner */
+	u32 size;			/* bytes of data[] used, charged to owner */
+	u32 cap;			/* bytes of data[] allocated */
 	struct pg_endpoint *owner;	/* NULL when the kernel made it */
 	u8 data[];
 };
+
+/*
+ * An endpoint keeps the last of its own buffers that was freed, if it is
+ * at most this large, for its next write of a size that fits.
+ */
+#define PG_BUF_CACHE_MAX	(32u << 10)
+
+/* Frees the endpoint's kept buffer; the endpoint is going away. */
+void pg_buf_cache_drop(struct pg_endpoint *ep);
 
 struct pg_buf *pg_buf_alloc(struct pg_endpoint *owner, size_t size);
 void pg_buf_put(struct pg_buf *buf);

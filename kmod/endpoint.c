@@ -81,6 +81,8 @@ static void pg_ep_free(struct kref *ref)
 {
 	struct pg_endpoint *ep = container_of(ref, struct pg_endpoint, ref);
 
+	/* No buffer of ours is alive: none can be kept after this. */
+	pg_buf_cache_drop(ep);
 	put_user_ns(ep->user_ns);
 	put_pid_ns(ep->pid_ns);
 	kfree_rcu(ep, rcu);

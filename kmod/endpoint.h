@@ -57,6 +57,7 @@ struct pg_endpoint {
 
 	/* Send side: bytes of this endpoint's pg_bufs still alive. */
 	atomic_long_t tx_inflight;
+	struct pg_buf *tx_cache;	/* a free buffer to reuse; xchg() (buf.c) */
 	wait_queue_head_t tx_wait;	/* writers out of budget, EPOLLOUT */
 	int tx_error;			/* error after a short write; xchg() */
 
