@@ -629,6 +629,10 @@ static int pb_target(const struct pb_row *r, char *txt, size_t n)
 		snprintf(txt, n, "<= 1.0x");
 		return q <= 1.0;
 	}
+	if (r->kind == PB_PAIRED && !strcmp(r->name, PB_PAIRED_POLICY)) {
+		snprintf(txt, n, "<= 1.10x of policy off");
+		return q <= 1.10;
+	}
 	if (r->kind == PB_COST && !strcmp(r->name, PB_PCID_100K)) {
 		one = pb_find(PB_PCID_1, r->body, PB_COST);
 		if (!one)
@@ -761,35 +765,28 @@ static int pb_cmp_double(const void *a, const void *b)
 
 /*
  * The targets' comparisons, made decisive under TCG: the host's speed
- * drifts over a run by more than the differences measured, so SEQPACKET
- * and promisegrid alternate in PB_ROUNDS short rounds (ABBA order: which
- * goes first alternates), each round gives one ratio promisegrid /
- * SEQPACKET, and the row is their median, with the range in the note.
+ * drifts over a run by more than the differences measured, so the two
+ * sides alternate in PB_ROUNDS short rounds (ABBA order: which goes first
+ * alternates), each round gives one ratio, side 1 / side 0 (or side 0 /
+ * side 1 with invert: a cost from two throughputs), and the row is their
+ * median, with the range in the note.
  */
-static void pb_paired(size_t body, bool rtt)
+void pb_paired(const char *name, size_t body, pb_measure_fn measure,
+	       bool invert)
 {
-	const char *name = rtt ? PB_PAIRED_RTT : PB_PAIRED_TPUT;
-	double q[PB_ROUNDS], save = pb_secs, v[2], p99;
+	double q[PB_ROUNDS], save = pb_secs, v[2];
 	char note[96];
-	struct pb_xp x;
 	int i, k, n = 0, err = 0;
 
 	pb_secs = save / 2;
 	for (i = 0; i < PB_ROUNDS && !err; i++) {
 		for (k = 0; k < 2 && !err; k++) {
-			bool pg = k == (i & 1);
+			int side = k == (i & 1);
 
-			err = pg ? pb_pg_open(&x, name, body, PB_PG_SINGLE |
-					      (rtt ? PB_PG_PONG : 0)) :
-				   pb_base_open(&x, PB_SEQPACKET, body);
-			if (!err)
-				err = rtt ? pb_run_pingpong(&x, &v[pg], &p99) :
-					    pb_run_tput(&x, &v[pg]);
-			if (x.close)
-				x.close(&x);
+			err = measure(body, side, &v[side]);
 		}
-		if (!err && v[0] > 0)
-			q[n++] = v[1] / v[0];
+		if (!err && v[0] > 0 && v[1] > 0)
+			q[n++] = invert ? v[0] / v[1] : v[1] / v[0];
 	}
 	pb_secs = save;
 	pb_csw_s = pb_csw_r = -1;
@@ -801,6 +798,33 @@ static void pb_paired(size_t body, bool rtt)
 	snprintf(note, sizeof(note), "%d rounds, range %.2fx-%.2fx", n, q[0],
 		 q[n - 1]);
 	pb_result(name, body, PB_PAIRED, q[n / 2], note);
+}
+
+/* Side 0: SEQPACKET; side 1: promisegrid, one frame per write. */
+static int pb_measure_vs_ref(size_t body, int side, bool rtt, double *v)
+{
+	struct pb_xp x;
+	double p99;
+	int err;
+
+	err = side ? pb_pg_open(&x, "paired", body, PB_PG_SINGLE |
+				(rtt ? PB_PG_PONG : 0)) :
+		     pb_base_open(&x, PB_SEQPACKET, body);
+	if (!err)
+		err = rtt ? pb_run_pingpong(&x, v, &p99) : pb_run_tput(&x, v);
+	if (x.close)
+		x.close(&x);
+	return err;
+}
+
+static int pb_measure_tput(size_t body, int side, double *v)
+{
+	return pb_measure_vs_ref(body, side, false, v);
+}
+
+static int pb_measure_rtt(size_t body, int side, double *v)
+{
+	return pb_measure_vs_ref(body, side, true, v);
 }
 
 static void pb_pin(void)
@@ -887,9 +911,11 @@ int main(int argc, char **argv)
 	}
 	for (s = 0; s < PB_NSIZES && pb_want(only, "paired"); s++) {
 		if (pb_sizes[s] == 64)
-			pb_paired(pb_sizes[s], false);
-		pb_paired(pb_sizes[s], true);
+			pb_paired(PB_PAIRED_TPUT, 64, pb_measure_tput, false);
+		pb_paired(PB_PAIRED_RTT, pb_sizes[s], pb_measure_rtt, false);
 	}
+	if (pb_want(only, "paired"))
+		pb_pg_paired_policy();
 	if (pb_want(only, "fanout"))
 		pb_pg_cases_fanout();
 	if (pb_want(only, "pcids"))

@@ -84,6 +84,13 @@ void pb_result_csw(double snd_csw, double rcv_csw);
 int pb_run_tput(struct pb_xp *x, double *rate);
 int pb_run_pingpong(struct pb_xp *x, double *med, double *p99);
 
+/* One measurement of side 0 or 1 of a paired comparison; 0 or -errno. */
+typedef int (*pb_measure_fn)(size_t body, int side, double *v);
+/* Alternating rounds of the two sides; adds the median ratio as a row. */
+void pb_paired(const char *name, size_t body, pb_measure_fn measure,
+	       bool invert);
+#define PB_PAIRED_POLICY "paired rounds: eBPF policy on vs off, cost per frame"
+
 /* promisegrid cases (pgbench_pg.c) */
 int pb_pg_open(struct pb_xp *x, const char *name, size_t body, int mode);
 enum { PB_PG_SINGLE, PB_PG_BATCH, PB_PG_URING };
@@ -93,6 +100,7 @@ void pb_pg_frame(struct pg_buf *b, const struct pg_cid *c, size_t body,
 void pb_pg_cases_fanout(void);
 void pb_pg_cases_pcids(void);
 void pb_pg_cases_caps(void);
+void pb_pg_paired_policy(void);
 void pb_pg_save_params(void);
 void pb_pg_restore_params(void);
 

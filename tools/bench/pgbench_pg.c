@@ -670,3 +670,39 @@ void pb_pg_cases_caps(void)
 		}
 	}
 }
+
+/*
+ * Side 0: batched sends on an open pCID, no program; side 1: the same
+ * with enforcing=1 and a stamping program on pg_authorize.
+ */
+static int pb_measure_policy(size_t body, int side, double *v)
+{
+	int prog = -1, link = -1, err;
+	struct pb_xp x;
+	char why[96];
+
+	err = pb_pg_open(&x, PB_PAIRED_POLICY, body, PB_PG_BATCH);
+	if (!err && side) {
+		err = pb_bpf_attach(&prog, &link, why, sizeof(why)) ? -EPERM : 0;
+		if (!err && pg_param_set("enforcing", 1))
+			err = -EPERM;
+	}
+	if (!err)
+		err = pb_run_tput(&x, v);
+	if (side)
+		pg_param_set("enforcing", 0);
+	if (link >= 0)
+		close(link);
+	if (prog >= 0)
+		close(prog);
+	if (x.close)
+		x.close(&x);
+	return err;
+}
+
+void pb_pg_paired_policy(void)
+{
+	/* cost = time per frame on / off = throughput off / on */
+	pb_paired(PB_PAIRED_POLICY, 64, pb_measure_policy, true);
+	pb_paired(PB_PAIRED_POLICY, 1024, pb_measure_policy, true);
+}

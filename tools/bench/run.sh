@@ -115,6 +115,8 @@ END {
 	split("64 1024 16384", sz, " ")
 	for (i = 1; i <= 3; i++)
 		le("round-trip latency (median), " sz[i] " B, vs SEQPACKET, median of paired rounds", r[key("paired rounds: round-trip median", sz[i], "paired_ratio")], 1.0)
+	le("eBPF policy on (enforcing=1) vs off, cost per frame, 64 B, median of paired rounds", r[key("paired rounds: eBPF policy on vs off, cost per frame", 64, "paired_ratio")], 1.10)
+	le("eBPF policy on (enforcing=1) vs off, cost per frame, 1024 B, median of paired rounds", r[key("paired rounds: eBPF policy on vs off, cost per frame", 1024, "paired_ratio")], 1.10)
 	ge("single-frame throughput, 64 B, vs SEQPACKET, one 2 s run each", r[key("promisegrid, 1 frame/write", 64, "throughput")], 1.0)
 	b = r[key("promisegrid, batched 32 frames/write", 64, "throughput")]
 	u = r[key("promisegrid, io_uring 32 SQEs/enter", 64, "throughput")]
@@ -170,7 +172,9 @@ figure the targets apply to.
   each round gives one ratio, and the row is their median with the range.
   Under TCG the host's speed drifts within a run by more than the
   differences measured (one 2 s run each lands anywhere from 0.5x to
-  1.8x); alternating cancels the drift.
+  1.8x); alternating cancels the drift. The eBPF policy's cost is paired
+  the same way: batched sends with no program, against \`enforcing=1\` and
+  a stamping program (cost = throughput off / on).
 - Fan-out 1->N and a worker group of 4: a batched sender, deliveries read
   per second over all receivers (ratio: to SEQPACKET's one-to-one msg/s).
 - Cost per frame (batched, µs = 1 / throughput) with 1, 1 000 and 100 000
