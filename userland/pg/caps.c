@@ -20,6 +20,15 @@ static int need_fd(const struct pg_opts *o)
 			pg_verb_name);
 }
 
+/* One PCID argument and the --fd endpoint: 0 or an exit code. */
+static int pcid_and_endpoint(const struct pg_opts *o, int argc, char **argv,
+			     struct pg_cid *pcid, struct pg **pg)
+{
+	if (argc != 1)
+		return pg_usage("needs one PCID");
+	return pg_pcid_arg(argv[0], pcid) ?: need_fd(o) ?: pg_endpoint(o, pg);
+}
+
 static int parse_token(const char *s, uint8_t token[PG_TOKEN_LEN])
 {
 	unsigned int v;
@@ -49,12 +58,7 @@ int pg_cmd_claim(struct pg_opts *o, int argc, char **argv)
 	struct pg *pg;
 	int r;
 
-	if (argc != 1)
-		return pg_usage("needs one PCID");
-	r = pg_pcid_arg(argv[0], &pcid);
-	if (r)
-		return r;
-	r = need_fd(o) ?: pg_endpoint(o, &pg);
+	r = pcid_and_endpoint(o, argc, argv, &pcid, &pg);
 	if (r)
 		return r;
 	r = pg_claim(pg, &pcid, &rights);
@@ -75,12 +79,7 @@ int pg_cmd_grant(struct pg_opts *o, int argc, char **argv)
 	size_t i;
 	int r;
 
-	if (argc != 1)
-		return pg_usage("needs one PCID");
-	r = pg_pcid_arg(argv[0], &pcid);
-	if (r)
-		return r;
-	r = need_fd(o) ?: pg_endpoint(o, &pg);
+	r = pcid_and_endpoint(o, argc, argv, &pcid, &pg);
 	if (r)
 		return r;
 	r = pg_grant(pg, &pcid, o->rights, o->ttl_ms, token, &rights);

@@ -145,20 +145,27 @@ static int cmd_hello(struct pg_opts *o, int argc, char **argv)
 	r = pg_hello(pg, &h);
 	if (r) {
 		r = pg_error("hello", r, pg_reason(pg));
-	} else if (o->json) {
-		printf("{\"version\": %" PRIu64 ", \"endpoint\": %" PRIu64
-		       ", \"max_frame\": %" PRIu64 ", \"max_depth\": %" PRIu64
-		       ", \"queue_frames\": %" PRIu64 ", \"queue_bytes\": %" PRIu64
-		       ", \"inflight_bytes\": %" PRIu64 "}\n", h.version,
-		       h.endpoint, h.max_frame, h.max_depth, h.queue_frames,
-		       h.queue_bytes, h.inflight_bytes);
 	} else {
-		printf("version %" PRIu64 "\nendpoint %" PRIu64
-		       "\nmax_frame %" PRIu64 "\nmax_depth %" PRIu64
-		       "\nqueue_frames %" PRIu64 "\nqueue_bytes %" PRIu64
-		       "\ninflight_bytes %" PRIu64 "\n", h.version, h.endpoint,
-		       h.max_frame, h.max_depth, h.queue_frames, h.queue_bytes,
-		       h.inflight_bytes);
+		const struct { const char *name; uint64_t v; } f[] = {
+			{ "version", h.version }, { "endpoint", h.endpoint },
+			{ "max_frame", h.max_frame }, { "max_depth", h.max_depth },
+			{ "queue_frames", h.queue_frames },
+			{ "queue_bytes", h.queue_bytes },
+			{ "inflight_bytes", h.inflight_bytes },
+		};
+		size_t i, n = sizeof(f) / sizeof(f[0]);
+
+		if (o->json)
+			putchar('{');
+		for (i = 0; i < n; i++) {
+			if (o->json)
+				printf("%s\"%s\": %" PRIu64, i ? ", " : "",
+				       f[i].name, f[i].v);
+			else
+				printf("%s %" PRIu64 "\n", f[i].name, f[i].v);
+		}
+		if (o->json)
+			puts("}");
 	}
 	pg_close(pg);
 	return r;
