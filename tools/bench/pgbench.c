@@ -761,7 +761,8 @@ static int pb_cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-#define PB_ROUNDS	7
+#define PB_ROUNDS	15
+#define PB_ROUND_SHARE	5	/* each side of a round runs pb_secs / 5 */
 
 /*
  * The targets' comparisons, made decisive under TCG: the host's speed
@@ -778,7 +779,7 @@ void pb_paired(const char *name, size_t body, pb_measure_fn measure,
 	char note[96];
 	int i, k, n = 0, err = 0;
 
-	pb_secs = save / 2;
+	pb_secs = save / PB_ROUND_SHARE;
 	for (i = 0; i < PB_ROUNDS && !err; i++) {
 		for (k = 0; k < 2 && !err; k++) {
 			int side = k == (i & 1);

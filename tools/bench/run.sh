@@ -168,7 +168,7 @@ figure the targets apply to.
   \`io_uring_enter\` and io_uring reads of up to 32 frames.
 - Round trip: ping-pong with one message in flight, median and p99.
 - Paired rounds, for the targets near 1.0x: SEQPACKET and promisegrid
-  alternate in 7 rounds of \`secs / 2\` each (which goes first alternates),
+  alternate in 15 rounds of \`secs / 5\` each (which goes first alternates),
   each round gives one ratio, and the row is their median with the range.
   Under TCG the host's speed drifts within a run by more than the
   differences measured (one 2 s run each lands anywhere from 0.5x to
