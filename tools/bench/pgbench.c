@@ -540,7 +540,7 @@ void pb_result(const char *name, size_t body, enum pb_kind kind,
 		snprintf(r->note, sizeof(r->note), "%s", note);
 	fprintf(stderr, "pgbench: %-44s %6zu B %14.2f %s\n", name, body,
 		value, kind == PB_TPUT ? "msg/s" :
-		kind == PB_COST ? "us/frame" : "us");
+		kind == PB_COST ? "us/frame" : kind == PB_PAIRED ? "x" : "us");
 }
 
 void pb_result_na(const char *name, size_t body, const char *why)
