@@ -155,11 +155,9 @@ int pg_fill(struct pg *pg, int timeout_ms)
 			cap *= 2;	/* the next delivery is larger: grow */
 			continue;
 		}
-		/* Another reader took it, or a signal came: poll again. */
-		if (errno != EAGAIN && errno != EINTR)
-			return -errno;
-		if (errno == EINTR)
-			return -EINTR;
+		if (errno != EAGAIN)
+			return -errno;	/* EINTR included: the caller decides */
+		/* Another reader took it: poll again. */
 	}
 }
 

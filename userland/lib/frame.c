@@ -85,7 +85,7 @@ static uint16_t to_half(float f)
 	return sign | (uint16_t)((exp + 15) << 10 | ((fb >> 13) & 0x3ff));
 }
 
-static double from_half(uint16_t h)
+double pg_half_to_double(uint16_t h)
 {
 	int exp = (h >> 10) & 0x1f, mant = h & 0x3ff;
 	double v;
@@ -113,7 +113,7 @@ static int put_float(struct pg_buf *b, double d)
 	if ((double)f == d) {
 		uint16_t hb = to_half(f);
 
-		if (from_half(hb) == d && signbit(from_half(hb)) == signbit(d)) {
+		if (pg_half_to_double(hb) == d && signbit(pg_half_to_double(hb)) == signbit(d)) {
 			h[0] = 0xf9; h[1] = (uint8_t)(hb >> 8); h[2] = (uint8_t)hb;
 			return pg_buf_put(b, h, 3);
 		}

@@ -44,6 +44,9 @@ int pg_put_bytes(struct pg_buf *b, const void *p, size_t n);
 /* 42(h'00' || cid) */
 int pg_put_cid(struct pg_buf *b, const struct pg_cid *c);
 
+/* An IEEE 754 half-precision value (frame.c). */
+double pg_half_to_double(uint16_t h);
+
 /* Takes the 0x00-prefixed slot-0 bytes into a CID; false if not one. */
 bool pg_cid_from_slot(const uint8_t *p, size_t n, struct pg_cid *c);
 

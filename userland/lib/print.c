@@ -41,16 +41,6 @@ static void put_text(FILE *f, const uint8_t *s, size_t n)
 	fputc('"', f);
 }
 
-static double half_to_double(uint16_t h)
-{
-	int exp = (h >> 10) & 0x1f, mant = h & 0x3ff;
-	double v = exp == 0 ? ldexp(mant, -24) :
-		   exp == 31 ? (mant ? NAN : INFINITY) :
-		   ldexp(mant + 1024, exp - 25);
-
-	return h & 0x8000 ? -v : v;
-}
-
 static void put_float(struct printer *pr, double d)
 {
 	if (isnan(d))
@@ -160,7 +150,7 @@ static int item(struct printer *pr, unsigned int depth)
 		break;
 	default:
 		if (hlen == 3) {	/* f9: half */
-			put_float(pr, half_to_double((uint16_t)v));
+			put_float(pr, pg_half_to_double((uint16_t)v));
 		} else if (hlen == 5) {
 			uint32_t b = (uint32_t)v;
 			float f;

@@ -44,6 +44,16 @@ static int parse_token(const char *s, uint8_t token[PG_TOKEN_LEN])
 	return 0;
 }
 
+/* One TOKEN argument and the --fd endpoint: 0 or an exit code. */
+static int token_and_endpoint(const struct pg_opts *o, int argc, char **argv,
+			      uint8_t token[PG_TOKEN_LEN], struct pg **pg)
+{
+	if (argc != 1 || parse_token(argv[0], token))
+		return pg_usage("needs one TOKEN of %d hex digits",
+				2 * PG_TOKEN_LEN);
+	return need_fd(o) ?: pg_endpoint(o, pg);
+}
+
 static void print_rights(uint32_t rights)
 {
 	printf("rights %s%s%s\n", rights & PG_RIGHT_SEND ? "s" : "",
@@ -103,9 +113,7 @@ int pg_cmd_redeem(struct pg_opts *o, int argc, char **argv)
 	struct pg *pg;
 	int r;
 
-	if (argc != 1 || parse_token(argv[0], token))
-		return pg_usage("needs one TOKEN of %d hex digits", 2 * PG_TOKEN_LEN);
-	r = need_fd(o) ?: pg_endpoint(o, &pg);
+	r = token_and_endpoint(o, argc, argv, token, &pg);
 	if (r)
 		return r;
 	r = pg_redeem(pg, token, &pcid, &rights);
@@ -127,9 +135,7 @@ int pg_cmd_revoke(struct pg_opts *o, int argc, char **argv)
 	struct pg *pg;
 	int r;
 
-	if (argc != 1 || parse_token(argv[0], token))
-		return pg_usage("needs one TOKEN of %d hex digits", 2 * PG_TOKEN_LEN);
-	r = need_fd(o) ?: pg_endpoint(o, &pg);
+	r = token_and_endpoint(o, argc, argv, token, &pg);
 	if (r)
 		return r;
 	r = pg_revoke(pg, token, &tokens, &holders);

@@ -108,9 +108,11 @@ static void run_once(char **argv, const uint8_t *body, size_t len,
 	res->status = res->signal = -1;
 	e = spawn(argv, &in, &fo, &fe, &pid);
 	if (e) {
-		snprintf((char *)chunk, sizeof(chunk), "cannot run %s: %s",
-			 argv[0], strerror(-e));
-		fail_result(res, ENOEXEC, (char *)chunk);
+		char why[256];
+
+		snprintf(why, sizeof(why), "cannot run %s: %s", argv[0],
+			 strerror(-e));
+		fail_result(res, ENOEXEC, why);
 		return;
 	}
 	fcntl(in, F_SETFL, O_NONBLOCK);
@@ -163,12 +165,12 @@ static void run_once(char **argv, const uint8_t *body, size_t len,
 	}
 	if (too_big || timed_out)
 		kill(pid, SIGKILL);
-	for (e = 0; e < 3; e++) {
-		int fd = e == 0 ? in : e == 1 ? fo : fe;
-
-		if (fd >= 0)
-			close(fd);
-	}
+	if (in >= 0)
+		close(in);
+	if (fo >= 0)
+		close(fo);
+	if (fe >= 0)
+		close(fe);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	if (too_big) {
