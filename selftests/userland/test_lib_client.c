@@ -20,6 +20,7 @@
 #include "libpromisegrid.h"
 
 #define WAIT_MS		5000
+/* Seconds one test may take; PG_TEST_TIMEOUT overrides (debug kernels). */
 #define TEST_SECONDS	60
 
 static int test_failed;
@@ -405,7 +406,9 @@ static const struct {
 int main(void)
 {
 	size_t n = sizeof(tests) / sizeof(tests[0]), i;
+	const char *limit = getenv("PG_TEST_TIMEOUT");
 	int passed = 0, failed = 0, status;
+	unsigned int seconds = limit && atoi(limit) > 0 ? atoi(limit) : TEST_SECONDS;
 	pid_t pid;
 
 	printf("TAP version 13\n1..%zu\n", n);
@@ -414,7 +417,7 @@ int main(void)
 		pid = fork();
 		if (pid == 0) {
 			setpgid(0, 0);		/* its workers die with it */
-			alarm(TEST_SECONDS);	/* a hang fails the test */
+			alarm(seconds);		/* a hang fails the test */
 			status = tests[i].fn();
 			stop_workers();
 			fflush(stdout);

@@ -4,7 +4,8 @@
 # The userland suite in the VM: libpromisegrid's C client test, the pg
 # command (test_pg.sh) and the Python binding (test_python.py), run by
 # selftests/run_tests.sh against the module. Builds what it needs first.
-# Extra arguments go to tools/vm/run.sh (e.g. --kernel 6.12).
+# Extra arguments go to tools/vm/run.sh (e.g. --kernel 6.12); PG_TIMEOUT
+# (per test program) and PG_TEST_TIMEOUT (per C test) go to the guest.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
@@ -25,7 +26,9 @@ guest=$(mktemp)
 trap 'rm -f "$guest"' EXIT
 {
 	echo 'PG_TESTS="test_lib_client test_pg.sh test_python.py"'
-	echo 'export PG_TESTS'
+	# Slower kernels (KASAN, lockdep) pass longer limits down.
+	echo "PG_TIMEOUT=${PG_TIMEOUT:-120} PG_TEST_TIMEOUT=${PG_TEST_TIMEOUT:-60}"
+	echo 'export PG_TESTS PG_TIMEOUT PG_TEST_TIMEOUT'
 	cat selftests/run_tests.sh
 } >"$guest"
 exec tools/vm/run.sh --timeout 600 --script "$guest" \
