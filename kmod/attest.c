@@ -3,8 +3,7 @@
  * Copyright (C) 2026 The PromiseGrid kernel module authors.
  */
 #include <linux/cred.h>
-#include <linux/pid.h>
-#include <linux/sched.h>
+#include <linux/pid_namespace.h>
 #include <linux/uidgid.h>
 #include <linux/promisegrid.h>
 #include "attest.h"
@@ -13,9 +12,10 @@
 #include "frame.h"
 
 /*
- * Runs in the writer's context: "from" is the current task, seen from the
- * receiver's namespaces (pid 0 when not visible there, overflow ids when
- * unmapped). The header always fits PG_ATTEST_HDR_MAX bytes.
+ * "from" is the sending endpoint's opener, whoever writes on its file:
+ * its credentials at open (file->f_cred) and its process, seen from the
+ * receiver's namespaces (pid 0 when not visible there or exited, overflow
+ * ids when unmapped). The header always fits PG_ATTEST_HDR_MAX bytes.
  */
 size_t pg_attest_header(u8 *out, size_t cap, struct pg_endpoint *rx,
 			struct pg_endpoint *tx)
@@ -26,8 +26,8 @@ size_t pg_attest_header(u8 *out, size_t cap, struct pg_endpoint *rx,
 	pg_enc_grid(&e, pg_pcid_delivery, sizeof(pg_pcid_delivery), 3);
 	pg_enc_array(&e, 4);
 	pg_enc_uint(&e, tx->id);
-	pg_enc_uint(&e, pid_nr_ns(task_tgid(current), rx->pid_ns));
-	pg_enc_uint(&e, from_kuid_munged(rx->user_ns, current_euid()));
-	pg_enc_uint(&e, from_kgid_munged(rx->user_ns, current_egid()));
+	pg_enc_uint(&e, pg_ep_opener_pid(tx, rx->pid_ns));
+	pg_enc_uint(&e, from_kuid_munged(rx->user_ns, tx->cred->euid));
+	pg_enc_uint(&e, from_kgid_munged(rx->user_ns, tx->cred->egid));
 	return e.overflow ? 0 : e.len;
 }

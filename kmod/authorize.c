@@ -2,9 +2,8 @@
 /*
  * Copyright (C) 2026 The PromiseGrid kernel module authors.
  */
-#include <linux/cgroup.h>
 #include <linux/cred.h>
-#include <linux/sched.h>
+#include <linux/pid_namespace.h>
 #include <linux/uidgid.h>
 #include "authorize.h"
 #include "caps.h"
@@ -23,25 +22,41 @@ static void pg_authz_fill(struct pg_authz *a, enum pg_authz_op op,
 	a->op = op;
 	a->builtin = builtin;
 	a->verdict = PG_VERDICT_ALLOW;
+	/* The endpoint's opener is the principal, not the writing task. */
 	a->endpoint = ep->id;
-#ifdef CONFIG_CGROUPS
-	rcu_read_lock();
-	a->cgroup_id = cgroup_id(task_dfl_cgroup(current));
-	rcu_read_unlock();
-#endif
-	a->pid = task_tgid_nr(current);
-	a->uid = from_kuid(&init_user_ns, current_euid());
-	a->gid = from_kgid(&init_user_ns, current_egid());
+	a->cgroup_id = ep->cgroup_id;
+	a->pid = pg_ep_opener_pid(ep, &init_pid_ns);
+	a->uid = from_kuid(&init_user_ns, ep->cred->euid);
+	a->gid = from_kgid(&init_user_ns, ep->cred->egid);
 	a->rights = r->rights;
 	a->source = r->source;
 	a->token_depth = r->depth;
 	a->token_expires_ns = r->expires;
 	a->rights_wanted = wanted;
 	a->frame_len = frame_len;
-	a->pcid_hash = pg_cid_hash(cid, cid_len);
-	a->pcid_len = cid_len;
-	memcpy(a->pcid, cid, min_t(u32, cid_len, sizeof(a->pcid)));
+	if (cid) {
+		a->pcid_hash = pg_cid_hash(cid, cid_len);
+		a->pcid_len = cid_len;
+		memcpy(a->pcid, cid, min_t(u32, cid_len, sizeof(a->pcid)));
+	}
 	a->claimed = r->claimed;
+}
+
+/* Count and trace a denial; the context's builtin is the rules' verdict. */
+static int pg_authz_denied(struct pg_authz *a, u32 builtin)
+{
+	pg_stat_inc(PG_STAT_DENIED);
+	if (a && trace_pg_deny_enabled()) {
+		a->builtin = builtin;
+		trace_pg_deny(a);
+	}
+	return -EACCES;
+}
+
+static bool pg_authz_listening(void)
+{
+	return READ_ONCE(pg_enforcing) || trace_pg_authorize_enabled() ||
+	       trace_pg_deny_enabled();
 }
 
 int pg_authorize(enum pg_authz_op op, struct pg_endpoint *ep, const u8 *cid,
@@ -57,12 +72,10 @@ int pg_authorize(enum pg_authz_op op, struct pg_endpoint *ep, const u8 *cid,
 	builtin = !r.claimed || (r.rights & wanted) == wanted ?
 		  PG_VERDICT_ALLOW : PG_VERDICT_DENY;
 	/* Nobody to ask: the rules alone decide, without building a context. */
-	if (!enforcing && !trace_pg_authorize_enabled() &&
-	    !trace_pg_deny_enabled()) {
+	if (!pg_authz_listening()) {
 		if (builtin == PG_VERDICT_ALLOW)
 			return 0;
-		pg_stat_inc(PG_STAT_DENIED);
-		return -EACCES;
+		return pg_authz_denied(NULL, builtin);
 	}
 
 	pg_authz_fill(&a, op, ep, cid, cid_len, &r, wanted, frame_len,
@@ -76,8 +89,25 @@ int pg_authorize(enum pg_authz_op op, struct pg_endpoint *ep, const u8 *cid,
 	       (enforcing && a.stamp != PG_POLICY_STAMP);
 	if (!deny)
 		return 0;
-	pg_stat_inc(PG_STAT_DENIED);
-	a.builtin = builtin;
-	trace_pg_deny(&a);
-	return -EACCES;
+	return pg_authz_denied(&a, builtin);
+}
+
+int pg_authz_refuse(enum pg_authz_op op, struct pg_endpoint *ep,
+		    const u8 *cid, u32 cid_len, u32 wanted)
+{
+	struct pg_rights r = { .source = PG_SRC_NONE };
+	struct pg_authz a;
+
+	if (!trace_pg_deny_enabled())
+		return pg_authz_denied(NULL, PG_VERDICT_DENY);
+	if (cid)
+		pg_caps_rights(ep, cid, cid_len, &r);
+	pg_authz_fill(&a, op, ep, cid, cid ? cid_len : 0, &r, wanted, 0,
+		      PG_VERDICT_DENY);
+	return pg_authz_denied(&a, PG_VERDICT_DENY);
+}
+
+bool pg_authorize_deliveries(const u8 *cid, u32 cid_len)
+{
+	return pg_authz_listening() || pg_caps_claimed(cid, cid_len);
 }

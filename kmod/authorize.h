@@ -11,6 +11,7 @@
 #ifndef PG_AUTHORIZE_H
 #define PG_AUTHORIZE_H
 
+#include <linux/stddef.h>
 #include <linux/types.h>
 #include <linux/promisegrid.h>
 
@@ -18,5 +19,21 @@ struct pg_endpoint;
 
 int pg_authorize(enum pg_authz_op op, struct pg_endpoint *ep, const u8 *cid,
 		 u32 cid_len, u32 wanted, size_t frame_len);
+
+/*
+ * A refusal the capability rules decided before any pCID right could be
+ * asked about (a forged, expired or revoked token, a revoke by someone
+ * who did not mint the token): counted and traced like any denial. @cid
+ * may be NULL when the request names no pCID. Always -EACCES.
+ */
+int pg_authz_refuse(enum pg_authz_op op, struct pg_endpoint *ep,
+		    const u8 *cid, u32 cid_len, u32 wanted);
+
+/*
+ * Whether each delivery of a frame on @cid must be authorized: when the
+ * pCID is claimed (rights can end), or a policy or tracer listens. Asked
+ * once per frame; unclaimed pCIDs with nobody listening cost nothing.
+ */
+bool pg_authorize_deliveries(const u8 *cid, u32 cid_len);
 
 #endif /* PG_AUTHORIZE_H */

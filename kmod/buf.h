@@ -2,10 +2,11 @@
 /*
  * Copyright (C) 2026 The PromiseGrid kernel module authors.
  *
- * A pg_buf holds the bytes of one write (one or more frames) or of one
- * kernel-made frame. Deliveries point into it, so fan-out and batched
- * writes copy the bytes from user space once. Its size is charged to the
- * writing endpoint's in-flight budget until the last delivery is read.
+ * A pg_buf holds the bytes of one write (one or more frames), copied from
+ * user space once and checked in place, or a kernel reply being encoded.
+ * Each delivery copies its frame out of it (into memory charged to the
+ * receiver), so the buffer lives only as long as the write: its size is
+ * charged to the writing endpoint's in-flight budget until then.
  */
 #ifndef PG_BUF_H
 #define PG_BUF_H
@@ -16,7 +17,7 @@
 struct pg_endpoint;
 
 struct pg_buf {
-	refcount_t ref;			/* writer + one per delivery */
+	refcount_t ref;			/* the writer's */
 	u32 size;			/* bytes of data[] used, charged to owner */
 	u32 cap;			/* bytes of data[] allocated */
 	struct pg_endpoint *owner;	/* NULL when the kernel made it */
@@ -34,11 +35,5 @@ void pg_buf_cache_drop(struct pg_endpoint *ep);
 
 struct pg_buf *pg_buf_alloc(struct pg_endpoint *owner, size_t size);
 void pg_buf_put(struct pg_buf *buf);
-
-static inline struct pg_buf *pg_buf_get(struct pg_buf *buf)
-{
-	refcount_inc(&buf->ref);
-	return buf;
-}
 
 #endif /* PG_BUF_H */

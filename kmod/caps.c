@@ -16,6 +16,11 @@
  *              claim), so a check costs one lookup whatever the numbers
  *              of pCIDs, tokens and endpoints.
  *
+ * Expiry: tokens with a ttl are also in pg_expiring, ordered by expiry; a
+ * delayed work revokes each when it expires (and grant, redeem and stats
+ * reap first), so an expired token or redemption never counts against a
+ * limit or in stats. Until it is reaped, checks treat it as absent.
+ *
  * Locking: pg_caps_mutex serializes every change. The message path only
  * reads, under RCU: a revoked token is marked before its holdings leave
  * the table, so a check either misses the holding or sees the mark.
@@ -26,8 +31,10 @@
 #include <linux/ktime.h>
 #include <linux/mutex.h>
 #include <linux/random.h>
+#include <linux/rbtree.h>
 #include <linux/rhashtable.h>
 #include <linux/slab.h>
+#include <linux/workqueue.h>
 #include "authorize.h"
 #include "caps.h"
 #include "endpoint.h"
@@ -59,6 +66,7 @@ struct pg_token {
 	struct list_head holdings;	/* its redemptions */
 	u64 minter;			/* endpoint id: may revoke it */
 	u64 expires;			/* boottime ns; 0: never */
+	struct rb_node expiry_node;	/* in pg_expiring if expires */
 	u32 rights;
 	u32 depth;			/* 1: minted from the claim */
 	bool revoked;			/* READ_ONCE() on the message path */
@@ -85,6 +93,10 @@ static atomic_t pg_nclaims = ATOMIC_INIT(0);	/* 0: skip all lookups */
 static struct rhashtable pg_claims;
 static struct rhashtable pg_tokens;
 static struct rhltable pg_holdings;
+static struct rb_root_cached pg_expiring = RB_ROOT_CACHED;	/* by expiry */
+
+static void pg_caps_reap_work(struct work_struct *work);
+static DECLARE_DELAYED_WORK(pg_reap_dwork, pg_caps_reap_work);
 
 static u32 pg_cid_obj_hash_pg_claim(const void *obj, u32 len, u32 seed)
 {
@@ -139,6 +151,7 @@ err_claims:
 void pg_caps_exit(void)
 {
 	/* Every endpoint is closed, so every claim, token and holding went. */
+	cancel_delayed_work_sync(&pg_reap_dwork);
 	rhltable_destroy(&pg_holdings);
 	rhashtable_destroy(&pg_tokens);
 	rhashtable_destroy(&pg_claims);
@@ -149,6 +162,18 @@ static struct pg_claim *pg_claim_find(const u8 *cid, u32 len)
 	struct pg_cid_ref key = { .p = cid, .len = len };
 
 	return rhashtable_lookup_fast(&pg_claims, &key, pg_claim_params);
+}
+
+bool pg_caps_claimed(const u8 *cid, u32 cid_len)
+{
+	bool claimed;
+
+	if (!atomic_read(&pg_nclaims))
+		return false;
+	rcu_read_lock();
+	claimed = pg_claim_find(cid, cid_len);
+	rcu_read_unlock();
+	return claimed;
 }
 
 /* Reads the clock only for tokens that expire: it is not free. */
@@ -266,6 +291,8 @@ static u32 pg_token_revoke(struct pg_token *t, u32 *holders)
 			(*holders)++;
 		}
 		rhashtable_remove_fast(&pg_tokens, &t->node, pg_token_params);
+		if (t->expires)
+			rb_erase_cached(&t->expiry_node, &pg_expiring);
 		list_del(&t->sibling);
 		t->claim->ntokens--;
 		pg_stat_add(PG_STAT_TOKENS, -1);
@@ -273,6 +300,63 @@ static u32 pg_token_revoke(struct pg_token *t, u32 *holders)
 		n++;
 	}
 	return n;
+}
+
+static bool pg_token_expiry_less(struct rb_node *a, const struct rb_node *b)
+{
+	return rb_entry(a, struct pg_token, expiry_node)->expires <
+	       rb_entry(b, struct pg_token, expiry_node)->expires;
+}
+
+/* Run the reaper when the earliest token expires. */
+static void pg_reap_arm(void)
+{
+	struct rb_node *first = rb_first_cached(&pg_expiring);
+	u64 now = ktime_get_boottime_ns(), at;
+
+	lockdep_assert_held(&pg_caps_mutex);
+	if (!first)
+		return;
+	at = rb_entry(first, struct pg_token, expiry_node)->expires;
+	mod_delayed_work(system_wq, &pg_reap_dwork,
+			 at > now ? nsecs_to_jiffies(at - now) + 1 : 0);
+}
+
+/*
+ * Revoke every expired token. Tokens derived from one expire no later
+ * than it, so revoking its subtree takes nothing that is still live.
+ */
+static void pg_reap_expired(void)
+{
+	u64 now = ktime_get_boottime_ns();
+	struct rb_node *first;
+	struct pg_token *t;
+	u32 holders = 0;
+
+	lockdep_assert_held(&pg_caps_mutex);
+	while ((first = rb_first_cached(&pg_expiring))) {
+		t = rb_entry(first, struct pg_token, expiry_node);
+		if (t->expires > now)
+			break;
+		pg_token_revoke(t, &holders);
+	}
+}
+
+static void pg_caps_reap_work(struct work_struct *work)
+{
+	mutex_lock(&pg_caps_mutex);
+	pg_reap_expired();
+	pg_reap_arm();
+	mutex_unlock(&pg_caps_mutex);
+}
+
+void pg_caps_reap(void)
+{
+	if (RB_EMPTY_ROOT(&pg_expiring.rb_root))
+		return;
+	mutex_lock(&pg_caps_mutex);
+	pg_reap_expired();
+	mutex_unlock(&pg_caps_mutex);
 }
 
 /* Under pg_caps_mutex: the claimer closed; everything of the claim goes. */
@@ -357,6 +441,30 @@ static struct pg_holding *pg_holding_with(struct pg_endpoint *ep,
 	return found;
 }
 
+/*
+ * Under pg_caps_mutex: @ep's redemption of @t, if any. Looks only at
+ * @ep's holdings on the claim (at most max_holdings), not at every
+ * redemption of the token.
+ */
+static struct pg_holding *pg_holding_of_token(struct pg_endpoint *ep,
+					      struct pg_token *t)
+{
+	struct pg_holding *h, *found = NULL;
+	struct rhlist_head *list, *pos;
+
+	lockdep_assert_held(&pg_caps_mutex);
+	rcu_read_lock();
+	list = pg_holdings_of(ep, t->claim);
+	rhl_for_each_entry_rcu(h, pos, list, node) {
+		if (h->token == t) {
+			found = h;
+			break;
+		}
+	}
+	rcu_read_unlock();
+	return found;
+}
+
 static void pg_token_bytes(const struct pg_token *t, u8 out[PG_TOKEN_LEN])
 {
 	put_unaligned_le64(t->id, out);
@@ -397,10 +505,13 @@ int pg_caps_grant(struct pg_endpoint *ep, const u8 *cid, u32 cid_len,
 			   PG_RIGHT_GRANT | rights, 0);
 	if (err)
 		goto out;
-	err = -EACCES;
+	/* The rights asked must all come from one holding with grant. */
 	h = pg_holding_with(ep, claim, PG_RIGHT_GRANT | rights);
-	if (!h)
+	if (!h) {
+		err = pg_authz_refuse(PG_OP_GRANT, ep, cid, cid_len,
+				      PG_RIGHT_GRANT | rights);
 		goto out;
+	}
 	if (!rights)
 		rights = h->rights;
 	parent = h->token;
@@ -408,6 +519,8 @@ int pg_caps_grant(struct pg_endpoint *ep, const u8 *cid, u32 cid_len,
 	if (parent && parent->depth >= READ_ONCE(pg_max_token_depth))
 		goto out;
 	err = -ENOSPC;
+	if (claim->ntokens >= READ_ONCE(pg_max_tokens))
+		pg_reap_expired();
 	if (claim->ntokens >= READ_ONCE(pg_max_tokens))
 		goto out;
 	err = -ENOMEM;
@@ -420,9 +533,8 @@ int pg_caps_grant(struct pg_endpoint *ep, const u8 *cid, u32 cid_len,
 	t->minter = ep->id;
 	t->rights = rights;
 	t->depth = parent ? parent->depth + 1 : 1;
-	if (ttl_ms)
-		t->expires = ktime_get_boottime_ns() +
-			     min_t(u64, ttl_ms, U32_MAX) * NSEC_PER_MSEC;
+	if (ttl_ms)	/* at most PG_TTL_MS_MAX: control.c checks */
+		t->expires = ktime_get_boottime_ns() + ttl_ms * NSEC_PER_MSEC;
 	/* Never outlive the token it comes from. */
 	if (parent && parent->expires &&
 	    (!t->expires || t->expires > parent->expires))
@@ -433,6 +545,11 @@ int pg_caps_grant(struct pg_endpoint *ep, const u8 *cid, u32 cid_len,
 		goto out;
 	}
 	list_add_tail(&t->sibling, parent ? &parent->children : &claim->tokens);
+	if (t->expires) {
+		rb_add_cached(&t->expiry_node, &pg_expiring,
+			      pg_token_expiry_less);
+		pg_reap_arm();
+	}
 	claim->ntokens++;
 	pg_stat_inc(PG_STAT_TOKENS);
 	pg_token_bytes(t, token);
@@ -468,18 +585,20 @@ int pg_caps_redeem(struct pg_endpoint *ep, const u8 *token, u32 len,
 	if (len != PG_TOKEN_LEN)
 		return -EINVAL;
 	mutex_lock(&pg_caps_mutex);
-	err = -EACCES;
 	t = pg_token_find(token);
-	if (!t)
+	if (!t) {
+		err = pg_authz_refuse(PG_OP_REDEEM, ep, NULL, 0, 0);
 		goto out;
+	}
 	claim = t->claim;
 	err = pg_authorize(PG_OP_REDEEM, ep, claim->cid, claim->key.len, 0, 0);
 	if (err)
 		goto out;
 	/* Redeeming the same token twice changes nothing. */
-	list_for_each_entry(h, &t->holdings, token_node)
-		if (h->key.ep == ep)
-			goto done;
+	if (pg_holding_of_token(ep, t))
+		goto done;
+	if (ep->nholdings >= READ_ONCE(pg_max_holdings))
+		pg_reap_expired();
 	h = pg_holding_add(ep, claim, t, t->rights);
 	err = PTR_ERR_OR_ZERO(h);
 	if (err)
@@ -504,14 +623,18 @@ int pg_caps_revoke(struct pg_endpoint *ep, const u8 *token, u32 len,
 	if (len != PG_TOKEN_LEN)
 		return -EINVAL;
 	mutex_lock(&pg_caps_mutex);
-	err = -EACCES;
 	t = pg_token_find(token);
-	if (!t)
+	if (!t) {
+		err = pg_authz_refuse(PG_OP_REVOKE, ep, NULL, 0, 0);
 		goto out;
+	}
 	claim = t->claim;
 	/* The minter and the claimer may revoke; a mere holder may not. */
-	if (t->minter != ep->id && claim->owner != ep)
+	if (t->minter != ep->id && claim->owner != ep) {
+		err = pg_authz_refuse(PG_OP_REVOKE, ep, claim->cid,
+				      claim->key.len, 0);
 		goto out;
+	}
 	err = pg_authorize(PG_OP_REVOKE, ep, claim->cid, claim->key.len, 0, 0);
 	if (err)
 		goto out;

@@ -27,6 +27,9 @@ void pg_caps_exit(void);
 
 void pg_caps_rights(struct pg_endpoint *ep, const u8 *cid, u32 cid_len,
 		    struct pg_rights *r);
+bool pg_caps_claimed(const u8 *cid, u32 cid_len);
+/* Revoke expired tokens now, rather than when the reaper next runs. */
+void pg_caps_reap(void);
 int pg_caps_claim(struct pg_endpoint *ep, const u8 *cid, u32 cid_len);
 int pg_caps_grant(struct pg_endpoint *ep, const u8 *cid, u32 cid_len,
 		  u32 rights, u64 ttl_ms, u8 token[PG_TOKEN_LEN],

@@ -66,6 +66,13 @@ void pg_enc_null(struct pg_enc *e)
 	pg_enc_raw(e, &null, 1);
 }
 
+void pg_enc_bool(struct pg_enc *e, bool v)
+{
+	u8 b = v ? 0xf5 : 0xf4;
+
+	pg_enc_raw(e, &b, 1);
+}
+
 /* grid([42(h'00' cid), then nslots - 1 slots the caller writes */
 void pg_enc_grid(struct pg_enc *e, const u8 *cid, size_t cid_len,
 		 u32 nslots)

@@ -32,6 +32,7 @@ void pg_enc_head(struct pg_enc *e, u8 major, u64 arg);
 void pg_enc_text(struct pg_enc *e, const char *s);
 void pg_enc_bytes(struct pg_enc *e, const void *p, size_t n);
 void pg_enc_null(struct pg_enc *e);
+void pg_enc_bool(struct pg_enc *e, bool v);
 void pg_enc_grid(struct pg_enc *e, const u8 *cid, size_t cid_len,
 		 u32 nslots);
 

@@ -33,6 +33,7 @@ enum pg_arg {
 	PG_ARG_RIGHTS,
 	PG_ARG_TTL,
 	PG_ARG_TOKEN,
+	PG_ARG_CARRY,
 	PG_ARG_NR,
 };
 
@@ -47,6 +48,7 @@ static const char * const pg_arg_names[PG_ARG_NR] = {
 	[PG_ARG_RIGHTS] = "rights",
 	[PG_ARG_TTL] = "ttl_ms",
 	[PG_ARG_TOKEN] = "token",
+	[PG_ARG_CARRY] = "carry",
 };
 
 struct pg_args {
@@ -63,6 +65,7 @@ struct pg_args {
 	u64 ttl_ms;
 	const u8 *token;
 	u32 token_len;
+	bool carry;
 };
 
 /* A CBOR reader over one validated frame. */
@@ -177,6 +180,12 @@ static int pg_arg_value(struct pg_ctl *c, struct pg_rd *r, enum pg_arg a)
 			return pg_fail(c, -EINVAL, "attest must be a bool");
 		args->attest = v == 21;
 		return 0;
+	case PG_ARG_CARRY:
+		if (pg_rd_head(r, &major, &v) || major != 7 ||
+		    (v != 20 && v != 21))
+			return pg_fail(c, -EINVAL, "carry must be a bool");
+		args->carry = v == 21;
+		return 0;
 	case PG_ARG_TO:
 		if (pg_rd_head(r, &major, &v) || major != 0)
 			return pg_fail(c, -EINVAL,
@@ -197,8 +206,10 @@ static int pg_arg_value(struct pg_ctl *c, struct pg_rd *r, enum pg_arg a)
 		args->rights = v;
 		return 0;
 	case PG_ARG_TTL:
-		if (pg_rd_head(r, &major, &v) || major != 0)
-			return pg_fail(c, -EINVAL, "ttl_ms must be an unsigned integer");
+		if (pg_rd_head(r, &major, &v) || major != 0 ||
+		    v > PG_TTL_MS_MAX)
+			return pg_fail(c, -EINVAL,
+				       "ttl_ms must be an unsigned integer below 2^32");
 		args->ttl_ms = v;
 		return 0;
 	case PG_ARG_TOKEN:
@@ -282,7 +293,8 @@ static int pg_ctl_receive(struct pg_ctl *c)
 	if (err == -EEXIST)
 		return pg_fail(c, err, "already receiving so");
 	if (err == -ENOSPC)
-		return pg_fail(c, err, "too many receives (max_receives)");
+		return pg_fail(c, err,
+			       "too many receives or groups (max_receives, max_groups)");
 	if (err)
 		return err;
 	pg_enc_map(c->out, 0);
@@ -321,8 +333,16 @@ static int pg_ctl_carry(struct pg_ctl *c)
 	to = pg_ep_lookup(c->args.to);
 	if (!to)
 		return pg_fail(c, -ESRCH, "no such endpoint");
-	err = pg_ep_deliver(to, c->buf, c->args.frame_off, env.frame_len,
-			    NULL, trace_pg_deliver_enabled() ?
+	/* A carry answers a frame the target sent, or the target consented. */
+	if (!pg_ep_may_carry_to(c->ep, to)) {
+		pg_ep_put(to);
+		pg_authz_refuse(PG_OP_SEND, c->ep, frame + env.cid_off,
+				env.cid_len, 0);
+		return pg_fail(c, -EACCES,
+			       "the target sent you nothing to answer and accepts no carries");
+	}
+	err = pg_ep_deliver(to, frame, env.frame_len, c->ep, false,
+			    trace_pg_deliver_enabled() ?
 			    pg_cid_hash(frame + env.cid_off, env.cid_len) : 0,
 			    NULL);
 	pg_ep_put(to);
@@ -341,6 +361,16 @@ static const enum pg_stat pg_stat_order[] = {
 	PG_STAT_DELIVERIES, PG_STAT_FRAMES_SENT, PG_STAT_NO_RECEIVER,
 };
 
+static int pg_ctl_accept(struct pg_ctl *c)
+{
+	if (c->args.present & PG_A(CARRY))
+		WRITE_ONCE(c->ep->accept_carry, c->args.carry);
+	pg_enc_map(c->out, 1);
+	pg_enc_text(c->out, "carry");
+	pg_enc_bool(c->out, READ_ONCE(c->ep->accept_carry));
+	return 0;
+}
+
 static int pg_ctl_stats(struct pg_ctl *c)
 {
 	struct pg_endpoint *ep = c->ep;
@@ -349,6 +379,8 @@ static int pg_ctl_stats(struct pg_ctl *c)
 	size_t bytes;
 	int i;
 
+	/* Expired tokens are not live: count none of them. */
+	pg_caps_reap();
 	spin_lock(&ep->rx_lock);
 	frames = ep->rx_frames;
 	bytes = ep->rx_bytes;
@@ -490,6 +522,7 @@ static const struct pg_verb {
 	  pg_ctl_grant },
 	{ PG_VERB_REDEEM, PG_A(TOKEN), PG_A(TOKEN), pg_ctl_redeem },
 	{ PG_VERB_REVOKE, PG_A(TOKEN), PG_A(TOKEN), pg_ctl_revoke },
+	{ PG_VERB_ACCEPT, PG_A(CARRY), 0, pg_ctl_accept },
 };
 
 /* Slot 1: the request id, if it is an unsigned integer. */
@@ -576,22 +609,11 @@ static u64 pg_control_trace_tag(void)
 	return pg_cid_hash(pg_pcid_control, sizeof(pg_pcid_control));
 }
 
-/* Queue the encoded reply, in a buffer of its own size. */
+/* Queue the encoded reply; a full queue drops it and owes a notice. */
 static void pg_reply_queue(struct pg_endpoint *ep, const struct pg_enc *e)
 {
-	struct pg_buf *reply;
-
-	/*
-	 * Queue limits count the delivered bytes, so the buffer must not be
-	 * bigger than what it holds.
-	 */
-	reply = pg_buf_alloc(NULL, e->len);
-	if (!reply)
-		return;
-	memcpy(reply->data, e->p, e->len);
-	pg_ep_deliver(ep, reply, 0, e->len, NULL, pg_control_trace_tag(),
+	pg_ep_deliver(ep, e->p, e->len, NULL, false, pg_control_trace_tag(),
 		      NULL);
-	pg_buf_put(reply);
 }
 
 /*

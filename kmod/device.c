@@ -27,7 +27,7 @@ static int pg_open(struct inode *inode, struct file *file)
 	err = stream_open(inode, file);
 	if (err)
 		return err;
-	ep = pg_ep_create();
+	ep = pg_ep_create(file);
 	if (IS_ERR(ep))
 		return PTR_ERR(ep);
 	file->private_data = ep;

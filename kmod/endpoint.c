@@ -4,9 +4,13 @@
  *
  * Endpoints: ids, the receive queue and the send budget.
  */
+#include <linux/cgroup.h>
 #include <linux/cred.h>
+#include <linux/fs.h>
+#include <linux/memcontrol.h>
 #include <linux/pid_namespace.h>
 #include <linux/sched.h>
+#include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/user_namespace.h>
 #include <linux/xarray.h>
@@ -24,28 +28,18 @@
 /* id -> endpoint, for "carry". Readers use RCU and kref_get_unless_zero(). */
 static DEFINE_XARRAY(pg_endpoints);
 static atomic64_t pg_next_id = ATOMIC64_INIT(0);
-static struct kmem_cache *pg_delivery_cache;
 
-int pg_endpoint_init(void)
-{
-	pg_delivery_cache = KMEM_CACHE(pg_delivery, SLAB_ACCOUNT);
-	return pg_delivery_cache ? 0 : -ENOMEM;
-}
-
-void pg_endpoint_exit(void)
-{
-	/* Endpoints are freed by kfree_rcu(); let those finish first. */
-	rcu_barrier();
-	kmem_cache_destroy(pg_delivery_cache);
-}
-
-struct pg_endpoint *pg_ep_create(void)
+/*
+ * Runs in open(), so current is the opener and its credentials are
+ * file->f_cred: everything recorded here describes the principal.
+ */
+struct pg_endpoint *pg_ep_create(const struct file *file)
 {
 	struct pg_endpoint *ep;
 	struct pg_user *user;
 	int err;
 
-	user = pg_user_charge(current_euid());
+	user = pg_user_charge(file->f_cred->euid);
 	if (IS_ERR(user))
 		return ERR_CAST(user);
 	ep = kzalloc(sizeof(*ep), GFP_KERNEL_ACCOUNT);
@@ -63,7 +57,15 @@ struct pg_endpoint *pg_ep_create(void)
 	INIT_LIST_HEAD(&ep->recvs);
 	INIT_LIST_HEAD(&ep->holdings);
 	INIT_LIST_HEAD(&ep->claims);
-	ep->user_ns = get_user_ns(current_user_ns());
+	ep->cred = get_cred(file->f_cred);
+	ep->opener = get_pid(task_tgid(current));
+#ifdef CONFIG_CGROUPS
+	rcu_read_lock();
+	ep->cgroup_id = cgroup_id(task_dfl_cgroup(current));
+	rcu_read_unlock();
+#endif
+	ep->memcg = get_mem_cgroup_from_mm(current->mm);
+	ep->user_ns = get_user_ns(file->f_cred->user_ns);
 	ep->pid_ns = get_pid_ns(task_active_pid_ns(current));
 	ep->id = atomic64_inc_return(&pg_next_id);
 
@@ -81,8 +83,11 @@ static void pg_ep_free(struct kref *ref)
 {
 	struct pg_endpoint *ep = container_of(ref, struct pg_endpoint, ref);
 
-	/* No buffer of ours is alive: none can be kept after this. */
+	/* No write of ours is in progress: no buffer can be kept after this. */
 	pg_buf_cache_drop(ep);
+	put_cred(ep->cred);
+	put_pid(ep->opener);
+	mem_cgroup_put(ep->memcg);
 	put_user_ns(ep->user_ns);
 	put_pid_ns(ep->pid_ns);
 	kfree_rcu(ep, rcu);
@@ -105,13 +110,12 @@ struct pg_endpoint *pg_ep_lookup(u64 id)
 	return ep;
 }
 
-static void pg_delivery_free(struct pg_delivery *d)
+/* The opener's tgid as seen in @ns; 0 if not visible there or exited. */
+u32 pg_ep_opener_pid(const struct pg_endpoint *ep, struct pid_namespace *ns)
 {
-	pg_buf_put(d->buf);
-	if (d->hdr_len)
-		kfree(d);
-	else
-		kmem_cache_free(pg_delivery_cache, d);
+	if (!pid_has_task(ep->opener, PIDTYPE_TGID))
+		return 0;
+	return pid_nr_ns(ep->opener, ns);
 }
 
 /* Called once, when the last reference to the file goes. */
@@ -132,22 +136,37 @@ void pg_ep_close(struct pg_endpoint *ep)
 	spin_unlock(&ep->rx_lock);
 
 	list_for_each_entry_safe(d, tmp, &purge, node)
-		pg_delivery_free(d);
+		kvfree(d);
 	pg_user_uncharge(ep->user);
 	pg_stat_add(PG_STAT_ENDPOINTS, -1);
 	pg_ep_put(ep);
 }
 
-static bool pg_ep_full(struct pg_endpoint *ep, size_t size)
+/*
+ * Kernel replies may exceed the queue limits by a small reserve: a queue
+ * that other endpoints filled still takes the answers to its own requests.
+ * The reserve is bounded too, so a requester that never reads loses them.
+ */
+#define PG_REPLY_RESERVE_FRAMES	64
+#define PG_REPLY_RESERVE_BYTES	(64u << 10)
+
+static bool pg_ep_full(struct pg_endpoint *ep, size_t truesize, bool kernel)
 {
-	return READ_ONCE(ep->rx_frames) >= READ_ONCE(pg_queue_frames) ||
-	       ep->rx_bytes + size > READ_ONCE(pg_queue_bytes);
+	size_t bytes = READ_ONCE(pg_queue_bytes);
+	u32 frames = READ_ONCE(pg_queue_frames);
+
+	if (kernel) {
+		frames += PG_REPLY_RESERVE_FRAMES;
+		bytes += PG_REPLY_RESERVE_BYTES;
+	}
+	return READ_ONCE(ep->rx_frames) >= frames ||
+	       READ_ONCE(ep->rx_bytes) + truesize > bytes;
 }
 
 static int pg_ep_drop(struct pg_endpoint *ep, u64 trace_tag, u32 len)
 {
 	trace_pg_drop(ep->id, trace_tag, len);
-	atomic_inc(&ep->rx_unreported);
+	atomic64_inc(&ep->rx_unreported);
 	atomic64_inc(&ep->dropped);
 	pg_stat_inc(PG_STAT_DROPS);
 	/* The drop notice makes the endpoint readable. */
@@ -162,81 +181,89 @@ void pg_wakeups_flush(struct pg_wakeups *w)
 
 	list_for_each_entry_safe(ep, tmp, &w->list, wake_node) {
 		list_del(&ep->wake_node);
-		clear_bit(PG_EP_WAKE_QUEUED, &ep->flags);
+		WRITE_ONCE(ep->wake_batch, NULL);
 		/*
-		 * Order the clear before the wake-up's look at the wait
-		 * queue: a writer that queues after this sees the bit clear
-		 * and wakes the reader itself.
+		 * Release: the list and wake_batch stores above are done
+		 * before another writer can take the bit and reuse the node.
 		 */
-		smp_mb__after_atomic();
+		clear_bit_unlock(PG_EP_WAKE_QUEUED, &ep->flags);
 		wake_up_interruptible_poll(&ep->rx_wait, EPOLLIN | EPOLLRDNORM);
 		pg_ep_put(ep);
 	}
 }
 
-/* Wake @ep now, or when the writer's batch @w is flushed. */
+/*
+ * Wake @ep now, or when the writer's batch @w is flushed. An endpoint
+ * already on another writer's batch is woken now: that writer's write may
+ * go on for long, and this delivery must not wait for it.
+ */
 static void pg_ep_wake(struct pg_endpoint *ep, struct pg_wakeups *w)
 {
 	if (!wq_has_sleeper(&ep->rx_wait))
 		return;
-	if (!w) {
-		wake_up_interruptible_poll(&ep->rx_wait, EPOLLIN | EPOLLRDNORM);
+	if (w && !test_and_set_bit_lock(PG_EP_WAKE_QUEUED, &ep->flags)) {
+		WRITE_ONCE(ep->wake_batch, w);
+		list_add_tail(&pg_ep_get(ep)->wake_node, &w->list);
 		return;
 	}
-	if (!test_and_set_bit(PG_EP_WAKE_QUEUED, &ep->flags))
-		list_add_tail(&pg_ep_get(ep)->wake_node, &w->list);
+	if (w && READ_ONCE(ep->wake_batch) == w)
+		return;		/* ours: woken when this write ends */
+	wake_up_interruptible_poll(&ep->rx_wait, EPOLLIN | EPOLLRDNORM);
 }
 
 /*
- * Queue @len bytes of @buf at @off for @ep; with @attest_from, wrapped in
- * the kernel's delivery envelope naming that sender. A full queue drops
+ * Queue a copy of the @len bytes at @frame for @ep; when @attest, wrapped
+ * in the kernel's delivery envelope naming @from (NULL: the kernel wrote
+ * it, and it may use the reply reserve). The copy is charged to @ep's
+ * memory cgroup: the receiver pays for what it holds. A full queue drops
  * the delivery, counts it and owes the reader a notice: -ENOBUFS.
  * @trace_tag is the pCID hash the tracepoints show (0 when not tracing).
  * A sleeping reader is woken now, or with @w when the caller batches.
- * Called in process context, possibly under a route's mutex.
+ * Process context, possibly under a route's mutex: it may sleep.
  */
-int pg_ep_deliver(struct pg_endpoint *ep, struct pg_buf *buf, u32 off,
-		  u32 len, struct pg_endpoint *attest_from, u64 trace_tag,
+int pg_ep_deliver(struct pg_endpoint *ep, const u8 *frame, u32 len,
+		  struct pg_endpoint *from, bool attest, u64 trace_tag,
 		  struct pg_wakeups *w)
 {
 	u8 hdr[PG_ATTEST_HDR_MAX];
+	struct mem_cgroup *old_memcg;
 	struct pg_delivery *d;
 	size_t hdr_len = 0;
-	size_t size;
+	size_t size, truesize;
 
-	if (attest_from)
-		hdr_len = pg_attest_header(hdr, sizeof(hdr), ep, attest_from);
-	size = hdr_len + len;
+	might_sleep();
+	if (attest && from)
+		hdr_len = pg_attest_header(hdr, sizeof(hdr), ep, from);
+	size = struct_size(d, data, hdr_len + len);
+	/* What the allocation really takes is what the queue counts. */
+	truesize = kmalloc_size_roundup(size);
 
 	/* Unlocked peek: a full receiver costs no allocation. */
-	if (pg_ep_full(ep, size))
+	if (pg_ep_full(ep, truesize, !from))
 		return pg_ep_drop(ep, trace_tag, len);
 
-	if (hdr_len) {
-		d = kmalloc(struct_size(d, hdr, hdr_len), GFP_KERNEL_ACCOUNT);
-		if (d)
-			memcpy(d->hdr, hdr, hdr_len);
-	} else {
-		d = kmem_cache_alloc(pg_delivery_cache, GFP_KERNEL_ACCOUNT);
-	}
+	old_memcg = set_active_memcg(ep->memcg);
+	d = kvmalloc(size, GFP_KERNEL_ACCOUNT);
+	set_active_memcg(old_memcg);
 	if (!d)
 		return pg_ep_drop(ep, trace_tag, len);
-	d->buf = pg_buf_get(buf);
-	d->off = off;
-	d->len = len;
-	d->hdr_len = hdr_len;
+	d->from = from ? from->id : 0;
+	d->len = hdr_len + len;
+	d->truesize = truesize;
+	memcpy(d->data, hdr, hdr_len);
+	memcpy(d->data + hdr_len, frame, len);
 
 	spin_lock(&ep->rx_lock);
-	if (ep->dead || pg_ep_full(ep, size)) {
+	if (ep->dead || pg_ep_full(ep, truesize, !from)) {
 		bool dead = ep->dead;
 
 		spin_unlock(&ep->rx_lock);
-		pg_delivery_free(d);
+		kvfree(d);
 		return dead ? -ESRCH : pg_ep_drop(ep, trace_tag, len);
 	}
 	list_add_tail(&d->node, &ep->rx_queue);
 	WRITE_ONCE(ep->rx_frames, ep->rx_frames + 1);
-	ep->rx_bytes += size;
+	WRITE_ONCE(ep->rx_bytes, ep->rx_bytes + truesize);
 	spin_unlock(&ep->rx_lock);
 
 	pg_stat_inc(PG_STAT_DELIVERIES);
@@ -245,9 +272,41 @@ int pg_ep_deliver(struct pg_endpoint *ep, struct pg_buf *buf, u32 off,
 	return 0;
 }
 
+/* Under rx_lock: @ep read a frame of endpoint @from, so may answer it. */
+static void pg_ep_note_peer(struct pg_endpoint *ep, u64 from)
+{
+	u32 i;
+
+	lockdep_assert_held(&ep->rx_lock);
+	if (!from)
+		return;
+	for (i = 0; i < PG_REPLY_PEERS; i++)
+		if (ep->reply_peers[i] == from)
+			return;
+	ep->reply_peers[ep->reply_next] = from;
+	ep->reply_next = (ep->reply_next + 1) % PG_REPLY_PEERS;
+}
+
+/*
+ * May @ep carry a frame to @to? Only as an answer to one of the last
+ * PG_REPLY_PEERS endpoints whose frames @ep read, or to an endpoint that
+ * accepts carries from anyone ("accept" {"carry": true}).
+ */
+bool pg_ep_may_carry_to(struct pg_endpoint *ep, struct pg_endpoint *to)
+{
+	bool ok = READ_ONCE(to->accept_carry);
+	u32 i;
+
+	spin_lock(&ep->rx_lock);
+	for (i = 0; i < PG_REPLY_PEERS && !ok; i++)
+		ok = ep->reply_peers[i] == to->id;
+	spin_unlock(&ep->rx_lock);
+	return ok;
+}
+
 static bool pg_ep_readable(struct pg_endpoint *ep)
 {
-	return READ_ONCE(ep->rx_frames) || atomic_read(&ep->rx_unreported);
+	return READ_ONCE(ep->rx_frames) || atomic64_read(&ep->rx_unreported);
 }
 
 static int pg_ep_lock_reader(struct pg_endpoint *ep, bool nonblock)
@@ -277,7 +336,7 @@ static int pg_ep_lock_reader(struct pg_endpoint *ep, bool nonblock)
 static ssize_t pg_ep_read_notice(struct pg_endpoint *ep, struct iov_iter *to)
 {
 	u8 notice[PG_NOTICE_MAX];
-	int dropped = atomic_read(&ep->rx_unreported);
+	s64 dropped = atomic64_read(&ep->rx_unreported);
 	size_t n;
 
 	if (!dropped)
@@ -287,14 +346,13 @@ static ssize_t pg_ep_read_notice(struct pg_endpoint *ep, struct iov_iter *to)
 		return -EMSGSIZE;
 	if (copy_to_iter(notice, n, to) != n)
 		return -EFAULT;
-	atomic_sub(dropped, &ep->rx_unreported);
+	atomic64_sub(dropped, &ep->rx_unreported);
 	return n;
 }
 
 static bool pg_copy_delivery(struct pg_delivery *d, struct iov_iter *to)
 {
-	return copy_to_iter(d->hdr, d->hdr_len, to) == d->hdr_len &&
-	       copy_to_iter(d->buf->data + d->off, d->len, to) == d->len;
+	return copy_to_iter(d->data, d->len, to) == d->len;
 }
 
 /*
@@ -305,23 +363,24 @@ static int pg_ep_take(struct pg_endpoint *ep, size_t room,
 		      struct list_head *batch)
 {
 	struct pg_delivery *d, *last = NULL;
-	size_t bytes = 0, size;
+	size_t bytes = 0, truesize = 0;
 	bool too_big;
 	u32 n = 0;
 
 	spin_lock(&ep->rx_lock);
 	list_for_each_entry(d, &ep->rx_queue, node) {
-		size = d->hdr_len + d->len;
-		if (size > room - bytes)
+		if (d->len > room - bytes)
 			break;
-		bytes += size;
+		bytes += d->len;
+		truesize += d->truesize;
 		n++;
 		last = d;
+		pg_ep_note_peer(ep, d->from);
 	}
 	if (last) {
 		list_cut_position(batch, &ep->rx_queue, &last->node);
 		WRITE_ONCE(ep->rx_frames, ep->rx_frames - n);
-		ep->rx_bytes -= bytes;
+		WRITE_ONCE(ep->rx_bytes, ep->rx_bytes - truesize);
 	}
 	too_big = !last && !list_empty(&ep->rx_queue);
 	spin_unlock(&ep->rx_lock);
@@ -332,17 +391,17 @@ static int pg_ep_take(struct pg_endpoint *ep, size_t room,
 static void pg_ep_untake(struct pg_endpoint *ep, struct list_head *batch)
 {
 	struct pg_delivery *d;
-	size_t bytes = 0;
+	size_t truesize = 0;
 	u32 n = 0;
 
 	list_for_each_entry(d, batch, node) {
-		bytes += d->hdr_len + d->len;
+		truesize += d->truesize;
 		n++;
 	}
 	spin_lock(&ep->rx_lock);
 	list_splice(batch, &ep->rx_queue);
 	WRITE_ONCE(ep->rx_frames, ep->rx_frames + n);
-	ep->rx_bytes += bytes;
+	WRITE_ONCE(ep->rx_bytes, ep->rx_bytes + truesize);
 	spin_unlock(&ep->rx_lock);
 }
 
@@ -377,9 +436,9 @@ ssize_t pg_ep_read(struct pg_endpoint *ep, struct iov_iter *to,
 			break;
 		}
 		list_del(&d->node);
-		done += d->hdr_len + d->len;
+		done += d->len;
 		atomic64_inc(&ep->received);
-		pg_delivery_free(d);
+		kvfree(d);
 	}
 	if (!list_empty(&batch))
 		pg_ep_untake(ep, &batch);

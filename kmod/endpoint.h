@@ -18,44 +18,60 @@
 #include <linux/uio.h>
 #include <linux/wait.h>
 
+struct file;
 struct pg_buf;
+struct pg_wakeups;
+
+struct cred;
+struct mem_cgroup;
+struct pid;
 struct pid_namespace;
 struct user_namespace;
 
-/* One frame queued for one receiver; points into a pg_buf. */
+/*
+ * One frame queued for one receiver: its own copy, in memory charged to
+ * the receiver's memory cgroup and counted in its queue_bytes, so that
+ * what a receiver holds is its own cost and never pins its sender.
+ */
 struct pg_delivery {
 	struct list_head node;		/* in pg_endpoint.rx_queue */
-	struct pg_buf *buf;		/* holds a reference */
-	u32 off;			/* frame bytes: buf->data[off..off+len) */
-	u32 len;
-	u32 hdr_len;			/* attestation prefix, 0 if none */
-	u8 hdr[];
+	u64 from;			/* sending endpoint's id; 0: the kernel */
+	u32 len;			/* bytes of data[] */
+	u32 truesize;			/* the allocation, as rx_bytes counts it */
+	u8 data[];			/* attestation header, then the frame */
 };
 
 #define PG_EP_WAKE_QUEUED	0	/* on some writer's pg_wakeups list */
 
+/* Endpoints an endpoint may carry to because it read a frame of theirs. */
+#define PG_REPLY_PEERS		32
+
 struct pg_endpoint {
 	u64 id;				/* never reused while loaded */
-	struct kref ref;		/* the file, each pg_buf it owns, lookups */
+	struct kref ref;		/* the file and lookups */
 
 	/*
 	 * Receive side. rx_lock (a spinlock, taken under a route's mutex)
-	 * protects rx_queue, rx_frames, rx_bytes and dead. Only readers
-	 * holding rx_mutex remove deliveries, so a reader may copy the head
-	 * delivery to user space without rx_lock.
+	 * protects rx_queue, rx_frames, rx_bytes, dead and reply_peers.
+	 * Only readers holding rx_mutex remove deliveries, so a reader may
+	 * copy the head delivery to user space without rx_lock.
 	 */
 	spinlock_t rx_lock;
 	struct list_head rx_queue;
 	u32 rx_frames;			/* READ_ONCE() outside rx_lock */
-	size_t rx_bytes;
+	size_t rx_bytes;		/* sum of truesize */
 	bool dead;			/* closed: nothing more is queued */
 	struct mutex rx_mutex;		/* serializes readers */
 	wait_queue_head_t rx_wait;	/* readers, EPOLLIN */
-	atomic_t rx_unreported;		/* drops not yet told to the reader */
+	atomic64_t rx_unreported;	/* drops not yet told to the reader */
 	unsigned long flags;		/* PG_EP_WAKE_QUEUED */
 	struct list_head wake_node;	/* in a writer's pg_wakeups */
+	struct pg_wakeups *wake_batch;	/* that writer's list, or NULL */
+	u64 reply_peers[PG_REPLY_PEERS];/* senders of frames it read */
+	u32 reply_next;			/* the slot to overwrite next */
+	bool accept_carry;		/* anyone may carry to it */
 
-	/* Send side: bytes of this endpoint's pg_bufs still alive. */
+	/* Send side: bytes of this endpoint's writes in progress. */
 	atomic_long_t tx_inflight;
 	struct pg_buf *tx_cache;	/* a free buffer to reuse; xchg() (buf.c) */
 	wait_queue_head_t tx_wait;	/* writers out of budget, EPOLLOUT */
@@ -73,7 +89,15 @@ struct pg_endpoint {
 
 	struct pg_user *user;		/* the opener, charged until close */
 
-	/* The opener's namespaces: attestation is written as seen here. */
+	/*
+	 * The opener, the principal for every check and attestation: its
+	 * credentials (file->f_cred), its process, its cgroup and memory
+	 * cgroup at open, and the namespaces attestation is written in.
+	 */
+	const struct cred *cred;
+	struct pid *opener;
+	u64 cgroup_id;
+	struct mem_cgroup *memcg;	/* pays for what it receives */
 	struct user_namespace *user_ns;
 	struct pid_namespace *pid_ns;
 
@@ -88,8 +112,9 @@ struct pg_endpoint {
  * Receivers to wake once a write has queued everything it carries: waking
  * each at its own delivery would let it run (and read one frame) at the
  * writer's next allocation, two context switches per delivery. An
- * endpoint is on at most one writer's list (PG_EP_WAKE_QUEUED); a writer
- * that finds it on another's leaves the wake-up to that one.
+ * endpoint is on at most one writer's list (PG_EP_WAKE_QUEUED, with
+ * wake_batch naming the list); a writer that finds it on another writer's
+ * list wakes it at once, so no writer's wake-up waits for another's.
  */
 struct pg_wakeups {
 	struct list_head list;		/* pg_endpoint.wake_node, referenced */
@@ -99,12 +124,10 @@ struct pg_wakeups {
 
 void pg_wakeups_flush(struct pg_wakeups *w);
 
-int pg_endpoint_init(void);
-void pg_endpoint_exit(void);
-
-struct pg_endpoint *pg_ep_create(void);
+struct pg_endpoint *pg_ep_create(const struct file *file);
 void pg_ep_close(struct pg_endpoint *ep);
 struct pg_endpoint *pg_ep_lookup(u64 id);
+u32 pg_ep_opener_pid(const struct pg_endpoint *ep, struct pid_namespace *ns);
 
 static inline struct pg_endpoint *pg_ep_get(struct pg_endpoint *ep)
 {
@@ -114,9 +137,10 @@ static inline struct pg_endpoint *pg_ep_get(struct pg_endpoint *ep)
 
 void pg_ep_put(struct pg_endpoint *ep);
 
-int pg_ep_deliver(struct pg_endpoint *ep, struct pg_buf *buf, u32 off,
-		  u32 len, struct pg_endpoint *attest_from, u64 trace_tag,
+int pg_ep_deliver(struct pg_endpoint *ep, const u8 *frame, u32 len,
+		  struct pg_endpoint *from, bool attest, u64 trace_tag,
 		  struct pg_wakeups *w);
+bool pg_ep_may_carry_to(struct pg_endpoint *ep, struct pg_endpoint *to);
 ssize_t pg_ep_read(struct pg_endpoint *ep, struct iov_iter *to,
 		   bool nonblock);
 __poll_t pg_ep_poll(struct pg_endpoint *ep, struct file *file,

@@ -17,12 +17,9 @@ static int __init pg_init(void)
 {
 	int err;
 
-	err = pg_endpoint_init();
-	if (err)
-		return err;
 	err = pg_route_init();
 	if (err)
-		goto err_endpoint;
+		return err;
 	err = pg_caps_init();
 	if (err)
 		goto err_route;
@@ -36,8 +33,6 @@ err_caps:
 	pg_caps_exit();
 err_route:
 	pg_route_exit();
-err_endpoint:
-	pg_endpoint_exit();
 	return err;
 }
 
@@ -47,7 +42,6 @@ static void __exit pg_exit(void)
 	pg_device_exit();
 	pg_caps_exit();
 	pg_route_exit();
-	pg_endpoint_exit();
 }
 
 module_init(pg_init);

@@ -22,6 +22,7 @@ unsigned int pg_max_claims = PG_MAX_CLAIMS_DEFAULT;
 unsigned int pg_max_tokens = PG_MAX_TOKENS_DEFAULT;
 unsigned int pg_max_holdings = PG_MAX_HOLDINGS_DEFAULT;
 unsigned int pg_max_token_depth = PG_MAX_TOKEN_DEPTH_DEFAULT;
+unsigned int pg_max_groups = PG_MAX_GROUPS_DEFAULT;
 
 struct pg_param_range {
 	unsigned int *val;
@@ -77,3 +78,4 @@ PG_PARAM(max_claims, 1, 1 << 20, "Claims per endpoint");
 PG_PARAM(max_tokens, 1, 1 << 20, "Tokens per claim");
 PG_PARAM(max_holdings, 1, 1 << 20, "Claims and redeemed tokens per endpoint");
 PG_PARAM(max_token_depth, 1, 64, "Grants from grants, at most");
+PG_PARAM(max_groups, 1, 1 << 16, "Worker groups per pCID");

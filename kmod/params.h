@@ -25,6 +25,7 @@ extern unsigned int pg_max_claims;
 extern unsigned int pg_max_tokens;
 extern unsigned int pg_max_holdings;
 extern unsigned int pg_max_token_depth;
+extern unsigned int pg_max_groups;
 
 /* How many bytes one write looks at: whole frames within it are taken. */
 static inline size_t pg_write_chunk(void)

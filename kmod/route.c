@@ -8,7 +8,10 @@
  *   route->lock     - a mutex: the route's receiver lists. The message path
  *                     holds it while it queues one frame to every receiver,
  *                     so one pCID's frames are queued in order. Different
- *                     pCIDs share no lock.
+ *                     pCIDs share no lock. Non-blocking writers only try
+ *                     it (-EAGAIN). A route has at most max_groups groups
+ *                     and each receiver is one entry, so the work under it
+ *                     per frame is bounded by the receives on the pCID.
  *   endpoint rx_lock (endpoint.c)
  * The message path finds a route under RCU and pins it with a reference.
  */
@@ -32,11 +35,12 @@ struct pg_route {
 	struct mutex lock;
 	struct list_head fanout;	/* struct pg_recv.route_node */
 	struct list_head groups;	/* struct pg_group.node */
+	u32 ngroups;
 	struct rcu_head rcu;
 };
 
 struct pg_group {
-	struct list_head node;		/* in route->groups */
+	struct list_head node;		/* in route->groups, route->ngroups */
 	struct list_head members;	/* struct pg_recv.route_node */
 	u32 nmembers;
 	u32 rotor;			/* round-robin among equally loaded */
@@ -101,8 +105,36 @@ static struct pg_route *pg_route_find(const u8 *cid, u32 len)
 	return r;
 }
 
-/* Least-loaded member; among equals, the first at or after the rotor. */
-static struct pg_recv *pg_group_pick(struct pg_group *g)
+struct pg_fanout {
+	struct pg_endpoint *src;
+	const u8 *frame;
+	u32 len;
+	const u8 *cid;
+	u32 cid_len;
+	bool authorize;			/* ask at each delivery */
+	u64 trace_tag;
+	struct pg_wakeups *wakeups;
+	unsigned int targets;
+	unsigned int delivered;
+};
+
+/*
+ * Rights are checked where they are used: a receive registered while the
+ * pCID was open, or with a token since revoked or expired, gets nothing.
+ */
+static bool pg_may_receive(struct pg_recv *rc, const struct pg_fanout *f)
+{
+	return !f->authorize ||
+	       !pg_authorize(PG_OP_DELIVER, rc->ep, f->cid, f->cid_len,
+			     PG_RIGHT_RECEIVE, f->len);
+}
+
+/*
+ * Least-loaded member that may receive; among equals, the first at or
+ * after the rotor. NULL if no member may.
+ */
+static struct pg_recv *pg_group_pick(struct pg_group *g,
+				     const struct pg_fanout *f)
 {
 	struct pg_recv *rc, *best = NULL;
 	u32 best_load = U32_MAX, best_dist = U32_MAX, best_i = 0, i = 0;
@@ -111,8 +143,9 @@ static struct pg_recv *pg_group_pick(struct pg_group *g)
 		u32 load = READ_ONCE(rc->ep->rx_frames);
 		u32 dist = (i + g->nmembers - g->rotor) % g->nmembers;
 
-		if (load < best_load ||
-		    (load == best_load && dist < best_dist)) {
+		if ((load < best_load ||
+		     (load == best_load && dist < best_dist)) &&
+		    pg_may_receive(rc, f)) {
 			best = rc;
 			best_load = load;
 			best_dist = dist;
@@ -124,55 +157,56 @@ static struct pg_recv *pg_group_pick(struct pg_group *g)
 	return best;
 }
 
-struct pg_fanout {
-	struct pg_endpoint *src;
-	struct pg_buf *buf;
-	u32 off;
-	u32 len;
-	u64 trace_tag;
-	struct pg_wakeups *wakeups;
-	unsigned int targets;
-	unsigned int delivered;
-};
-
 static void pg_route_one(struct pg_recv *rc, struct pg_fanout *f)
 {
 	f->targets++;
-	if (!pg_ep_deliver(rc->ep, f->buf, f->off, f->len,
-			   rc->attest ? f->src : NULL, f->trace_tag,
-			   f->wakeups))
+	if (!pg_ep_deliver(rc->ep, f->frame, f->len, f->src, rc->attest,
+			   f->trace_tag, f->wakeups))
 		f->delivered++;
 }
 
 /*
- * Queue one frame to every fan-out receiver and one member of every group.
- * 0 if anyone took it; -EHOSTUNREACH if nobody receives on the pCID;
- * -ENOBUFS if every receiver was full (each of them counted the drop).
+ * Queue one frame to every fan-out receiver and one member of every group
+ * that may receive it. The sender's right was checked by the caller. 0 if
+ * anyone took it; -EHOSTUNREACH if nobody (who may) receives on the pCID;
+ * -ENOBUFS if every receiver was full (each of them counted the drop);
+ * -EAGAIN if @nonblock and another writer holds the pCID's receivers.
  */
-int pg_route_send(struct pg_endpoint *src, struct pg_buf *buf, u32 off,
-		  u32 len, const u8 *cid, u32 cid_len, struct pg_wakeups *w)
+int pg_route_send(struct pg_endpoint *src, const u8 *frame, u32 len,
+		  const u8 *cid, u32 cid_len, bool nonblock,
+		  struct pg_wakeups *w)
 {
 	struct pg_fanout f = {
-		.src = src, .buf = buf, .off = off, .len = len, .wakeups = w,
+		.src = src, .frame = frame, .len = len, .cid = cid,
+		.cid_len = cid_len, .wakeups = w,
 	};
 	struct pg_route *r;
 	struct pg_recv *rc;
 	struct pg_group *g;
-	int err;
 
-	err = pg_authorize(PG_OP_SEND, src, cid, cid_len, PG_RIGHT_SEND, len);
-	if (err)
-		return err;
+	might_sleep();
 	r = pg_route_find(cid, cid_len);
 	if (!r)
 		goto none;
 	if (trace_pg_deliver_enabled() || trace_pg_drop_enabled())
 		f.trace_tag = pg_cid_hash(cid, cid_len);
-	mutex_lock(&r->lock);
+	f.authorize = pg_authorize_deliveries(cid, cid_len);
+	if (nonblock) {
+		if (!mutex_trylock(&r->lock)) {
+			pg_route_put(r);
+			return -EAGAIN;
+		}
+	} else {
+		mutex_lock(&r->lock);
+	}
 	list_for_each_entry(rc, &r->fanout, route_node)
-		pg_route_one(rc, &f);
-	list_for_each_entry(g, &r->groups, node)
-		pg_route_one(pg_group_pick(g), &f);
+		if (pg_may_receive(rc, &f))
+			pg_route_one(rc, &f);
+	list_for_each_entry(g, &r->groups, node) {
+		rc = pg_group_pick(g, &f);
+		if (rc)
+			pg_route_one(rc, &f);
+	}
 	mutex_unlock(&r->lock);
 	pg_route_put(r);
 	if (f.delivered)
@@ -184,7 +218,7 @@ none:
 	return -EHOSTUNREACH;
 }
 
-/* Under pg_table_mutex: the route for a pCID, created if asked. */
+/* The route for a pCID, created if asked. */
 static struct pg_route *pg_route_get_locked(const u8 *cid, u32 len,
 					    bool create)
 {
@@ -192,6 +226,7 @@ static struct pg_route *pg_route_get_locked(const u8 *cid, u32 len,
 	struct pg_route *r;
 	int err;
 
+	lockdep_assert_held(&pg_table_mutex);
 	r = rhashtable_lookup_fast(&pg_routes, &key, pg_route_params);
 	if (r || !create)
 		return r;
@@ -215,9 +250,10 @@ static struct pg_route *pg_route_get_locked(const u8 *cid, u32 len,
 	return r;
 }
 
-/* Under pg_table_mutex: drop the route once nobody receives on it. */
+/* Drop the route once nobody receives on it. */
 static void pg_route_maybe_remove(struct pg_route *r)
 {
+	lockdep_assert_held(&pg_table_mutex);
 	if (!list_empty(&r->fanout) || !list_empty(&r->groups))
 		return;
 	rhashtable_remove_fast(&pg_routes, &r->node, pg_route_params);
@@ -252,9 +288,12 @@ static int pg_route_add_recv(struct pg_route *r, struct pg_endpoint *ep,
 	struct pg_group *g = NULL, *new_group = NULL;
 	struct pg_recv *rc;
 
+	lockdep_assert_held(&pg_table_mutex);
 	if (spec->group) {
 		g = pg_group_find(r, spec->group, spec->group_len);
 		if (!g) {
+			if (r->ngroups >= READ_ONCE(pg_max_groups))
+				return -ENOSPC;
 			new_group = kzalloc(sizeof(*g), GFP_KERNEL_ACCOUNT);
 			if (!new_group)
 				return -ENOMEM;
@@ -278,8 +317,10 @@ static int pg_route_add_recv(struct pg_route *r, struct pg_endpoint *ep,
 	rc->attest = spec->attest;
 
 	mutex_lock(&r->lock);
-	if (new_group)
+	if (new_group) {
 		list_add_tail(&g->node, &r->groups);
+		r->ngroups++;
+	}
 	if (g) {
 		list_add_tail(&rc->route_node, &g->members);
 		g->nmembers++;
@@ -320,21 +361,23 @@ out:
 	return err;
 }
 
-/* Under pg_table_mutex. */
 static void pg_recv_remove(struct pg_recv *rc)
 {
 	struct pg_route *r = rc->route;
 	struct pg_group *g = rc->group;
 	bool group_empty = false;
 
+	lockdep_assert_held(&pg_table_mutex);
 	mutex_lock(&r->lock);
 	list_del(&rc->route_node);
 	if (g) {
 		g->nmembers--;
 		g->rotor = 0;
 		group_empty = !g->nmembers;
-		if (group_empty)
+		if (group_empty) {
 			list_del(&g->node);
+			r->ngroups--;
+		}
 	}
 	mutex_unlock(&r->lock);
 

@@ -10,7 +10,6 @@
 
 #include <linux/types.h>
 
-struct pg_buf;
 struct pg_endpoint;
 struct pg_wakeups;
 
@@ -26,8 +25,9 @@ struct pg_recv_spec {
 int pg_route_init(void);
 void pg_route_exit(void);
 
-int pg_route_send(struct pg_endpoint *src, struct pg_buf *buf, u32 off,
-		  u32 len, const u8 *cid, u32 cid_len, struct pg_wakeups *w);
+int pg_route_send(struct pg_endpoint *src, const u8 *frame, u32 len,
+		  const u8 *cid, u32 cid_len, bool nonblock,
+		  struct pg_wakeups *w);
 int pg_route_receive(struct pg_endpoint *ep, const struct pg_recv_spec *spec);
 int pg_route_unreceive(struct pg_endpoint *ep,
 		       const struct pg_recv_spec *spec);

@@ -8,6 +8,7 @@
  */
 #include <linux/errno.h>
 #include <linux/uio.h>
+#include "authorize.h"
 #include "buf.h"
 #include "control.h"
 #include "endpoint.h"
@@ -20,9 +21,11 @@
 #include "trace.h"
 
 static int pg_send_frame(struct pg_endpoint *ep, struct pg_buf *buf, u32 off,
-			 const struct pg_envelope *env, struct pg_wakeups *w)
+			 const struct pg_envelope *env, bool nonblock,
+			 struct pg_wakeups *w)
 {
 	const u8 *cid = buf->data + off + env->cid_off;
+	int err;
 
 	switch (pg_kernel_pcid(cid, env->cid_len)) {
 	case PG_KPCID_CONTROL:
@@ -30,8 +33,12 @@ static int pg_send_frame(struct pg_endpoint *ep, struct pg_buf *buf, u32 off,
 	case PG_KPCID_DELIVERY:
 		return -EPERM;
 	default:
-		return pg_route_send(ep, buf, off, env->frame_len, cid,
-				     env->cid_len, w);
+		err = pg_authorize(PG_OP_SEND, ep, cid, env->cid_len,
+				   PG_RIGHT_SEND, env->frame_len);
+		if (err)
+			return err;
+		return pg_route_send(ep, buf->data + off, env->frame_len, cid,
+				     env->cid_len, nonblock, w);
 	}
 }
 
@@ -87,7 +94,11 @@ ssize_t pg_send(struct pg_endpoint *ep, struct iov_iter *from, bool nonblock)
 	while (off < size) {
 		err = pg_send_parse(buf, off, count, &env);
 		if (!err)
-			err = pg_send_frame(ep, buf, off, &env, &wakeups);
+			err = pg_send_frame(ep, buf, off, &env, nonblock,
+					    &wakeups);
+		/* Busy, not wrong: a later frame waits for the next write. */
+		if (err == -EAGAIN && off)
+			err = PG_SEND_MORE;
 		if (err)
 			break;
 		if (trace_pg_send_enabled())

@@ -16,7 +16,8 @@ export PG_KO PG_PY
 PATH=$PG_BIN:$PATH
 
 TESTS=${PG_TESTS:-"test_frames test_sequences test_reads test_control
-test_routing test_queues test_stats test_uring test_caps test_policy
+test_routing test_queues test_stats test_uring test_caps test_security
+test_policy
 test_module.sh"}
 
 pass=0

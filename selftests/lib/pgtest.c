@@ -1076,6 +1076,20 @@ int pg_carry(struct pg_ep *ep, uint64_t to, const struct pg_buf *frame)
 	return empty_kept(ep, PG_VERB_CARRY, &args);
 }
 
+int pg_accept_carry(struct pg_ep *ep, bool on)
+{
+	struct pg_reply r = { 0 };
+	struct pg_buf args = { 0 };
+	struct pg_map m = { 0 };
+	int err;
+
+	cb_bool(pg_map_put(&m, "carry"), on);
+	pg_map_emit(&args, &m);
+	err = pg_request(ep, pg_next_id(), PG_VERB_ACCEPT, &args, &r);
+	pg_buf_free(&args);
+	return err;
+}
+
 int pg_stats(struct pg_ep *ep, struct pg_reply *r, struct cb_item *module,
 	     struct cb_item *endpoint)
 {
@@ -1090,6 +1104,88 @@ int pg_stats(struct pg_ep *ep, struct pg_reply *r, struct cb_item *module,
 		pg_reply_diag(r);
 		return -PG_EBADREPLY;
 	}
+	return 0;
+}
+
+/* ---- capabilities ------------------------------------------------------- */
+
+int pg_claim(struct pg_ep *ep, const struct pg_cid *c)
+{
+	struct pg_reply r = { 0 };
+	struct pg_buf args = { 0 };
+	uint64_t rights = 0;
+	int err;
+
+	pg_args_pcid(&args, c, NULL, false);
+	err = pg_request(ep, pg_next_id(), PG_VERB_CLAIM, &args, &r);
+	if (!err && (cb_map_uint(&r.details, "rights", &rights) ||
+		     rights != PG_RIGHTS_ALL))
+		err = -PG_EBADREPLY;
+	pg_buf_free(&args);
+	return err;
+}
+
+int pg_grant(struct pg_ep *ep, const struct pg_cid *c, uint32_t rights,
+	     uint64_t ttl_ms, struct pg_token *t)
+{
+	struct pg_reply r = { 0 };
+	struct pg_buf args = { 0 };
+	struct pg_map m = { 0 };
+	struct cb_item tok;
+	uint64_t got = 0;
+	int err;
+
+	cb_cid(pg_map_put(&m, "pcid"), c);
+	if (rights)
+		cb_uint(pg_map_put(&m, "rights"), rights);
+	if (ttl_ms)
+		cb_uint(pg_map_put(&m, "ttl_ms"), ttl_ms);
+	pg_map_emit(&args, &m);
+	err = pg_request(ep, pg_next_id(), PG_VERB_GRANT, &args, &r);
+	pg_buf_free(&args);
+	if (err)
+		return err;
+	if (cb_map_get(&r.details, "token", &tok) || tok.major != 2 ||
+	    tok.arg != PG_TOKEN_LEN || cb_map_uint(&r.details, "rights", &got) ||
+	    (rights && got != rights))
+		return -PG_EBADREPLY;
+	memcpy(t->b, tok.p + tok.hlen, PG_TOKEN_LEN);
+	t->len = PG_TOKEN_LEN;
+	return 0;
+}
+
+int pg_token_request(struct pg_ep *ep, const char *verb,
+		     const struct pg_token *t, struct pg_reply *r)
+{
+	struct pg_buf args = { 0 };
+	struct pg_map m = { 0 };
+	int err;
+
+	cb_bytes(pg_map_put(&m, "token"), t->b, t->len);
+	pg_map_emit(&args, &m);
+	err = pg_request(ep, pg_next_id(), verb, &args, r);
+	pg_buf_free(&args);
+	return err;
+}
+
+int pg_redeem(struct pg_ep *ep, const struct pg_token *t)
+{
+	struct pg_reply r = { 0 };
+
+	return pg_token_request(ep, PG_VERB_REDEEM, t, &r);
+}
+
+int pg_revoke(struct pg_ep *ep, const struct pg_token *t, uint64_t *tokens,
+	      uint64_t *holders)
+{
+	struct pg_reply r = { 0 };
+	int err = pg_token_request(ep, PG_VERB_REVOKE, t, &r);
+
+	if (err)
+		return err;
+	if (cb_map_uint(&r.details, "tokens", tokens) ||
+	    cb_map_uint(&r.details, "holders", holders))
+		return -PG_EBADREPLY;
 	return 0;
 }
 

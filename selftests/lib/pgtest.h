@@ -244,9 +244,31 @@ int pg_receive(struct pg_ep *ep, const struct pg_cid *c, const char *group,
 	       bool attest);
 int pg_unreceive(struct pg_ep *ep, const struct pg_cid *c, const char *group);
 int pg_carry(struct pg_ep *ep, uint64_t to, const struct pg_buf *frame);
+/* accept {"carry": on}: anyone may carry to ep, or only those it read. */
+int pg_accept_carry(struct pg_ep *ep, bool on);
 /* stats: the reply stays in *r; module and endpoint maps out. */
 int pg_stats(struct pg_ep *ep, struct pg_reply *r, struct cb_item *module,
 	     struct cb_item *endpoint);
+
+/* ---- capabilities ------------------------------------------------------- */
+
+struct pg_token {
+	uint8_t b[PG_TOKEN_LEN];
+	size_t len;
+};
+
+/* claim {"pcid"}; checks the reply grants every right. */
+int pg_claim(struct pg_ep *ep, const struct pg_cid *c);
+/* grant {"pcid", "rights"?, "ttl_ms"?} (0: absent); the token into *t. */
+int pg_grant(struct pg_ep *ep, const struct pg_cid *c, uint32_t rights,
+	     uint64_t ttl_ms, struct pg_token *t);
+/* redeem or revoke {"token": bytes}; the reply stays in *r. */
+int pg_token_request(struct pg_ep *ep, const char *verb,
+		     const struct pg_token *t, struct pg_reply *r);
+int pg_redeem(struct pg_ep *ep, const struct pg_token *t);
+/* revoke; *tokens and *holders from the reply. */
+int pg_revoke(struct pg_ep *ep, const struct pg_token *t, uint64_t *tokens,
+	      uint64_t *holders);
 
 /* ---- module parameters -------------------------------------------------- */
 

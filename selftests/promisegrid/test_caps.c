@@ -19,94 +19,6 @@
 
 #include "pgtest.h"
 
-struct token {
-	uint8_t b[PG_TOKEN_LEN];
-	size_t len;
-};
-
-static int cap_claim(struct pg_ep *ep, const struct pg_cid *c)
-{
-	struct pg_reply r = { 0 };
-	struct pg_buf args = { 0 };
-	uint64_t rights = 0;
-	int err;
-
-	pg_args_pcid(&args, c, NULL, false);
-	err = pg_request(ep, pg_next_id(), PG_VERB_CLAIM, &args, &r);
-	if (!err && (cb_map_uint(&r.details, "rights", &rights) ||
-		     rights != PG_RIGHTS_ALL))
-		err = -PG_EBADREPLY;
-	pg_buf_free(&args);
-	return err;
-}
-
-/* grant {"pcid", "rights"?, "ttl_ms"?}: the token into *t. */
-static int cap_grant(struct pg_ep *ep, const struct pg_cid *c, uint32_t rights,
-		 uint64_t ttl_ms, struct token *t)
-{
-	struct pg_reply r = { 0 };
-	struct pg_buf args = { 0 };
-	struct pg_map m = { 0 };
-	struct cb_item tok;
-	uint64_t got = 0;
-	int err;
-
-	cb_cid(pg_map_put(&m, "pcid"), c);
-	if (rights)
-		cb_uint(pg_map_put(&m, "rights"), rights);
-	if (ttl_ms)
-		cb_uint(pg_map_put(&m, "ttl_ms"), ttl_ms);
-	pg_map_emit(&args, &m);
-	err = pg_request(ep, pg_next_id(), PG_VERB_GRANT, &args, &r);
-	pg_buf_free(&args);
-	if (err)
-		return err;
-	if (cb_map_get(&r.details, "token", &tok) || tok.major != 2 ||
-	    tok.arg != PG_TOKEN_LEN || cb_map_uint(&r.details, "rights", &got) ||
-	    (rights && got != rights))
-		return -PG_EBADREPLY;
-	memcpy(t->b, tok.p + tok.hlen, PG_TOKEN_LEN);
-	t->len = PG_TOKEN_LEN;
-	return 0;
-}
-
-/* redeem or revoke {"token": bytes}; the reply stays in *r. */
-static int token_request(struct pg_ep *ep, const char *verb,
-			 const struct token *t, struct pg_reply *r)
-{
-	struct pg_buf args = { 0 };
-	struct pg_map m = { 0 };
-	int err;
-
-	cb_bytes(pg_map_put(&m, "token"), t->b, t->len);
-	pg_map_emit(&args, &m);
-	err = pg_request(ep, pg_next_id(), verb, &args, r);
-	pg_buf_free(&args);
-	return err;
-}
-
-static int cap_redeem(struct pg_ep *ep, const struct token *t)
-{
-	struct pg_reply r = { 0 };
-
-	return token_request(ep, PG_VERB_REDEEM, t, &r);
-}
-
-/* revoke; *tokens and *holders from the reply. */
-static int cap_revoke(struct pg_ep *ep, const struct token *t, uint64_t *tokens,
-		  uint64_t *holders)
-{
-	struct pg_reply r = { 0 };
-	int err = token_request(ep, PG_VERB_REVOKE, t, &r);
-
-	if (err)
-		return err;
-	if (cb_map_uint(&r.details, "tokens", tokens) ||
-	    cb_map_uint(&r.details, "holders", holders))
-		return -PG_EBADREPLY;
-	return 0;
-}
-
 static void sleep_ms(long ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
@@ -127,11 +39,11 @@ static int t_claim(const void *arg)
 	CHECK_EQ(pg_open(&b, 0), 0);
 	/* open before the claim: b may receive */
 	CHECK_EQ(pg_receive(&b, &c, NULL, false), 0);
-	CHECK_EQ(cap_claim(&a, &c), 0);
+	CHECK_EQ(pg_claim(&a, &c), 0);
 	pg_args_pcid(&args, &c, NULL, false);
 	CHECK_ERR(pg_request(&b, 5, PG_VERB_CLAIM, &args, &r), EEXIST);
 	CHECK(pg_reply_failed(&r, EEXIST, PG_OUTCOME_NOT_PROMISED));
-	CHECK_ERR(cap_claim(&a, &pg_cid_control), EPERM);
+	CHECK_ERR(pg_claim(&a, &pg_cid_control), EPERM);
 	return PG_PASS;
 }
 
@@ -146,7 +58,7 @@ static int t_claimed_closed(const void *arg)
 	pg_cid_named(&c, "caps claimed is closed");
 	CHECK_EQ(pg_open(&a, 0), 0);
 	CHECK_EQ(pg_open(&b, 0), 0);
-	CHECK_EQ(cap_claim(&a, &c), 0);
+	CHECK_EQ(pg_claim(&a, &c), 0);
 	CHECK_EQ(pg_receive(&a, &c, NULL, false), 0);
 	/* b holds nothing: no receive, no send, nothing delivered */
 	pg_args_pcid(&args, &c, NULL, false);
@@ -163,7 +75,7 @@ static int t_claimed_closed(const void *arg)
 static int t_grant_redeem(const void *arg)
 {
 	struct pg_ep a, b, c2;
-	struct token send, more;
+	struct pg_token send, more;
 	struct pg_cid c;
 	uint64_t aid;
 
@@ -173,16 +85,17 @@ static int t_grant_redeem(const void *arg)
 	CHECK_EQ(pg_open(&b, 0), 0);
 	CHECK_EQ(pg_open(&c2, 0), 0);
 	CHECK_EQ(pg_hello(&a, &aid), 0);
-	CHECK_EQ(cap_claim(&a, &c), 0);
+	CHECK_EQ(pg_claim(&a, &c), 0);
 	CHECK_EQ(pg_receive(&a, &c, NULL, false), 0);
-	CHECK_EQ(cap_grant(&a, &c, PG_RIGHT_SEND, 0, &send), 0);
-	CHECK_EQ(cap_redeem(&b, &send), 0);
+	CHECK_EQ(pg_accept_carry(&a, true), 0);
+	CHECK_EQ(pg_grant(&a, &c, PG_RIGHT_SEND, 0, &send), 0);
+	CHECK_EQ(pg_redeem(&b, &send), 0);
 	/* b may send now, and only send */
 	CHECK(pg_send_msg(&b, &c, 3) > 0);
 	CHECK(pg_expect_msg(&a, &c, 3) == 0);
 	CHECK_ERR(pg_receive(&b, &c, NULL, false), EACCES);
 	/* a holder of send alone can grant nothing */
-	CHECK_ERR(cap_grant(&b, &c, PG_RIGHT_SEND, 0, &more), EACCES);
+	CHECK_ERR(pg_grant(&b, &c, PG_RIGHT_SEND, 0, &more), EACCES);
 	/* carrying a frame of the pCID is a send too */
 	{
 		struct pg_buf f = { 0 };
@@ -193,14 +106,14 @@ static int t_grant_redeem(const void *arg)
 		CHECK(pg_expect(&a, &f) == 0);
 	}
 	/* redeeming twice changes nothing */
-	CHECK_EQ(cap_redeem(&b, &send), 0);
+	CHECK_EQ(pg_redeem(&b, &send), 0);
 	return PG_PASS;
 }
 
 static int t_grant_limits(const void *arg)
 {
 	struct pg_ep a, b;
-	struct token t, u;
+	struct pg_token t, u;
 	struct pg_cid c, open;
 
 	(void)arg;
@@ -208,20 +121,20 @@ static int t_grant_limits(const void *arg)
 	pg_cid_named(&open, "caps grant limits unclaimed");
 	CHECK_EQ(pg_open(&a, 0), 0);
 	CHECK_EQ(pg_open(&b, 0), 0);
-	CHECK_ERR(cap_grant(&a, &open, 0, 0, &t), ENOENT);
-	CHECK_EQ(cap_claim(&a, &c), 0);
-	CHECK_ERR(cap_grant(&b, &c, 0, 0, &t), EACCES);
+	CHECK_ERR(pg_grant(&a, &open, 0, 0, &t), ENOENT);
+	CHECK_EQ(pg_claim(&a, &c), 0);
+	CHECK_ERR(pg_grant(&b, &c, 0, 0, &t), EACCES);
 	/* send and grant: b may pass on send, not receive */
-	CHECK_EQ(cap_grant(&a, &c, PG_RIGHT_SEND | PG_RIGHT_GRANT, 0, &t), 0);
-	CHECK_EQ(cap_redeem(&b, &t), 0);
-	CHECK_ERR(cap_grant(&b, &c, PG_RIGHT_RECEIVE, 0, &u), EACCES);
-	CHECK_EQ(cap_grant(&b, &c, PG_RIGHT_SEND, 0, &u), 0);
+	CHECK_EQ(pg_grant(&a, &c, PG_RIGHT_SEND | PG_RIGHT_GRANT, 0, &t), 0);
+	CHECK_EQ(pg_redeem(&b, &t), 0);
+	CHECK_ERR(pg_grant(&b, &c, PG_RIGHT_RECEIVE, 0, &u), EACCES);
+	CHECK_EQ(pg_grant(&b, &c, PG_RIGHT_SEND, 0, &u), 0);
 	return PG_PASS;
 }
 
 static int t_revoke_cascade(const void *arg)
 {
-	struct token t1, t2, t3;
+	struct pg_token t1, t2, t3;
 	struct pg_ep a, b, d, e;
 	uint64_t tokens, holders;
 	struct pg_cid c;
@@ -232,21 +145,21 @@ static int t_revoke_cascade(const void *arg)
 	CHECK_EQ(pg_open(&b, 0), 0);
 	CHECK_EQ(pg_open(&d, 0), 0);
 	CHECK_EQ(pg_open(&e, 0), 0);
-	CHECK_EQ(cap_claim(&a, &c), 0);
+	CHECK_EQ(pg_claim(&a, &c), 0);
 	CHECK_EQ(pg_receive(&a, &c, NULL, false), 0);
 	/* a -> t1 (send, grant) -> b -> t2 (send, grant) -> d -> t3 -> e */
-	CHECK_EQ(cap_grant(&a, &c, PG_RIGHT_SEND | PG_RIGHT_GRANT, 0, &t1), 0);
-	CHECK_EQ(cap_redeem(&b, &t1), 0);
-	CHECK_EQ(cap_grant(&b, &c, 0, 0, &t2), 0);
-	CHECK_EQ(cap_redeem(&d, &t2), 0);
-	CHECK_EQ(cap_grant(&d, &c, PG_RIGHT_SEND, 0, &t3), 0);
-	CHECK_EQ(cap_redeem(&e, &t3), 0);
+	CHECK_EQ(pg_grant(&a, &c, PG_RIGHT_SEND | PG_RIGHT_GRANT, 0, &t1), 0);
+	CHECK_EQ(pg_redeem(&b, &t1), 0);
+	CHECK_EQ(pg_grant(&b, &c, 0, 0, &t2), 0);
+	CHECK_EQ(pg_redeem(&d, &t2), 0);
+	CHECK_EQ(pg_grant(&d, &c, PG_RIGHT_SEND, 0, &t3), 0);
+	CHECK_EQ(pg_redeem(&e, &t3), 0);
 	CHECK(pg_send_msg(&e, &c, 1) > 0);
 	CHECK(pg_expect_msg(&a, &c, 1) == 0);
 	/* a mere holder may not revoke */
-	CHECK_ERR(cap_revoke(&e, &t2, &tokens, &holders), EACCES);
+	CHECK_ERR(pg_revoke(&e, &t2, &tokens, &holders), EACCES);
 	/* the claimer revokes the root: all three, all three redemptions */
-	CHECK_EQ(cap_revoke(&a, &t1, &tokens, &holders), 0);
+	CHECK_EQ(pg_revoke(&a, &t1, &tokens, &holders), 0);
 	CHECK_EQ(tokens, 3);
 	CHECK_EQ(holders, 3);
 	CHECK_ERR(pg_send_msg(&b, &c, 2), EACCES);
@@ -254,8 +167,8 @@ static int t_revoke_cascade(const void *arg)
 	CHECK_ERR(pg_send_msg(&e, &c, 4), EACCES);
 	CHECK(pg_empty(&a));
 	/* revoked tokens are not tokens any more */
-	CHECK_ERR(cap_redeem(&e, &t3), EACCES);
-	CHECK_ERR(cap_revoke(&a, &t1, &tokens, &holders), EACCES);
+	CHECK_ERR(pg_redeem(&e, &t3), EACCES);
+	CHECK_ERR(pg_revoke(&a, &t1, &tokens, &holders), EACCES);
 	return PG_PASS;
 }
 
@@ -263,7 +176,7 @@ static int t_revoke_by_minter(const void *arg)
 {
 	uint64_t tokens, holders;
 	struct pg_ep a, b, d;
-	struct token t1, t2;
+	struct pg_token t1, t2;
 	struct pg_cid c;
 
 	(void)arg;
@@ -271,18 +184,21 @@ static int t_revoke_by_minter(const void *arg)
 	CHECK_EQ(pg_open(&a, 0), 0);
 	CHECK_EQ(pg_open(&b, 0), 0);
 	CHECK_EQ(pg_open(&d, 0), 0);
-	CHECK_EQ(cap_claim(&a, &c), 0);
-	CHECK_EQ(cap_grant(&a, &c, PG_RIGHTS_ALL, 0, &t1), 0);
-	CHECK_EQ(cap_redeem(&b, &t1), 0);
-	CHECK_EQ(cap_grant(&b, &c, PG_RIGHT_RECEIVE, 0, &t2), 0);
-	CHECK_EQ(cap_redeem(&d, &t2), 0);
+	CHECK_EQ(pg_claim(&a, &c), 0);
+	CHECK_EQ(pg_grant(&a, &c, PG_RIGHTS_ALL, 0, &t1), 0);
+	CHECK_EQ(pg_redeem(&b, &t1), 0);
+	CHECK_EQ(pg_grant(&b, &c, PG_RIGHT_RECEIVE, 0, &t2), 0);
+	CHECK_EQ(pg_redeem(&d, &t2), 0);
 	CHECK_EQ(pg_receive(&d, &c, NULL, false), 0);
+	CHECK_EQ(pg_receive(&a, &c, NULL, false), 0);
 	/* b minted t2: b may revoke it; b keeps its own rights */
-	CHECK_EQ(cap_revoke(&b, &t2, &tokens, &holders), 0);
+	CHECK_EQ(pg_revoke(&b, &t2, &tokens, &holders), 0);
 	CHECK_EQ(tokens, 1);
 	CHECK_EQ(holders, 1);
 	CHECK(pg_send_msg(&b, &c, 1) > 0);
-	/* d's receive was registered before: later receives need the right */
+	CHECK(pg_expect_msg(&a, &c, 1) == 0);
+	/* d's receive stays registered but gets nothing, and no new one */
+	CHECK(pg_empty(&d));
 	CHECK_ERR(pg_receive(&d, &c, "g", false), EACCES);
 	return PG_PASS;
 }
@@ -290,7 +206,7 @@ static int t_revoke_by_minter(const void *arg)
 static int t_expiry(const void *arg)
 {
 	struct pg_ep a, b, d;
-	struct token t;
+	struct pg_token t;
 	struct pg_cid c;
 
 	(void)arg;
@@ -298,15 +214,15 @@ static int t_expiry(const void *arg)
 	CHECK_EQ(pg_open(&a, 0), 0);
 	CHECK_EQ(pg_open(&b, 0), 0);
 	CHECK_EQ(pg_open(&d, 0), 0);
-	CHECK_EQ(cap_claim(&a, &c), 0);
+	CHECK_EQ(pg_claim(&a, &c), 0);
 	CHECK_EQ(pg_receive(&a, &c, NULL, false), 0);
-	CHECK_EQ(cap_grant(&a, &c, PG_RIGHT_SEND, 400, &t), 0);
-	CHECK_EQ(cap_redeem(&b, &t), 0);
+	CHECK_EQ(pg_grant(&a, &c, PG_RIGHT_SEND, 400, &t), 0);
+	CHECK_EQ(pg_redeem(&b, &t), 0);
 	CHECK(pg_send_msg(&b, &c, 1) > 0);
 	CHECK(pg_expect_msg(&a, &c, 1) == 0);
 	sleep_ms(800);
 	CHECK_ERR(pg_send_msg(&b, &c, 2), EACCES);
-	CHECK_ERR(cap_redeem(&d, &t), EACCES);
+	CHECK_ERR(pg_redeem(&d, &t), EACCES);
 	CHECK(pg_empty(&a));
 	return PG_PASS;
 }
@@ -314,7 +230,7 @@ static int t_expiry(const void *arg)
 static int t_bad_tokens(const void *arg)
 {
 	struct pg_reply r = { 0 };
-	struct token t, bad;
+	struct pg_token t, bad;
 	struct pg_ep a, b;
 	struct pg_cid c;
 
@@ -322,23 +238,23 @@ static int t_bad_tokens(const void *arg)
 	pg_cid_named(&c, "caps bad tokens");
 	CHECK_EQ(pg_open(&a, 0), 0);
 	CHECK_EQ(pg_open(&b, 0), 0);
-	CHECK_EQ(cap_claim(&a, &c), 0);
-	CHECK_EQ(cap_grant(&a, &c, PG_RIGHT_SEND, 0, &t), 0);
+	CHECK_EQ(pg_claim(&a, &c), 0);
+	CHECK_EQ(pg_grant(&a, &c, PG_RIGHT_SEND, 0, &t), 0);
 	/* one bit of the secret, one bit of the index */
 	bad = t;
 	bad.b[PG_TOKEN_LEN - 1] ^= 1;
-	CHECK_ERR(token_request(&b, PG_VERB_REDEEM, &bad, &r), EACCES);
+	CHECK_ERR(pg_token_request(&b, PG_VERB_REDEEM, &bad, &r), EACCES);
 	CHECK(pg_reply_failed(&r, EACCES, PG_OUTCOME_NOT_PROMISED));
 	bad = t;
 	bad.b[0] ^= 0x80;
-	CHECK_ERR(cap_redeem(&b, &bad), EACCES);
+	CHECK_ERR(pg_redeem(&b, &bad), EACCES);
 	bad = t;
 	bad.len = PG_TOKEN_LEN - 1;
-	CHECK_ERR(token_request(&b, PG_VERB_REDEEM, &bad, &r), EINVAL);
+	CHECK_ERR(pg_token_request(&b, PG_VERB_REDEEM, &bad, &r), EINVAL);
 	CHECK(pg_reply_failed(&r, EINVAL, PG_OUTCOME_MALFORMED));
 	CHECK_ERR(pg_send_msg(&b, &c, 1), EACCES);
 	/* the real one still works */
-	CHECK_EQ(cap_redeem(&b, &t), 0);
+	CHECK_EQ(pg_redeem(&b, &t), 0);
 	return PG_PASS;
 }
 
@@ -351,7 +267,7 @@ static int t_delegation(const void *arg)
 	struct pg_cid c, mail;
 	struct pg_buf f = { 0 };
 	struct pg_ep a;
-	struct token t;
+	struct pg_token t;
 	ssize_t sent;
 	int status;
 	pid_t pid;
@@ -360,7 +276,7 @@ static int t_delegation(const void *arg)
 	pg_cid_named(&c, "caps delegation");
 	pg_cid_named(&mail, "caps delegation mailbox");
 	CHECK_EQ(pg_open(&a, 0), 0);
-	CHECK_EQ(cap_claim(&a, &c), 0);
+	CHECK_EQ(pg_claim(&a, &c), 0);
 	CHECK_EQ(pg_receive(&a, &c, NULL, false), 0);
 
 	pid = fork();
@@ -369,7 +285,7 @@ static int t_delegation(const void *arg)
 		struct pg_frame fr;
 		struct cb_item body;
 		struct pg_buf in = { 0 };
-		struct token got;
+		struct pg_token got;
 		struct pg_ep k;
 
 		if (setgid(65534) || setuid(65534) || pg_open(&k, 0) ||
@@ -390,11 +306,11 @@ static int t_delegation(const void *arg)
 			_exit(15);
 		memcpy(got.b, body.p + body.hlen, PG_TOKEN_LEN);
 		got.len = PG_TOKEN_LEN;
-		if (cap_redeem(&k, &got))
+		if (pg_redeem(&k, &got))
 			_exit(13);
 		_exit(pg_send_msg(&k, &c, 2) > 0 ? 0 : 14);
 	}
-	CHECK_EQ(cap_grant(&a, &c, PG_RIGHT_SEND, 0, &t), 0);
+	CHECK_EQ(pg_grant(&a, &c, PG_RIGHT_SEND, 0, &t), 0);
 	/* probe until the child receives on the mailbox, then post */
 	for (int i = 0; i < 200 && pg_send_msg(&a, &mail, 0) == -EHOSTUNREACH; i++)
 		sleep_ms(20);
@@ -415,22 +331,22 @@ static int t_claim_ends(const void *arg)
 {
 	struct pg_cid c;
 	struct pg_ep a, b;
-	struct token t;
+	struct pg_token t;
 
 	(void)arg;
 	pg_cid_named(&c, "caps claim ends");
 	CHECK_EQ(pg_open(&a, 0), 0);
 	CHECK_EQ(pg_open(&b, 0), 0);
-	CHECK_EQ(cap_claim(&a, &c), 0);
-	CHECK_EQ(cap_grant(&a, &c, PG_RIGHT_SEND, 0, &t), 0);
+	CHECK_EQ(pg_claim(&a, &c), 0);
+	CHECK_EQ(pg_grant(&a, &c, PG_RIGHT_SEND, 0, &t), 0);
 	CHECK_ERR(pg_receive(&b, &c, NULL, false), EACCES);
 	pg_close(&a);
 	/* open again for everyone, and the token died with the claim */
 	CHECK_EQ(pg_receive(&b, &c, NULL, false), 0);
 	CHECK(pg_send_msg(&b, &c, 1) > 0);
 	CHECK(pg_expect_msg(&b, &c, 1) == 0);
-	CHECK_ERR(cap_redeem(&b, &t), EACCES);
-	CHECK_EQ(cap_claim(&b, &c), 0);
+	CHECK_ERR(pg_redeem(&b, &t), EACCES);
+	CHECK_EQ(pg_claim(&b, &c), 0);
 	return PG_PASS;
 }
 
@@ -440,7 +356,7 @@ static int t_stats(const void *arg)
 	struct cb_item mod, ep;
 	struct pg_reply r = { 0 };
 	struct pg_ep a, b;
-	struct token t;
+	struct pg_token t;
 	struct pg_cid c;
 
 	(void)arg;
@@ -449,8 +365,8 @@ static int t_stats(const void *arg)
 	CHECK_EQ(pg_open(&b, 0), 0);
 	CHECK_EQ(pg_stats(&a, &r, &mod, &ep), 0);
 	CHECK_EQ(cb_map_uint(&mod, "denied", &d0), 0);
-	CHECK_EQ(cap_claim(&a, &c), 0);
-	CHECK_EQ(cap_grant(&a, &c, PG_RIGHT_SEND, 0, &t), 0);
+	CHECK_EQ(pg_claim(&a, &c), 0);
+	CHECK_EQ(pg_grant(&a, &c, PG_RIGHT_SEND, 0, &t), 0);
 	CHECK_ERR(pg_send_msg(&b, &c, 1), EACCES);
 	CHECK_EQ(pg_stats(&a, &r, &mod, &ep), 0);
 	CHECK_EQ(cb_map_uint(&mod, "denied", &d1), 0);

@@ -180,6 +180,7 @@ static int t_carry(const void *arg)
 	CHECK_EQ(pg_open(&a, 0), 0);
 	CHECK_EQ(pg_open(&b, 0), 0);
 	CHECK_EQ(pg_hello(&b, &bid), 0);
+	CHECK_EQ(pg_accept_carry(&b, true), 0);
 	pg_frame_msg(&f, &c, 42);
 	CHECK_EQ(pg_carry(&a, bid, &f), 0);
 	CHECK(pg_expect(&b, &f) == 0);

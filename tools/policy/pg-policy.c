@@ -204,6 +204,7 @@ static const char *op_name(__u32 op)
 {
 	static const char *const names[] = {
 		"?", "send", "receive", "claim", "grant", "redeem", "revoke",
+		"deliver",
 	};
 
 	return op < sizeof(names) / sizeof(names[0]) ? names[op] : "?";

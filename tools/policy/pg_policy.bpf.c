@@ -56,7 +56,7 @@ int pg_policy(struct bpf_raw_tracepoint_args *ctx)
 
 	/* The capability rule: a claimed pCID needs the rights wanted. */
 	if (a->claimed && (op == PG_OP_SEND || op == PG_OP_RECEIVE ||
-			   op == PG_OP_GRANT) &&
+			   op == PG_OP_DELIVER || op == PG_OP_GRANT) &&
 	    (a->rights & a->rights_wanted) != a->rights_wanted)
 		deny = 1;
 

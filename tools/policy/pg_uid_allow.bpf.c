@@ -35,7 +35,8 @@ int pg_uid_allow_policy(struct bpf_raw_tracepoint_args *ctx)
 	__u64 hash = a->pcid_hash;
 
 	a->stamp = PG_POLICY_STAMP;
-	if (a->op != PG_OP_SEND && a->op != PG_OP_RECEIVE)
+	if (a->op != PG_OP_SEND && a->op != PG_OP_RECEIVE &&
+	    a->op != PG_OP_DELIVER)
 		return 0;
 	if (!bpf_map_lookup_elem(&pg_uid_listed, &hash))
 		return 0;

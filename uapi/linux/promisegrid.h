@@ -63,6 +63,7 @@
 #define PG_VERB_GRANT		"grant"		/* {"pcid", "rights"?, "ttl_ms"?} */
 #define PG_VERB_REDEEM		"redeem"	/* {"token"} */
 #define PG_VERB_REVOKE		"revoke"	/* {"token"} */
+#define PG_VERB_ACCEPT		"accept"	/* {"carry"?} */
 
 #define PG_OUTCOME_KEPT		"kept"
 #define PG_OUTCOME_NOT_PROMISED	"not_promised"
@@ -86,6 +87,7 @@
 
 /*
  * eBPF authorization. Before every routed send, receive registration,
+ * delivery to a receiver (when anyone listens or the pCID is claimed),
  * claim, grant, redeem and revoke, the module fills a struct pg_authz and
  * fires the writable raw tracepoint "pg_authorize". Programs attach with
  * libbpf SEC("raw_tp.w/pg_authorize") and read it as ctx->args[0].
@@ -107,6 +109,7 @@ enum pg_authz_op {
 	PG_OP_GRANT = 4,
 	PG_OP_REDEEM = 5,
 	PG_OP_REVOKE = 6,
+	PG_OP_DELIVER = 7,	/* one delivery; endpoint: the receiver */
 };
 
 #define PG_VERDICT_ALLOW	0
@@ -129,10 +132,10 @@ struct pg_authz {
 	__u32 verdict;		/* programs may write PG_VERDICT_DENY */
 	__u32 stamp;		/* policy programs write PG_POLICY_STAMP */
 	__u64 endpoint;		/* the acting endpoint's id */
-	__u64 cgroup_id;	/* the acting task's cgroup v2 id */
-	__u32 pid;		/* tgid, in the initial pid namespace */
-	__u32 uid;		/* effective ids, in the initial user ns */
-	__u32 gid;
+	__u64 cgroup_id;	/* its opener's cgroup v2 id, at open */
+	__u32 pid;		/* its opener's tgid, initial pid ns; 0: exited */
+	__u32 uid;		/* its opener's effective ids (file->f_cred), */
+	__u32 gid;		/* in the initial user ns */
 	__u32 rights;		/* PG_RIGHT_* the endpoint holds on the pCID */
 	__u32 source;		/* enum pg_rights_source */
 	__u32 token_depth;	/* 0: claim or open; n: n grants from it */
@@ -162,6 +165,8 @@ struct pg_authz {
 #define PG_MAX_TOKENS_DEFAULT	65536	/* max_tokens: per claim */
 #define PG_MAX_HOLDINGS_DEFAULT	4096	/* max_holdings: per endpoint */
 #define PG_MAX_TOKEN_DEPTH_DEFAULT 8	/* max_token_depth */
+#define PG_MAX_GROUPS_DEFAULT	256	/* max_groups: worker groups per pCID */
+#define PG_TTL_MS_MAX		0xffffffffu	/* grant's ttl_ms, at most */
 /* One write consumes at most max(max_frame, PG_WRITE_CHUNK) bytes. */
 #define PG_WRITE_CHUNK		(256 << 10)
 
@@ -175,8 +180,9 @@ struct pg_authz {
  *   EHOSTUNREACH no endpoint receives on the frame's pCID
  *   ENOBUFS      every receiver's queue was full: nothing delivered
  *   EACCES       no right to send on a claimed pCID, or denied by a policy
- *   EAGAIN       O_NONBLOCK/IOCB_NOWAIT and the sender's in-flight budget
- *                (inflight_bytes) is used up
+ *   EAGAIN       O_NONBLOCK/IOCB_NOWAIT and the endpoint's writes in
+ *                progress hold inflight_bytes already, or a receiver set
+ *                is busy (another writer holds it)
  *   control requests: EINVAL bad arguments, EBADRQC unknown verb, EACCES,
  *   EEXIST, ENOENT, ENOSPC, ESRCH, EPERM, EMLINK (see the control
  *   protocol); each also produces an error reply frame.
