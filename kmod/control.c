@@ -268,11 +268,12 @@ static int pg_ctl_hello(struct pg_ctl *c)
 	struct pg_enc *e = c->out;
 
 	/* Keys in grid-cbor order: shorter first, then bytewise. */
-	pg_enc_map(e, 7);
-	pg_enc_kv_uint(e, "version", 1);
+	pg_enc_map(e, 8);
+	pg_enc_kv_uint(e, "version", 2);
 	pg_enc_kv_uint(e, "endpoint", c->ep->id);
 	pg_enc_kv_uint(e, "max_depth", READ_ONCE(pg_max_depth));
 	pg_enc_kv_uint(e, "max_frame", READ_ONCE(pg_max_frame));
+	pg_enc_kv_uint(e, "max_groups", READ_ONCE(pg_max_groups));
 	pg_enc_kv_uint(e, "queue_bytes", READ_ONCE(pg_queue_bytes));
 	pg_enc_kv_uint(e, "queue_frames", READ_ONCE(pg_queue_frames));
 	pg_enc_kv_uint(e, "inflight_bytes", READ_ONCE(pg_inflight_bytes));

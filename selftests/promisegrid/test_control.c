@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Description: the control protocol (docs/abi.md "The control protocol",
- * docs/protocols/pg-kernel-control-v1.md). Every request gets one reply on
+ * docs/protocols/pg-kernel-control-v2.md). Every request gets one reply on
  * the requester's queue with its id (id 0: only on failure; no uint id:
  * null); a failed request fails its write with the reply's errno;
  * malformed requests are EINVAL (EBADRQC for an unknown verb) with outcome
@@ -20,8 +20,8 @@
 static int t_hello(const void *arg)
 {
 	static const char *const limits[] = {
-		"max_depth", "max_frame", "queue_bytes", "queue_frames",
-		"inflight_bytes",
+		"max_depth", "max_frame", "max_groups", "queue_bytes",
+		"queue_frames", "inflight_bytes",
 	};
 	struct pg_reply r = { 0 };
 	uint64_t v, p;
@@ -34,7 +34,7 @@ static int t_hello(const void *arg)
 	CHECK(pg_reply_is(&r, PG_OUTCOME_KEPT));
 	CHECK(!r.id_null && r.id == 7);
 	CHECK_EQ(cb_map_uint(&r.details, "version", &v), 0);
-	CHECK_EQ(v, 1);
+	CHECK_EQ(v, 2);
 	CHECK_EQ(cb_map_uint(&r.details, "endpoint", &v), 0);
 	CHECK(v >= 1);
 	for (i = 0; i < PG_ARRAY_SIZE(limits); i++) {
@@ -552,7 +552,7 @@ static int t_max_receives(const void *arg)
 int main(void)
 {
 	static const struct pg_test fixed[] = {
-		PG_TEST(t_hello, "hello: kept, version 1, endpoint id, limits = parameters"),
+		PG_TEST(t_hello, "hello: kept, version 2, endpoint id, limits = parameters"),
 		PG_TEST(t_hello_follows_params, "hello reports a limit changed at run time"),
 		PG_TEST(t_ids, "endpoint ids increase across opens, never reused"),
 		PG_TEST(t_shared, "dup() and fork() share the endpoint"),

@@ -45,8 +45,8 @@ t "uapi header builds as C99 -Wall -Werror and runs" \
 t "uapi header builds as C++ (g++ -Wall -Werror)" \
 	sh -c "g++ -x c++ -Wall -Wextra -Werror -I'$top/uapi' \
 		'$top/selftests/uapi/test_uapi.c' -o '$out/cxx' && '$out/cxx'"
-t "PG_PCID_CONTROL is the CID of pg-kernel-control-v1.md" \
-	same_pcid PG_PCID_CONTROL pg-kernel-control-v1.md
+t "PG_PCID_CONTROL is the CID of pg-kernel-control-v2.md" \
+	same_pcid PG_PCID_CONTROL pg-kernel-control-v2.md
 t "PG_PCID_DELIVERY is the CID of pg-kernel-delivery-v1.md" \
 	same_pcid PG_PCID_DELIVERY pg-kernel-delivery-v1.md
 echo "$pass passed, $fail failed"

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /* Copyright (C) 2026 The PromiseGrid kernel module authors. */
 /*
- * The kernel's control protocol (docs/protocols/pg-kernel-control-v1.md):
+ * The kernel's control protocol (docs/protocols/pg-kernel-control-v2.md):
  * grid([42(control), id, verb, {args}]) answered on our own queue by
  * grid([42(control), id, outcome, {details}]).
  */

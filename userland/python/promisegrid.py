@@ -8,7 +8,7 @@ The device is used with plain read() and write() of CBOR frames
 
 in grid-cbor (RFC 8949 section 4.2.1 deterministic encoding). This module
 has a small grid-cbor codec, frame helpers, an Endpoint class speaking the
-kernel's control protocol (docs/protocols/pg-kernel-control-v1.md) and
+kernel's control protocol (docs/protocols/pg-kernel-control-v2.md) and
 functions as a service (docs/protocols/pg-function-call-v1.md).
 
 pCIDs are bytes: the binary CIDv1, without the 0x00 that tag 42 adds.
@@ -35,7 +35,7 @@ MAX_DEPTH = 64
 
 # uapi/linux/promisegrid.h PG_PCID_CONTROL, PG_PCID_DELIVERY
 CONTROL_PCID = bytes.fromhex(
-    "015512207542f94c120a9e20ff899fcd0b04a326003b7c4cf08debacb66a129e5ff2047b")
+    "01551220af5b872f5e4a01bdc871028ae38b9b040d3ee7d0efa37a222dcc711d86c6c58c")
 DELIVERY_PCID = bytes.fromhex(
     "0155122039fca94dd5c606d334d63b26322a26bbd489130d662af95e24f5227ef50664db")
 # cid() of the exact bytes of docs/protocols/pg-function-call-v1.md
