@@ -114,7 +114,8 @@ ssize_t pg_send(struct pg_endpoint *ep, struct iov_iter *from, bool nonblock)
 		err = 0;
 	if (err && trace_pg_send_enabled())
 		trace_pg_send(ep->id, 0, size - off, err);
-	if (err)
+	/* Busy is not refused: nothing was wrong with the frame. */
+	if (err && err != -EAGAIN)
 		pg_stat_inc(PG_STAT_REJECTED);
 	/* A later frame's error waits for the next write. */
 	if (off && err)

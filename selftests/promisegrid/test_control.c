@@ -49,7 +49,7 @@ static int t_hello(const void *arg)
 			return PG_FAIL;
 		}
 	}
-	CHECK_EQ(r.details.arg, 7);
+	CHECK_EQ(r.details.arg, 8);
 	CHECK(pg_empty(&a));
 	return PG_PASS;
 }

@@ -426,8 +426,10 @@ static int drainer(struct fuzz_shared *sh)
 	for (i = 0; i < FUZZ_PCIDS; i++) {
 		struct pg_cid c = fuzz_cid(i);
 
+		/* the fuzzers carry to these: they accept carries */
 		if (pg_open(&ep[i], O_NONBLOCK) ||
 		    pg_hello(&ep[i], &sh->drain_ids[i]) ||
+		    pg_accept_carry(&ep[i], true) ||
 		    pg_receive(&ep[i], &c, i % 3 == 2 ? "g" : NULL, i % 3 == 1))
 			return PG_FAIL;
 	}

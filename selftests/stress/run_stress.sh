@@ -17,7 +17,7 @@ ARGS=${PG_STRESS_ARGS:-}
 export PG_KO
 PATH=$PG_BIN:$PATH
 PROGS=${PG_STRESS_PROGS:-"fuzz_frames stress_endpoints stress_races
-stress_uring stress_memory stress_module"}
+stress_uring stress_memory stress_hostile stress_module"}
 PATTERN='BUG:|WARNING:|Oops|KASAN|UBSAN|kmemleak|lockdep|circular locking'
 PATTERN="$PATTERN|general protection|Call Trace|hung_task|blocked for more"
 

@@ -136,6 +136,8 @@ static void *opener(void *arg)
 	struct pg_cid c;
 	uint8_t buf[512];
 	struct pg_ep ep;
+	ssize_t n;
+	int tries;
 
 	pg_cid_named(&c, "module-cycle");
 	while (!cy->done) {
@@ -151,9 +153,15 @@ static void *opener(void *arg)
 			continue;
 		}
 		memset(&ep.pend, 0, sizeof(ep.pend));
-		if (st_request0(&ep, PG_VERB_RECEIVE, &c, NULL) ||
-		    pg_send_msg(&ep, &c, 1) <= 0 ||
-		    pg_read(ep.fd, buf, sizeof(buf)) <= 0)
+		n = st_request0(&ep, PG_VERB_RECEIVE, &c, NULL);
+		/* non-blocking: another opener may hold the pCID (EAGAIN) */
+		for (tries = 0; !n && tries < 1000; tries++) {
+			n = pg_send_msg(&ep, &c, 1);
+			if (n != -EAGAIN)
+				break;
+			usleep(100);
+		}
+		if (n <= 0 || pg_read(ep.fd, buf, sizeof(buf)) <= 0)
 			__sync_fetch_and_add(&cy->bad, 1);
 		close(ep.fd);
 		__sync_fetch_and_add(&cy->opens, 1);

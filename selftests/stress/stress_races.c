@@ -104,6 +104,7 @@ static int test_close_blocked_read(const void *arg)
 		pg_cid_named(&c, name);
 		CHECK(pg_open(&rx, 0) == 0);
 		CHECK(pg_hello(&rx, &id) == 0);
+		CHECK(pg_accept_carry(&rx, true) == 0);
 		CHECK(pg_receive(&rx, &c, NULL, false) == 0);
 		b.fd = rx.fd;
 		CHECK(pthread_create(&t, NULL, blocked_reader, &b) == 0);

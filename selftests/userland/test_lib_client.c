@@ -54,7 +54,7 @@ static int t_hello(void)
 
 	CHECK_EQ(pg_open(&pg, 0), 0);
 	CHECK_EQ(pg_hello(pg, &h), 0);
-	CHECK_EQ(h.version, 1);
+	CHECK_EQ(h.version, 2);
 	CHECK(h.endpoint > 0);
 	CHECK(h.max_frame >= 64);
 	pg_close(pg);

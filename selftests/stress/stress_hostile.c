@@ -1,0 +1,260 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * A hostile local user against a victim on the same host, for -d seconds
+ * (docs/abi.md "Security model"). The attacker runs as nobody in its own
+ * memory cgroup: 64 attested receivers that never read and max_groups
+ * worker groups on the victim's pCID, token churn with a 20 ms ttl, and
+ * carries to every endpoint id. The victim, root in another memory
+ * cgroup, keeps sending on that pCID and timing its own frames to its own
+ * reader. Asserted: the victim's cgroup does not pay for the attacker's
+ * queues, its writes never block or fail but for ENOBUFS, its reader is
+ * woken promptly, no carry reaches it, and expired tokens are all reaped.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "stress.h"
+
+#define CG_ROOT		"/sys/fs/cgroup"
+#define NOBODY		65534
+#define RECEIVERS	64
+#define VICTIM_SLACK	(4 << 20)	/* its own buffers, stacks, tables */
+#define WAKE_BOUND_MS	500		/* TCG guests are slow: generous */
+
+struct shared {
+	volatile int ready, done, quit;
+	uint64_t grants, redeems, carries_refused, carries_ok;
+	uint64_t victim_id;
+};
+
+static int cg_write(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, s, strlen(s)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+static long long cg_current(const char *cg)
+{
+	char path[128], buf[32] = "";
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), CG_ROOT "/%s/memory.current", cg);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	return n > 0 ? atoll(buf) : -1;
+}
+
+static int cg_enter(const char *cg)
+{
+	char path[128], pid[16];
+
+	snprintf(path, sizeof(path), CG_ROOT "/%s", cg);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), CG_ROOT "/%s/cgroup.procs", cg);
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	return cg_write(path, pid);
+}
+
+/* The attacker: set up, then churn tokens and carry until told to quit. */
+static int attacker(struct shared *sh, const struct pg_cid *p,
+		    uint64_t groups)
+{
+	struct pg_ep rx[RECEIVERS], grp, ta, tb;
+	struct pg_buf f = { 0 };
+	struct pg_token t;
+	struct pg_cid tc;
+	char name[16];
+	uint64_t i, to;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (cg_enter("pg-hostile-a") || setgid(NOBODY) || setuid(NOBODY))
+		return 10;
+	for (i = 0; i < RECEIVERS; i++)
+		if (pg_open(&rx[i], O_NONBLOCK) ||
+		    pg_receive(&rx[i], p, NULL, true))
+			return 11;
+	if (pg_open(&grp, O_NONBLOCK))
+		return 12;
+	for (i = 0; i < groups; i++) {
+		snprintf(name, sizeof(name), "h%llu", (unsigned long long)i);
+		if (pg_receive(&grp, p, name, false))
+			return 13;
+	}
+	pg_cid_named(&tc, "hostile tokens");
+	if (pg_open(&ta, 0) || pg_open(&tb, 0) || pg_claim(&ta, &tc))
+		return 14;
+	pg_frame_msg(&f, p, 0);
+	sh->ready = 1;
+	while (!sh->quit) {
+		if (!pg_grant(&ta, &tc, PG_RIGHT_SEND, 20, &t)) {
+			sh->grants++;
+			if (!pg_redeem(&tb, &t))
+				sh->redeems++;
+		}
+		/* unsolicited replies to the endpoints around the victim's */
+		to = sh->victim_id - 32 + sh->grants % 40;
+		if (pg_carry(&ta, to, &f) == -EACCES)
+			sh->carries_refused++;
+		else if (to == sh->victim_id)
+			sh->carries_ok++;
+	}
+	sh->done = 1;
+	while (sh->quit != 2)
+		usleep(1000);
+	return 0;
+}
+
+struct victim_reader {
+	struct pg_ep ep;
+	struct pg_cid q;
+	volatile int stop;
+	uint64_t frames, max_ms, sum_ms;
+};
+
+/* Reads the victim's own frames; each carries its send time in ms. */
+static void *victim_read(void *arg)
+{
+	struct victim_reader *vr = arg;
+	struct pg_buf in = { 0 };
+	struct pg_frame fr;
+	struct cb_item ts;
+	uint64_t lat;
+
+	while (!vr->stop) {
+		if (pg_recv(&vr->ep, &in, 200) <= 0)
+			continue;
+		if (pg_frame_parse(in.p, in.len, &fr) ||
+		    pg_frame_slot(&fr, 1, &ts) || !cb_is_uint(&ts))
+			continue;	/* a drop notice or a stray carry */
+		lat = st_now_ms() - ts.arg;
+		vr->frames++;
+		vr->sum_ms += lat;
+		if (lat > vr->max_ms)
+			vr->max_ms = lat;
+	}
+	pg_buf_free(&in);
+	return NULL;
+}
+
+static int test_hostile(const void *arg)
+{
+	struct shared *sh = st_shared(sizeof(*sh));
+	struct victim_reader vr = { 0 };
+	struct pg_buf f = { 0 }, own = { 0 };
+	uint64_t deadline, groups, sends = 0, nobufs = 0, vid, max_write = 0;
+	struct st_stats s;
+	long long v0, v1;
+	struct pg_ep tx;
+	struct pg_cid p;
+	pthread_t th;
+	pid_t pid;
+	ssize_t w;
+
+	(void)arg;
+	if (cg_write(CG_ROOT "/cgroup.subtree_control", "+memory") ||
+	    cg_enter("pg-hostile-v") || cg_current("pg-hostile-v") < 0)
+		return pg_skip("no cgroup v2 memory controller");
+	CHECK(pg_param_set("queue_bytes", 1 << 20) == 0);
+	CHECK(pg_param_get("max_groups", &groups) == 0);
+	pg_cid_named(&p, "hostile victim's pCID");
+	pg_cid_named(&vr.q, "hostile victim's own");
+	CHECK(pg_open(&tx, 0) == 0);
+	CHECK(pg_open(&vr.ep, 0) == 0);
+	CHECK(pg_receive(&vr.ep, &vr.q, NULL, false) == 0);
+	CHECK(pg_hello(&vr.ep, &vid) == 0);
+	sh->victim_id = vid;
+
+	pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0)
+		_exit(attacker(sh, &p, groups));
+	while (!sh->ready) {
+		CHECK(kill(pid, 0) == 0);
+		usleep(1000);
+	}
+	CHECK(pthread_create(&th, NULL, victim_read, &vr) == 0);
+	pg_frame_sized(&f, &p, 900);
+	v0 = cg_current("pg-hostile-v");
+	deadline = st_deadline(100);
+	while (st_running(deadline)) {
+		uint64_t t0 = st_now_ms();
+
+		w = pg_send(&tx, &f);
+		if (w == -ENOBUFS)
+			nobufs++;
+		else
+			CHECK_EQ(w, f.len);
+		pg_buf_reset(&own);
+		pg_frame_begin(&own, &vr.q, 1);
+		cb_uint(&own, st_now_ms());
+		CHECK_EQ(pg_send(&tx, &own), own.len);
+		if (st_now_ms() - t0 > max_write)
+			max_write = st_now_ms() - t0;
+		sends++;
+	}
+	v1 = cg_current("pg-hostile-v");
+	sh->quit = 1;
+	while (!sh->done)
+		usleep(1000);
+	usleep(300 * 1000);	/* the last 20 ms tokens expire */
+	vr.stop = 1;
+	pthread_join(th, NULL);
+	CHECK(st_stats(&tx, &s) == 0);
+	sh->quit = 2;
+	CHECK(st_wait_children(&pid, 1) == PG_PASS);
+
+	pg_diag("victim: %llu rounds (%llu ENOBUFS), slowest round %llu ms,"
+		" cgroup +%lld KiB", (unsigned long long)sends,
+		(unsigned long long)nobufs, (unsigned long long)max_write,
+		(v1 - v0) >> 10);
+	pg_diag("victim's reader: %llu frames, wake-up mean %llu ms, max %llu ms",
+		(unsigned long long)vr.frames,
+		(unsigned long long)(vr.frames ? vr.sum_ms / vr.frames : 0),
+		(unsigned long long)vr.max_ms);
+	pg_diag("attacker: %llu grants, %llu redeems, %llu carries refused,"
+		" %llu reached the victim; live tokens now %llu",
+		(unsigned long long)sh->grants, (unsigned long long)sh->redeems,
+		(unsigned long long)sh->carries_refused,
+		(unsigned long long)sh->carries_ok,
+		(unsigned long long)s.tokens);
+	CHECK(sends > 0 && vr.frames > 0);
+	CHECK(v1 - v0 < VICTIM_SLACK);
+	CHECK(vr.max_ms < WAKE_BOUND_MS);
+	CHECK(sh->grants > 0);
+	CHECK_EQ(sh->carries_ok, 0);
+	CHECK(sh->carries_refused > 0);
+	CHECK_EQ(s.tokens, 0);
+	pg_close(&tx);
+	pg_close(&vr.ep);
+	pg_buf_free(&f);
+	pg_buf_free(&own);
+	return PG_PASS;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct pg_test tests[] = {
+		PG_TEST(test_hostile, "a hostile user (nobody, own memcg) cannot make the victim pay, wait or take carries"),
+	};
+
+	st_init(argc, argv, 5);
+	return pg_run(tests, PG_ARRAY_SIZE(tests));
+}
