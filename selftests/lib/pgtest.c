@@ -4,6 +4,7 @@
  * for the selftests. See pgtest.h.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -51,7 +52,8 @@ const char *pg_errname(long err)
 	static const struct { int e; const char *n; } names[] = {
 		{ EPERM, "EPERM" }, { ENOENT, "ENOENT" }, { ESRCH, "ESRCH" },
 		{ EINTR, "EINTR" }, { EBADF, "EBADF" }, { E2BIG, "E2BIG" },
-		{ EAGAIN, "EAGAIN" }, { EFAULT, "EFAULT" },
+		{ EAGAIN, "EAGAIN" }, { EFAULT, "EFAULT" }, { EACCES, "EACCES" },
+		{ ENOMEM, "ENOMEM" }, { EMFILE, "EMFILE" }, { EMLINK, "EMLINK" },
 		{ EEXIST, "EEXIST" }, { EINVAL, "EINVAL" },
 		{ ENOSPC, "ENOSPC" }, { ENOSYS, "ENOSYS" },
 		{ EBADMSG, "EBADMSG" }, { EILSEQ, "EILSEQ" },
@@ -69,10 +71,42 @@ const char *pg_errname(long err)
 	return "errno?";
 }
 
-static const char *const params[] = {
-	"max_frame", "max_depth", "queue_frames", "queue_bytes",
-	"inflight_bytes", "max_receives",
+/* Every module parameter and its value, to restore after each test. */
+#define PG_PARAMS_MAX	64
+struct pg_params {
+	size_t n;
+	char name[PG_PARAMS_MAX][64];
+	uint64_t val[PG_PARAMS_MAX];
 };
+
+static void params_save(struct pg_params *ps)
+{
+	struct dirent *de;
+	DIR *d = opendir(PG_PARAM_DIR);
+
+	ps->n = 0;
+	if (!d)
+		return;
+	while ((de = readdir(d)) && ps->n < PG_PARAMS_MAX) {
+		if (de->d_name[0] == '.' ||
+		    strlen(de->d_name) >= sizeof(ps->name[0]))
+			continue;
+		strcpy(ps->name[ps->n], de->d_name);
+		if (pg_param_get(de->d_name, &ps->val[ps->n]) == 0)
+			ps->n++;
+	}
+	closedir(d);
+}
+
+static void params_restore(const struct pg_params *ps)
+{
+	uint64_t v;
+	size_t j;
+
+	for (j = 0; j < ps->n; j++)
+		if (pg_param_get(ps->name[j], &v) == 0 && v != ps->val[j])
+			pg_param_set(ps->name[j], ps->val[j]);
+}
 
 /*
  * Seconds one test may take: PG_TEST_TIMEOUT, or the environment variable
@@ -112,7 +146,8 @@ static int wait_child(pid_t pid, int *status)
 
 int pg_run(const struct pg_test *tests, size_t n)
 {
-	size_t i, j, pass = 0, fail = 0, skip = 0;
+	static struct pg_params saved;
+	size_t i, pass = 0, fail = 0, skip = 0;
 
 	skip_reason = mmap(NULL, PG_SKIP_MAX, PROT_READ | PROT_WRITE,
 			   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -121,13 +156,10 @@ int pg_run(const struct pg_test *tests, size_t n)
 	printf("TAP version 13\n1..%zu\n", n);
 	fflush(stdout);
 	for (i = 0; i < n; i++) {
-		uint64_t saved[PG_ARRAY_SIZE(params)];
-		bool have[PG_ARRAY_SIZE(params)];
 		int status = 0, res, timedout;
 		pid_t pid;
 
-		for (j = 0; j < PG_ARRAY_SIZE(params); j++)
-			have[j] = pg_param_get(params[j], &saved[j]) == 0;
+		params_save(&saved);
 		if (skip_reason)
 			skip_reason[0] = 0;
 		fflush(stdout);
@@ -144,13 +176,7 @@ int pg_run(const struct pg_test *tests, size_t n)
 		} else {
 			timedout = wait_child(pid, &status);
 		}
-		for (j = 0; j < PG_ARRAY_SIZE(params); j++) {
-			uint64_t v;
-
-			if (have[j] && pg_param_get(params[j], &v) == 0 &&
-			    v != saved[j])
-				pg_param_set(params[j], saved[j]);
-		}
+		params_restore(&saved);
 		if (timedout > 0) {
 			pg_diag("timed out after %d s", test_timeout());
 			res = PG_FAIL;

@@ -26,7 +26,7 @@
 
 struct fuzz_count {
 	uint64_t writes, accepted_frames, accepted_bytes, rejected, deferred;
-	uint64_t eagain, efault, short_writes, reads, read_bytes;
+	uint64_t eagain, efault, short_writes, short_busy, reads, read_bytes;
 	uint64_t bad, ep_sent;
 	uint64_t by_errno[160];
 };
@@ -300,7 +300,7 @@ static int check_read(const uint8_t *p, size_t n)
 	return 0;
 }
 
-static void count_write(struct fuzz_count *c, ssize_t w, size_t len,
+static void count_write(struct fuzz_count *c, int fd, ssize_t w, size_t len,
 			const uint8_t *p, bool *kept)
 {
 	int err = w < 0 ? (int)-w : 0;
@@ -318,9 +318,20 @@ static void count_write(struct fuzz_count *c, ssize_t w, size_t len,
 			c->accepted_bytes += w;
 		}
 		if ((size_t)w < len) {
-			/* len < PG_WRITE_CHUNK: short only on an error */
-			c->short_writes++;
-			*kept = true;
+			/*
+			 * len < PG_WRITE_CHUNK: short on a later frame's
+			 * error, kept for the next write (fetched now with
+			 * an empty one), or on a busy pCID (nothing kept).
+			 */
+			ssize_t e = pg_write(fd, p, 0);
+
+			if (e < 0) {
+				c->short_writes++;
+				if (-e < (ssize_t)PG_ARRAY_SIZE(c->by_errno))
+					c->by_errno[-e]++;
+			} else {
+				c->short_busy++;
+			}
 		}
 		return;
 	}
@@ -376,12 +387,12 @@ static int fuzzer(struct fuzz_shared *sh, unsigned int idx)
 			if (w == -EFAULT)
 				c->efault++;
 			else
-				count_write(c, w, b.len, b.p, &kept);
+				count_write(c, ep.fd, w, b.len, b.p, &kept);
 			continue;
 		default:
 			w = pg_write(ep.fd, b.p, b.len);
 		}
-		count_write(c, w, b.len, b.p, &kept);
+		count_write(c, ep.fd, w, b.len, b.p, &kept);
 		if (st_rand(&r) % 4 == 0) {
 			size_t want = st_rand(&r) % 8 ? sizeof(rbuf) :
 				      st_rand(&r) % 200;
@@ -402,7 +413,7 @@ static int fuzzer(struct fuzz_shared *sh, unsigned int idx)
 	}
 	if (kept) {	/* collect the last kept error */
 		w = pg_write(ep.fd, b.p, 0);
-		count_write(c, w < 0 ? w : -EPROTO, 0, b.p, &kept);
+		count_write(c, ep.fd, w < 0 ? w : -EPROTO, 0, b.p, &kept);
 	}
 	/* endpoint "sent": frames this endpoint wrote that were accepted */
 	pg_buf_free(&ep.pend);
@@ -495,6 +506,7 @@ static int test_fuzz(const void *arg)
 		t.accepted_bytes += c->accepted_bytes;
 		t.rejected += c->rejected;
 		t.short_writes += c->short_writes;
+		t.short_busy += c->short_busy;
 		t.deferred += c->deferred;
 		t.eagain += c->eagain;
 		t.efault += c->efault;
@@ -512,13 +524,14 @@ static int test_fuzz(const void *arg)
 		}
 	}
 	pg_diag("%llu writes, %llu frames accepted (%llu bytes), %llu"
-		" rejected, %llu short, %llu kept errors, %llu EAGAIN, %llu"
-		" EFAULT, %llu reads; %llu stats polls",
+		" rejected, %llu short (%llu on a busy pCID), %llu kept errors,"
+		" %llu EAGAIN, %llu EFAULT, %llu reads; %llu stats polls",
 		(unsigned long long)t.writes,
 		(unsigned long long)t.accepted_frames,
 		(unsigned long long)t.accepted_bytes,
 		(unsigned long long)t.rejected,
 		(unsigned long long)t.short_writes,
+		(unsigned long long)t.short_busy,
 		(unsigned long long)t.deferred, (unsigned long long)t.eagain,
 		(unsigned long long)t.efault, (unsigned long long)t.reads,
 		(unsigned long long)polls);

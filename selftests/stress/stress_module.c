@@ -136,8 +136,9 @@ static void *opener(void *arg)
 	struct pg_cid c;
 	uint8_t buf[512];
 	struct pg_ep ep;
+	const char *step;
+	uint64_t t0;
 	ssize_t n;
-	int tries;
 
 	pg_cid_named(&c, "module-cycle");
 	while (!cy->done) {
@@ -153,16 +154,27 @@ static void *opener(void *arg)
 			continue;
 		}
 		memset(&ep.pend, 0, sizeof(ep.pend));
+		step = "receive";
 		n = st_request0(&ep, PG_VERB_RECEIVE, &c, NULL);
-		/* non-blocking: another opener may hold the pCID (EAGAIN) */
-		for (tries = 0; !n && tries < 1000; tries++) {
+		if (!n)
+			step = "send";
+		/*
+		 * Non-blocking: while another opener's write holds the
+		 * pCID, a send is EAGAIN; retry for up to 2 s.
+		 */
+		for (t0 = st_now_ms(); !n || n == -EAGAIN; usleep(100)) {
 			n = pg_send_msg(&ep, &c, 1);
-			if (n != -EAGAIN)
+			if (st_now_ms() - t0 > 2000)
 				break;
-			usleep(100);
 		}
-		if (n <= 0 || pg_read(ep.fd, buf, sizeof(buf)) <= 0)
+		if (n > 0) {
+			step = "read";
+			n = pg_read(ep.fd, buf, sizeof(buf));
+		}
+		if (n <= 0) {
+			pg_diag("%s: %s", step, n ? pg_errname(-n) : "0");
 			__sync_fetch_and_add(&cy->bad, 1);
+		}
 		close(ep.fd);
 		__sync_fetch_and_add(&cy->opens, 1);
 	}
