@@ -32,7 +32,7 @@ func repo() string {
 	if err != nil {
 		return ""
 	}
-	if _, err := os.Stat(filepath.Join(top, "docs/protocols/pg-function-call-v1.md")); err != nil {
+	if _, err := os.Stat(filepath.Join(top, "userland/go/go.mod")); err != nil {
 		return ""
 	}
 	return top
