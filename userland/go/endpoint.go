@@ -77,7 +77,7 @@ func (e *Endpoint) Send(frames ...[]byte) (int, error) {
 // read reads once: the deliveries of one read, none when timeout passed.
 func (e *Endpoint) read(timeout time.Duration) ([]*Message, error) {
 	var deadline time.Time
-	if timeout >= 0 {
+	if timeout > 0 {
 		deadline = time.Now().Add(timeout)
 	}
 	if err := e.f.SetReadDeadline(deadline); err != nil {
@@ -87,7 +87,13 @@ func (e *Endpoint) read(timeout time.Duration) ([]*Message, error) {
 		e.buf = make([]byte, readSize)
 	}
 	for {
-		n, err := e.f.Read(e.buf)
+		var n int
+		var err error
+		if timeout == 0 {
+			n, err = e.readNow()
+		} else {
+			n, err = e.f.Read(e.buf)
+		}
 		if errors.Is(err, os.ErrDeadlineExceeded) {
 			return nil, nil
 		}
@@ -113,6 +119,35 @@ func (e *Endpoint) read(timeout time.Duration) ([]*Message, error) {
 		}
 		return out, nil
 	}
+}
+
+// readNow reads once without waiting (a deadline already passed would
+// not even try): os.ErrDeadlineExceeded if nothing is queued.
+func (e *Endpoint) readNow() (int, error) {
+	rc, err := e.f.SyscallConn()
+	if err != nil {
+		return 0, err
+	}
+	var n int
+	var rerr error
+	err = rc.Read(func(fd uintptr) bool {
+		for {
+			n, rerr = syscall.Read(int(fd), e.buf)
+			if rerr != syscall.EINTR {
+				return true
+			}
+		}
+	})
+	if err == nil {
+		err = rerr
+	}
+	if err == syscall.EAGAIN {
+		return 0, os.ErrDeadlineExceeded
+	}
+	if err != nil {
+		return 0, &os.PathError{Op: "read", Path: e.f.Name(), Err: err}
+	}
+	return n, nil
 }
 
 // Recv returns the queued deliveries, waiting up to timeout (Forever: no
