@@ -18,7 +18,7 @@ awk -v rc="$rc" '
 /^=== (RUN|PAUSE|CONT)/ { next }
 /^[ \t]*--- (PASS|FAIL|SKIP): / {
 	sub(/^[ \t]*--- /, "")
-	status = $1; name = $2
+	status = $1; name = $2 " " $3
 	n++
 	if (status == "PASS:") { print "ok " n " - " name; pass++ }
 	else if (status == "SKIP:") { print "ok " n " - " name " # SKIP"; skip++ }
