@@ -55,6 +55,7 @@ check-host: tools
 	selftests/uapi/run.sh
 	$(MAKE) -C userland/lib/tests check
 	/usr/bin/python3 selftests/userland/test_python_codec.py
+	$(MAKE) -C userland/go check
 	selftests/userland/test_install.sh
 
 check:
@@ -103,6 +104,7 @@ clean:
 	$(MAKE) -C userland/lib/tests clean
 	$(MAKE) -C userland/pg clean
 	$(MAKE) -C selftests/userland clean
+	$(MAKE) -C userland/go clean
 	-$(MAKE) -C selftests clean
 
 .PHONY: all module tools userland install-userland check-host check demo bench stress check-debug fuzz \

@@ -2,10 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # Every test, in order: host unit tests (CBOR validator, cbor-check, uapi
-# header, libpromisegrid, the Python codec, installing the library), static
-# checks (checkpatch, sparse), the selftests and the userland suite (the C
-# library, pg, Python) inside a QEMU VM running Debian's 6.1 and 6.12
-# kernels, then the stress suite. Each
+# header, libpromisegrid, the Python codec, the Go client, installing the
+# library), static checks (checkpatch, sparse), the selftests and the
+# userland suite (the C library, pg, Python, Go) inside a QEMU VM running
+# Debian's 6.1 and 6.12 kernels, then the stress suite. Each
 # suite prints TAP and its own "N passed, N failed" line; this script adds
 # them up and ends with the total. Exit status: 0 only if every suite passed.
 set -uo pipefail
@@ -48,6 +48,7 @@ suite "host: cbor-check" selftests/host/cbor-check.sh tools/cbor-check/cbor-chec
 suite "host: uapi header" selftests/uapi/run.sh
 suite "host: libpromisegrid encoding" make -s -C userland/lib/tests check
 suite "host: Python codec" /usr/bin/python3 selftests/userland/test_python_codec.py
+suite "host: Go client" make -s -C userland/go check
 suite "host: install and pkg-config" selftests/userland/test_install.sh
 suite "static: checkpatch and sparse" tools/static-checks.sh
 # Debian 12's own kernel first, then the 6.12 it also ships; PG_KERNELS
@@ -57,7 +58,7 @@ for k in ${PG_KERNELS:-6.1 6.12}; do
 		selftests/vm-check.sh
 done
 for k in ${PG_KERNELS:-6.1 6.12}; do
-	suite "VM: libpromisegrid, pg and Python on Debian's $k kernel" \
+	suite "VM: libpromisegrid, pg, Python and Go on Debian's $k kernel" \
 		selftests/userland/vm-userland.sh --kernel "$k"
 done
 suite "VM: stress and frame fuzzing on Debian's 6.1 kernel" \

@@ -6,7 +6,8 @@
 set -euo pipefail
 pkgs=(make gcc g++ libc6-dev python3 libcbor-dev liburing-dev libbpf-dev
       clang llvm bpftool sparse qemu-system-x86 busybox-static cpio zstd
-      xz-utils kmod pahole libclang-rt-14-dev xxd)
+      xz-utils kmod pahole libclang-rt-14-dev xxd
+      golang golang-github-fxamacker-cbor-dev)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

@@ -119,22 +119,24 @@ test_send_recv() {
 
 test_json_and_raw() {
 	p=$(pcid json)
-	pg sub --count 1 --timeout 5000 --json "$p" >"$T/got" 2>"$T/sub" &
+	pg sub --count 1 --timeout 5000 --json "$p" >"$T/got" 2>"$T/sub-json" &
 	sub=$!
-	wait_for "$T/sub" receiving || return 1
+	wait_for "$T/sub-json" receiving || return 1
 	pg send "$p" '"x"' 1 || die "send failed"
 	wait $sub || die "pg sub exited $?"
 	python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); assert d["tag"] == 1735551332 and d["value"][1:] == ["x", 1], d' "$T/got" ||
 		die "not the JSON expected: $(cat "$T/got")"
-	# --raw out, --raw in: the exact bytes go round.
-	pg sub --count 1 --timeout 5000 --raw "$p" >"$T/raw" 2>"$T/sub" &
+	# --raw out, --raw in: the exact bytes go round. (Each pg sub has its
+	# own stderr file: waiting on a reused one could see the previous
+	# sub's "receiving" before the redirection truncated it.)
+	pg sub --count 1 --timeout 5000 --raw "$p" >"$T/raw" 2>"$T/sub-raw" &
 	sub=$!
-	wait_for "$T/sub" receiving || return 1
+	wait_for "$T/sub-raw" receiving || return 1
 	pg send "$p" '"x"' 1 || die "send failed"
 	wait $sub || die "pg sub --raw exited $?"
-	pg sub --count 1 --timeout 5000 --raw "$p" >"$T/raw2" 2>"$T/sub" &
+	pg sub --count 1 --timeout 5000 --raw "$p" >"$T/raw2" 2>"$T/sub-raw2" &
 	sub=$!
-	wait_for "$T/sub" receiving || return 1
+	wait_for "$T/sub-raw2" receiving || return 1
 	pg send --raw <"$T/raw" || die "send --raw failed"
 	wait $sub || die "pg sub exited $?"
 	cmp "$T/raw" "$T/raw2" || die "raw bytes differ"
