@@ -13,7 +13,7 @@
 // encoding options. A write sends one frame or several back to back; a
 // read returns a CBOR sequence of whole frames, which Split cuts apart.
 // Endpoint speaks the kernel's control protocol
-// (docs/protocols/pg-kernel-control-v1.md) and functions as a service
+// (docs/protocols/pg-kernel-control-v2.md) and functions as a service
 // (docs/protocols/pg-function-call-v1.md).
 //
 // A CID here is the binary CIDv1, without the 0x00 that tag 42 adds.
@@ -54,7 +54,7 @@ type CID []byte
 // PG_PCID_DELIVERY) and the function-call protocol: each the CID of the
 // exact bytes of its spec in docs/protocols/.
 var (
-	ControlPCID  = mustHex("015512207542f94c120a9e20ff899fcd0b04a326003b7c4cf08debacb66a129e5ff2047b")
+	ControlPCID  = mustHex("01551220af5b872f5e4a01bdc871028ae38b9b040d3ee7d0efa37a222dcc711d86c6c58c")
 	DeliveryPCID = mustHex("0155122039fca94dd5c606d334d63b26322a26bbd489130d662af95e24f5227ef50664db")
 	FnReplyPCID  = mustHex("01551220e1f2781ec632c0c514eaa716913477e8b5cf862bb8fccf74ef957f0fd811a520")
 )

@@ -59,15 +59,15 @@ var vectors = []vector{
 		func() ([]byte, error) {
 			return Frame(ControlPCID, 7, "receive", Args{"attest": true, "group": "adders", "pcid": helloPCID.Link()})
 		},
-		"da6772696484d82a582500015512207542f94c120a9e20ff899fcd0b04a326003b7c4cf08debacb66a129e5ff2047b076772656365697665a36470636964d82a58250001551220009e80b24b5a450fcca0eaf98a0955c8a940ed055a34a3476bd2ebeeca1b3eac6567726f75706661646465727366617474657374f5"},
+		"da6772696484d82a58250001551220af5b872f5e4a01bdc871028ae38b9b040d3ee7d0efa37a222dcc711d86c6c58c076772656365697665a36470636964d82a58250001551220009e80b24b5a450fcca0eaf98a0955c8a940ed055a34a3476bd2ebeeca1b3eac6567726f75706661646465727366617474657374f5"},
 	{"grant request", `pg.frame(pg.CONTROL_PCID, 2, "grant", {"pcid": L(H), "rights": 1, "ttl_ms": 60000})`,
 		func() ([]byte, error) {
 			return Frame(ControlPCID, 2, "grant", Args{"ttl_ms": 60000, "rights": 1, "pcid": helloPCID.Link()})
 		},
-		"da6772696484d82a582500015512207542f94c120a9e20ff899fcd0b04a326003b7c4cf08debacb66a129e5ff2047b02656772616e74a36470636964d82a58250001551220009e80b24b5a450fcca0eaf98a0955c8a940ed055a34a3476bd2ebeeca1b3eac66726967687473016674746c5f6d7319ea60"},
+		"da6772696484d82a58250001551220af5b872f5e4a01bdc871028ae38b9b040d3ee7d0efa37a222dcc711d86c6c58c02656772616e74a36470636964d82a58250001551220009e80b24b5a450fcca0eaf98a0955c8a940ed055a34a3476bd2ebeeca1b3eac66726967687473016674746c5f6d7319ea60"},
 	{"hello request", `pg.frame(pg.CONTROL_PCID, 1, "hello", {})`,
 		func() ([]byte, error) { return Frame(ControlPCID, 1, "hello", Args{}) },
-		"da6772696484d82a582500015512207542f94c120a9e20ff899fcd0b04a326003b7c4cf08debacb66a129e5ff2047b016568656c6c6fa0"},
+		"da6772696484d82a58250001551220af5b872f5e4a01bdc871028ae38b9b040d3ee7d0efa37a222dcc711d86c6c58c016568656c6c6fa0"},
 	{"function call", `pg.call_frame(H, 12345678901234, b"the quick brown fox")`, callFrame,
 		"da6772696483d82a58250001551220009e80b24b5a450fcca0eaf98a0955c8a940ed055a34a3476bd2ebeeca1b3eac1b00000b3a73ce2ff25374686520717569636b2062726f776e20666f78"},
 	{"kept reply", `pg.reply_frame(H, "kept", b"4\n")`,
@@ -140,7 +140,7 @@ func TestPCIDsAreTheSpecsCIDs(t *testing.T) {
 		t.Skip("needs the repository")
 	}
 	for file, want := range map[string]CID{
-		"pg-kernel-control-v1.md":  ControlPCID,
+		"pg-kernel-control-v2.md":  ControlPCID,
 		"pg-kernel-delivery-v1.md": DeliveryPCID,
 		"pg-function-call-v1.md":   FnReplyPCID,
 		"example-hello-v1.md":      helloPCID,
