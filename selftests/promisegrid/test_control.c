@@ -6,8 +6,9 @@
  * null); a failed request fails its write with the reply's errno;
  * malformed requests are EINVAL (EBADRQC for an unknown verb) with outcome
  * "malformed"; capability verbs without their required argument are
- * EINVAL "malformed" (selftests/caps/ tests what they do). hello reports
- * the endpoint id and the limits in force; receive/unreceive errors.
+ * EINVAL "malformed" (test_caps.c and test_security.c test what they
+ * do). hello reports the endpoint id and the limits in force;
+ * receive/unreceive errors.
  */
 #define _GNU_SOURCE
 #include <errno.h>

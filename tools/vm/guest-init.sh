@@ -50,11 +50,13 @@ echo "PG-VM-EXIT=$status"
 
 pattern='BUG:|WARNING:|Oops|KASAN|UBSAN|kmemleak|lockdep|circular locking'
 pattern="$pattern|general protection|Call Trace"
-echo "PG-VM: kernel log problems:"
 # Boot banners of a debug kernel mention the checkers without a finding.
 benign='RCU lockdep checking is enabled|kmemleak: Kernel memory leak detector initialized|kmemleak: Automatic memory scanning thread started'
 problems=$(dmesg | grep -E "$pattern" | grep -Ev "$benign")
-if [ -n "$problems" ]; then
+if [ -z "$problems" ]; then
+	echo "PG-VM: kernel log clean (no BUG, WARNING, Oops, KASAN, UBSAN, lockdep or kmemleak report)"
+else
+	echo "PG-VM: kernel log problems:"
 	echo "$problems"
 	echo "PG-VM: kernel log tail:"
 	dmesg | tail -n 80

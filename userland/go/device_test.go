@@ -85,7 +85,7 @@ func TestDeviceHello(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ha.Version != 1 || ha.Endpoint < 1 || hb.Endpoint == ha.Endpoint {
+	if ha.Version != 2 || ha.Endpoint < 1 || hb.Endpoint == ha.Endpoint {
 		t.Errorf("hello %+v and %+v", ha, hb)
 	}
 	if ha.MaxFrame < 64 || ha.MaxDepth < 3 || ha.QueueFrames < 1 {
@@ -206,6 +206,11 @@ func TestDeviceCarryAndStats(t *testing.T) {
 	}
 	to, _ := b.ID()
 	f := mustFrame(t, freshPCID("carried"), "for b only", []byte{1, 2, 3})
+	// b sent a nothing: a carry needs b's consent.
+	wantErrno(t, a.Carry(to, f), syscall.EACCES, "unsolicited carry")
+	if err := b.AcceptCarry(true); err != nil {
+		t.Fatal(err)
+	}
 	if err := a.Carry(to, f); err != nil {
 		t.Fatal(err)
 	}

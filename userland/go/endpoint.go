@@ -280,6 +280,7 @@ type Hello struct {
 	Endpoint      uint64 `cbor:"endpoint"`
 	MaxDepth      uint64 `cbor:"max_depth"`
 	MaxFrame      uint64 `cbor:"max_frame"`
+	MaxGroups     uint64 `cbor:"max_groups"`
 	QueueBytes    uint64 `cbor:"queue_bytes"`
 	QueueFrames   uint64 `cbor:"queue_frames"`
 	InflightBytes uint64 `cbor:"inflight_bytes"`
@@ -333,9 +334,17 @@ func (e *Endpoint) Unreceive(pcid CID, group string) error {
 	return e.request("unreceive", args, nil)
 }
 
-// Carry has the kernel deliver one frame, byte-exact, to endpoint to.
+// Carry has the kernel deliver one frame, byte-exact, to endpoint to: an
+// endpoint one of whose frames this one has read, or one that accepts
+// carries (AcceptCarry); otherwise EACCES.
 func (e *Endpoint) Carry(to uint64, frame []byte) error {
 	return e.request("carry", Args{"to": to, "frame": frame}, nil)
+}
+
+// AcceptCarry lets any endpoint carry frames to this one (on), or only
+// those it has read a frame from (off, the default).
+func (e *Endpoint) AcceptCarry(on bool) error {
+	return e.request("accept", Args{"carry": on}, nil)
 }
 
 // Stats returns the module's and this endpoint's counters.
