@@ -2,7 +2,8 @@
 /* Copyright (C) 2026 The PromiseGrid kernel module authors. */
 /*
  * Non-recursive CBOR (RFC 8949) well-formedness validator, see Appendix C
- * and F of the RFC, plus the core deterministic encoding rules of 4.2.1.
+ * and F of the RFC, plus the core deterministic encoding rules of 4.2.1
+ * and the CID link rule for tag 42.
  *
  * Builds in the kernel and in userland: no allocation, no recursion, no
  * floating point, no global mutable state.  Open containers live on a small
@@ -12,6 +13,9 @@
 
 /* Offsets are stored in 32 bits to keep a stack level small. */
 #define PG_CBOR_OFF_MAX		0xffffffffu
+
+#define PG_CBOR_TAG_CID		42	/* IPLD content identifier */
+#define PG_CBOR_VARINT_MAX	9	/* bytes; keeps values below 2^63 */
 
 /* Kinds of open levels. */
 #define PG_CBOR_LV_ARRAY	0
@@ -24,11 +28,14 @@
 #define PG_CBOR_LV_INDEF	0x1	/* closed by a break, not a count */
 #define PG_CBOR_LV_ODD		0x2	/* odd number of children so far */
 #define PG_CBOR_LV_PREV		0x4	/* map: prev_off holds a key */
+#define PG_CBOR_LV_LINK		0x8	/* tag 42 in links mode */
 
 /* 16 bytes: the whole stack is 512 bytes, kernel frames must stay small. */
 struct pg_cbor_level {
 	uint32_t left;		/* children still expected (definite only) */
-	uint32_t key_off;	/* start of the map key being parsed */
+	uint32_t key_off;	/* map: start of the key being parsed;
+				 * tag: start of the tag's head
+				 */
 	uint32_t prev_off;	/* previous key of a map (deterministic mode) */
 	uint8_t kind;		/* PG_CBOR_LV_* */
 	uint8_t flags;		/* PG_CBOR_LV_INDEF | _ODD | _PREV */
@@ -45,6 +52,7 @@ static const char *const pg_cbor_msgs[PG_CBOR_EMAX] = {
 	[PG_CBOR_ESIZE]		= "item too large",
 	[PG_CBOR_ETRAILING]	= "trailing bytes after item",
 	[PG_CBOR_ENONCANON]	= "not deterministically encoded",
+	[PG_CBOR_ELINK]		= "tag 42 is not a CID link (0x00 and a CID)",
 };
 
 const char *pg_cbor_strerror(int err)
@@ -122,7 +130,22 @@ static bool pg_cbor_fits(int e, uint64_t m, unsigned int w, unsigned int t,
 	return ((m | ((uint64_t)1 << w)) & (((uint64_t)1 << shift) - 1)) == 0;
 }
 
-/* Deterministic float rule: shortest exact form, NaN only as f97e00. */
+/*
+ * The float rule of deterministic mode, and the only place it lives: a
+ * float (ai 25, 26 or 27, raw bits) is accepted only in the shortest of
+ * the three widths that keeps its value exactly; NaN only as f97e00
+ * (so no payloads, no other width); infinities as f97c00 and f9fc00;
+ * -0.0 as f98000, distinct from 0.0.
+ *
+ * It follows promisegrid/promisegrid docs/grid-cbor-multicodec-spec.md,
+ * "Encoding Requirements" 1 and 5 (RFC 8949 4.2.1 preferred serialization),
+ * the same text from commit 02a80d9 to 2ca8801324087ecad4cbcb81717ec660a3326151
+ * (2026-08-17).  At that commit DR/DR-tuzob-grid-cbor-dag-cbor-superset.md
+ * is open: it may instead accept DAG-CBOR's always-binary64 floats (so
+ * fb3ff0000000000000, 1.0, refused here, would be valid).  If it settles
+ * that way, this function is the one edit; selftests/host/vectors/floats.txt
+ * holds a vector for each side of the decision.
+ */
 static int pg_cbor_det_float(uint8_t ai, uint64_t bits)
 {
 	uint64_t m;
@@ -175,6 +198,55 @@ static int pg_cbor_key_order(const uint8_t *buf, struct pg_cbor_level *lv,
 	return 0;
 }
 
+/*
+ * Read a minimally encoded unsigned LEB128 varint (multiformats
+ * unsigned-varint) of at most PG_CBOR_VARINT_MAX bytes.  Returns its
+ * length, or 0 if invalid.
+ */
+static size_t pg_cbor_varint(const uint8_t *p, size_t len, uint64_t *val)
+{
+	uint64_t v = 0;
+	size_t i;
+
+	for (i = 0; i < len && i < PG_CBOR_VARINT_MAX; i++) {
+		v |= (uint64_t)(p[i] & 0x7f) << (7 * i);
+		if (!(p[i] & 0x80)) {
+			/* a zero last byte after others is padding */
+			if (i && !p[i])
+				return 0;
+			*val = v;
+			return i + 1;
+		}
+	}
+	return 0;
+}
+
+int pg_cbor_cid_version(const uint8_t *p, size_t len)
+{
+	uint64_t v = 0;
+	size_t n, i;
+
+	/* multiformats/cid: 34 bytes starting 0x12 0x20 are a CIDv0 */
+	if (len == 34 && p[0] == 0x12 && p[1] == 0x20)
+		return 0;
+	/* CIDv1: version, codec, multihash code, digest length, digest */
+	for (i = 0; i < 4; i++) {
+		n = pg_cbor_varint(p, len, &v);
+		if (!n || (i == 0 && v != 1))
+			return -1;
+		p += n;
+		len -= n;
+	}
+	/* v is the digest length: it must cover exactly the rest */
+	return v == len ? 1 : -1;
+}
+
+bool pg_cbor_link_ok(const uint8_t *p, size_t len)
+{
+	return len >= 1 && p[0] == 0x00 &&
+	       pg_cbor_cid_version(p + 1, len - 1) >= 0;
+}
+
 int pg_cbor_validate(const uint8_t *buf, size_t len,
 		     const struct pg_cbor_limits *lim, unsigned int flags,
 		     size_t *off)
@@ -182,8 +254,9 @@ int pg_cbor_validate(const uint8_t *buf, size_t len,
 	struct pg_cbor_level st[PG_CBOR_DEPTH_MAX];
 	struct pg_cbor_level *top;
 	bool det = flags & PG_CBOR_DETERMINISTIC;
+	bool links = flags & PG_CBOR_LINKS, bad_link = false;
 	uint32_t maxd = PG_CBOR_DEPTH_MAX, sp = 0;
-	size_t end = len, pos = 0, hpos = 0, hlen, room;
+	size_t end = len, pos = 0, hpos = 0, hlen, room, link_off = 0;
 	uint8_t major, ai;
 	uint64_t arg;
 	int err;
@@ -251,6 +324,17 @@ int pg_cbor_validate(const uint8_t *buf, size_t len,
 
 		pos += hlen;
 		room = end - pos;
+		/*
+		 * The content of a tag 42 in links mode: the first bad one is
+		 * remembered and reported once the item is otherwise valid.
+		 * A string longer than the input is truncation, found below.
+		 */
+		if (top && (top->flags & PG_CBOR_LV_LINK) && !bad_link &&
+		    (major != 2 || ai == 31 ||
+		     (arg <= room && !pg_cbor_link_ok(buf + pos, (size_t)arg)))) {
+			bad_link = true;
+			link_off = top->key_off;
+		}
 		switch (major) {
 		case 2:
 		case 3:
@@ -286,7 +370,9 @@ int pg_cbor_validate(const uint8_t *buf, size_t len,
 				goto too_deep;
 			top = &st[sp++];
 			top->kind = PG_CBOR_LV_TAG;
-			top->flags = 0;
+			top->flags = links && arg == PG_CBOR_TAG_CID ?
+				PG_CBOR_LV_LINK : 0;
+			top->key_off = (uint32_t)hpos;
 			top->left = 1;
 			continue;
 		default:
@@ -322,6 +408,10 @@ item_done:
 			sp--;
 		}
 		if (!sp) {
+			if (bad_link) {
+				*off = link_off;
+				return -PG_CBOR_ELINK;
+			}
 			*off = pos;
 			return 0;
 		}

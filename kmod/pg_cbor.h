@@ -2,7 +2,8 @@
 /* Copyright (C) 2026 The PromiseGrid kernel module authors. */
 /*
  * Portable, non-recursive CBOR (RFC 8949) well-formedness validator with an
- * optional core deterministic encoding check (RFC 8949 section 4.2.1).
+ * optional core deterministic encoding check (RFC 8949 section 4.2.1) and an
+ * optional check that every tag 42 is a CID link (DAG-CBOR, grid-cbor).
  * The same source builds in the kernel and in userland (tests, fuzzing).
  */
 #ifndef PG_CBOR_H
@@ -36,6 +37,11 @@ struct pg_cbor_limits {
 /* flags */
 /* also enforce RFC 8949 4.2.1 core deterministic encoding */
 #define PG_CBOR_DETERMINISTIC	0x1
+/*
+ * also require every tag 42 the walk reaches (through arrays, maps and
+ * tags; never inside a byte string) to hold a CID link: pg_cbor_link_ok()
+ */
+#define PG_CBOR_LINKS		0x2
 
 enum pg_cbor_err {	/* returned NEGATED: functions return 0 or -PG_CBOR_E* */
 	PG_CBOR_OK = 0,
@@ -48,6 +54,7 @@ enum pg_cbor_err {	/* returned NEGATED: functions return 0 or -PG_CBOR_E* */
 	PG_CBOR_ESIZE,		/* item longer than lim->max_size */
 	PG_CBOR_ETRAILING,	/* bytes after the item (pg_cbor_check_one only) */
 	PG_CBOR_ENONCANON,	/* deterministic mode: not core deterministic encoding */
+	PG_CBOR_ELINK,		/* links mode: a tag 42 that is not a CID link */
 	PG_CBOR_EMAX
 };
 
@@ -63,7 +70,12 @@ int pg_cbor_item_len(const uint8_t *buf, size_t len,
 /*
  * Same as pg_cbor_item_len(), but *off is always set: to the item length on
  * success, else to the offset where the error was found (the offending head,
- * the end of the input for ETRUNC, the size limit for ESIZE).  For tools.
+ * the end of the input for ETRUNC, the size limit for ESIZE, the first bad
+ * tag 42 for ELINK).  For tools.
+ *
+ * Every check is made in the same single pass.  ELINK is reported only for
+ * an item that is otherwise valid (well-formed, within the limits and, if
+ * asked, deterministic): any other error wins over it, wherever it lies.
  */
 int pg_cbor_validate(const uint8_t *buf, size_t len,
 		     const struct pg_cbor_limits *lim, unsigned int flags,
@@ -72,6 +84,23 @@ int pg_cbor_validate(const uint8_t *buf, size_t len,
 /* Exactly one item and nothing after it: -PG_CBOR_ETRAILING otherwise. */
 int pg_cbor_check_one(const uint8_t *buf, size_t len,
 		      const struct pg_cbor_limits *lim, unsigned int flags);
+
+/*
+ * The link rule: may a tag 42 hold the definite byte string p[0..len)?
+ * Yes if it is 0x00 (the identity multibase prefix) and then a binary CID,
+ * CIDv1 or CIDv0 (docs/abi.md, "Frames", says why and after which specs).
+ * The single place where the rule lives.
+ */
+bool pg_cbor_link_ok(const uint8_t *p, size_t len);
+
+/*
+ * A binary CID (no multibase prefix) p[0..len): its version, 0 or 1, if it
+ * is a well-formed CIDv0 (34 bytes: 0x12 0x20 and a sha2-256 digest) or
+ * CIDv1 (version 1, codec, multihash code and digest length as minimal
+ * unsigned varints of at most 9 bytes, the digest length covering exactly
+ * the bytes that remain); -1 otherwise.
+ */
+int pg_cbor_cid_version(const uint8_t *p, size_t len);
 
 /* Short English reason for an error code (positive or negative accepted). */
 const char *pg_cbor_strerror(int err);

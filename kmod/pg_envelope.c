@@ -13,7 +13,6 @@
 #include "pg_envelope.h"
 
 #define PG_ENV_TAG_CID		42
-#define PG_ENV_VARINT_MAX	9	/* bytes; keeps values below 2^63 */
 
 /* da 67 72 69 64: tag 1735551332 ("grid"), 4-byte argument form */
 static const uint8_t pg_env_grid_tag[5] = { 0xda, 0x67, 0x72, 0x69, 0x64 };
@@ -46,6 +45,7 @@ int pg_env_errno(int err)
 		return -EMSGSIZE;
 	case PG_CBOR_ENONCANON:
 		return -EILSEQ;
+	case PG_CBOR_ELINK:
 	case PG_ENV_ENOTGRID:
 	case PG_ENV_ENOTARRAY:
 	case PG_ENV_ENOPCID:
@@ -57,48 +57,19 @@ int pg_env_errno(int err)
 }
 
 /*
- * Read a minimally encoded unsigned LEB128 varint of at most
- * PG_ENV_VARINT_MAX bytes.  Returns its length, or 0 if invalid.
+ * Slot 0: 0x00 and a CIDv1 of 4..PG_ENV_CID_MAX bytes.  Stricter
+ * than the link rule any other tag 42 follows (pg_cbor_link_ok()): the
+ * tag spec defines the pCID as a CIDv1, and the module routes by it.
  */
-static size_t pg_env_varint(const uint8_t *p, size_t len, uint64_t *val)
-{
-	uint64_t v = 0;
-	size_t i;
-
-	for (i = 0; i < len && i < PG_ENV_VARINT_MAX; i++) {
-		v |= (uint64_t)(p[i] & 0x7f) << (7 * i);
-		if (!(p[i] & 0x80)) {
-			/* a zero last byte after others is padding */
-			if (i && !p[i])
-				return 0;
-			*val = v;
-			return i + 1;
-		}
-	}
-	return 0;
-}
-
-/* cid: 0x00 + version 1, codec, multihash code, digest length, digest. */
 bool pg_env_pcid_ok(const uint8_t *p, size_t len)
 {
-	uint64_t v;
-	size_t n, i;
-
 	if (len < 1 || p[0] != 0x00)
 		return false;
 	p++;
 	len--;
 	if (len < 4 || len > PG_ENV_CID_MAX)
 		return false;
-	for (i = 0; i < 4; i++) {
-		n = pg_env_varint(p, len, &v);
-		if (!n || (i == 0 && v != 1))
-			return false;
-		p += n;
-		len -= n;
-	}
-	/* v is the digest length: it must cover exactly the rest */
-	return v == len;
+	return pg_cbor_cid_version(p, len) == 1;
 }
 
 int pg_env_parse(const uint8_t *buf, size_t len,
@@ -116,10 +87,19 @@ int pg_env_parse(const uint8_t *buf, size_t len,
 	     memcmp(buf, pg_env_grid_tag, sizeof(pg_env_grid_tag))))
 		return -PG_ENV_ENOTGRID;
 
-	err = pg_cbor_item_len(buf, len, lim, PG_CBOR_DETERMINISTIC, &flen);
-	if (err)
+	/* one pass: well-formed, deterministic, every tag 42 a CID link */
+	err = pg_cbor_validate(buf, len, lim,
+			       PG_CBOR_DETERMINISTIC | PG_CBOR_LINKS, &flen);
+	if (err && err != -PG_CBOR_ELINK)
 		return err;
-	/* from here on every head and length is known to lie within flen */
+	/*
+	 * From here on every head and length is known to lie within the
+	 * item, which ends at flen, or (ELINK: an otherwise valid item whose
+	 * length was not returned) somewhere within len.  The structure is
+	 * checked first, so that a bad slot 0 has its own error.
+	 */
+	if (err)
+		flen = len;
 	pos = sizeof(pg_env_grid_tag);
 
 	if (pg_cbor_read_head(buf + pos, flen - pos, &major, &nslots, &indef,
@@ -141,6 +121,8 @@ int pg_env_parse(const uint8_t *buf, size_t len,
 
 	if (!pg_env_pcid_ok(buf + pos, (size_t)arg))
 		return -PG_ENV_EBADCID;
+	if (err)
+		return err;	/* a bad tag 42 after slot 0 */
 
 	env->frame_len = flen;
 	env->cid_off = pos + 1;

@@ -15,7 +15,7 @@ enum pg_env_err {	/* continue numbering after the CBOR errors, returned negated 
 	PG_ENV_ENOTGRID = PG_CBOR_EMAX,	/* does not start with the grid tag da 67 72 69 64 */
 	PG_ENV_ENOTARRAY,	/* grid tag content is not an array of >= 1 element */
 	PG_ENV_ENOPCID,		/* slot 0 is not tag 42 over a byte string */
-	PG_ENV_EBADCID,		/* byte string is not 0x00 + a valid binary CIDv1 within limits */
+	PG_ENV_EBADCID,		/* slot 0 is not 0x00 + a valid binary CIDv1 within limits */
 	PG_ENV_EMAX
 };
 
@@ -29,16 +29,18 @@ struct pg_envelope {
 
 /*
  * Parse and validate the frame at buf[0] (bytes after it are allowed: a
- * write may carry a CBOR sequence).  Validates the whole item in
- * deterministic mode with lim (well-formedness and determinism errors come
- * first as -PG_CBOR_E*; then the envelope structure as -PG_ENV_E*), except
- * that input visibly not starting with the grid tag is -PG_ENV_ENOTGRID
- * at once.  Returns 0 and fills *env on success.
+ * write may carry a CBOR sequence).  Validates the whole item in one pass
+ * in deterministic and links mode with lim.  Errors, first found first:
+ * input visibly not starting with the grid tag is -PG_ENV_ENOTGRID at
+ * once; then well-formedness, limits and determinism (-PG_CBOR_E*, the
+ * first met from the start); then the envelope structure and slot 0
+ * (-PG_ENV_E*); then -PG_CBOR_ELINK for a tag 42 anywhere that is not a
+ * CID link.  Returns 0 and fills *env on success.
  */
 int pg_env_parse(const uint8_t *buf, size_t len,
 		 const struct pg_cbor_limits *lim, struct pg_envelope *env);
 
-/* The content of slot 0's byte string: 0x00 and a valid CIDv1. */
+/* The content of slot 0's byte string: 0x00 and a valid CIDv1, 4..96 bytes. */
 bool pg_env_pcid_ok(const uint8_t *p, size_t len);
 
 /* Short English reason; covers CBOR and envelope codes, either sign. */

@@ -6,10 +6,15 @@
  * Each input is checked three ways and any disagreement aborts:
  *  - self-consistency: deterministic acceptance implies plain acceptance;
  *    an accepted item's length never exceeds the input and does not change
- *    when bytes are appended; a parsed envelope lies inside its item;
+ *    when bytes are appended; links mode gives deterministic mode's answer,
+ *    or ELINK only for an item deterministic mode accepts; a parsed
+ *    envelope lies inside its item and has no bad link;
  *  - differential: libcbor's decoder (cbor_load) must agree on "exactly one
  *    well-formed item", except for the documented differences in README.md
- *    (filtered in libcbor_comparable() below).
+ *    (filtered in libcbor_comparable() below);
+ *  - links: walking libcbor's tree for tag 42 (recursively, unlike the
+ *    single pass under test) must find a bad link exactly when links mode
+ *    reports ELINK.
  */
 #include <cbor.h>
 #include <stdint.h>
@@ -139,12 +144,65 @@ static void differential(const uint8_t *p, size_t n, int ours)
 			    "libcbor rejects what pg_cbor accepts", p, n);
 }
 
+/* Is there a visible tag 42 that is not a CID link in this tree? */
+static bool tree_bad_link(cbor_item_t *it)
+{
+	struct cbor_pair *pairs;
+	cbor_item_t *c;
+	size_t i, k;
+	bool bad = false;
+
+	switch (cbor_typeof(it)) {
+	case CBOR_TYPE_ARRAY:
+		k = cbor_array_size(it);
+		for (i = 0; i < k && !bad; i++)
+			bad = tree_bad_link(cbor_array_handle(it)[i]);
+		return bad;
+	case CBOR_TYPE_MAP:
+		pairs = cbor_map_handle(it);
+		k = cbor_map_size(it);
+		for (i = 0; i < k && !bad; i++)
+			bad = tree_bad_link(pairs[i].key) ||
+			      tree_bad_link(pairs[i].value);
+		return bad;
+	case CBOR_TYPE_TAG:
+		c = cbor_tag_item(it);	/* a new reference */
+		if (cbor_tag_value(it) == 42)
+			bad = !cbor_isa_bytestring(c) ||
+			      !cbor_bytestring_is_definite(c) ||
+			      !pg_cbor_link_ok(cbor_bytestring_handle(c),
+					       cbor_bytestring_length(c));
+		bad = bad || tree_bad_link(c);
+		cbor_decref(&c);
+		return bad;
+	default:
+		return false;
+	}
+}
+
+/* For exactly one deterministic item: links is 0 or -PG_CBOR_ELINK. */
+static void link_oracle(const uint8_t *p, size_t n, int links)
+{
+	struct cbor_load_result res;
+	cbor_item_t *item;
+
+	if (libcbor_refuses(p, n))
+		return;
+	item = cbor_load(p, n, &res);
+	if (!item)
+		return;		/* out of memory: nothing to compare */
+	if (res.read == n && tree_bad_link(item) != (links != 0))
+		fail(links ? "ELINK but libcbor's tree has no bad link" :
+			     "a bad link in libcbor's tree, not found", p, n);
+	cbor_decref(&item);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *p, size_t n)
 {
 	static uint8_t longer[MAX_INPUT + 1];
-	size_t len = 0, len2 = 0;
+	size_t len = 0, len2 = 0, len3 = 0;
 	struct pg_envelope env;
-	int plain, det, one;
+	int plain, det, links, one, env_err;
 
 	if (n > MAX_INPUT)
 		return 0;
@@ -162,15 +220,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *p, size_t n)
 		    len2 != len)
 			fail("trailing byte changed the item", p, n);
 	}
+	links = pg_cbor_item_len(p, n, &lim,
+				 PG_CBOR_DETERMINISTIC | PG_CBOR_LINKS, &len3);
+	if (links == -PG_CBOR_ELINK ? det != 0 :
+	    links != det || (!links && len3 != len2))
+		fail("links mode disagrees with deterministic mode", p, n);
 	one = pg_cbor_check_one(p, n, &lim, 0);
 	if (!one != (!plain && len == n))
 		fail("check_one disagrees with item_len", p, n);
-	if (!pg_env_parse(p, n, &lim, &env)) {
-		if (det || env.frame_len != len2 ||
+	env_err = pg_env_parse(p, n, &lim, &env);
+	if (!env_err) {
+		if (det || links || env.frame_len != len2 ||
 		    env.cid_off + env.cid_len > env.frame_len ||
 		    env.slots_off > env.frame_len || !env.nslots)
 			fail("envelope outside its item", p, n);
 	}
+	if (env_err == -PG_CBOR_ELINK && links != -PG_CBOR_ELINK)
+		fail("envelope ELINK without a bad link", p, n);
 	differential(p, n, one);
+	if (!det && len2 == n)
+		link_oracle(p, n, links);
 	return 0;
 }

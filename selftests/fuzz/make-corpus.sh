@@ -3,11 +3,12 @@
 #
 # make-corpus.sh DIR: write the seed corpus (one file per item) into DIR.
 # RFC 8949 Appendix A examples, some not-well-formed items (Appendix F),
-# and grid frames.
+# grid frames, and frames with valid and bad tag-42 links.
 set -euo pipefail
 dir=$1
 mkdir -p "$dir"
 cid=0155122000112233445566778899aabbccddeeff00112233445566778899aabbccddeeff
+v0=122000112233445566778899aabbccddeeff00112233445566778899aabbccddeeff
 seeds=(
 	00 17 1818 1903e8 1a000f4240 1b000000e8d4a51000 20 3903e7
 	c249010000000000000000 f90000 f93c00 f97bff fa47c35000
@@ -19,6 +20,16 @@ seeds=(
 	1c ff 5f00ff 7f4100ff a1ff 9f01 f818 1a0102 5affffffff00
 	da6772696481d82a5825"00$cid" da6772696483d82a5825"00$cid"0163616263
 	da6772696482d82a5825"00$cid"a26161016162820203
+	# tag-42 links: valid CIDv1 and CIDv0, and bad ones at several depths
+	da6772696482d82a5825"00$cid"d82a5825"00$cid"
+	da6772696482d82a5825"00$cid"d82a5823"00$v0"
+	da6772696482d82a5825"00$cid"d82a40
+	da6772696483d82a5825"00$cid"01d82a01
+	da6772696482d82a5825"00$cid"8201a16161d82a4100
+	da6772696482d82a5825"00$cid"d903e8d82a5824"$cid"
+	da6772696482d82a5825"00$cid"a1d82a4000
+	da6772696482d82a5825"00$cid"43d82a40
+	d82a5823"00$v0" d82a40 d82ad82a40
 )
 i=0
 for hex in "${seeds[@]}"; do

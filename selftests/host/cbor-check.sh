@@ -32,6 +32,8 @@ digest=$(printf 'a%.0s' $(seq 64))	# 32 bytes of 0xaa
 cid="01551220$digest"
 frame="da6772696482d82a582500${cid}63616263"
 frame1="da6772696481d82a582500${cid}"
+v0="1220$digest"
+badlink="da6772696482d82a582500${cid}d82a40"
 
 run() {
 	t "integer" 0 00
@@ -59,6 +61,10 @@ run() {
 	t "not a frame" 1 83010203 --frame
 	t "frame with bad CID version" 1 \
 		"da6772696481d82a582500${cid/#01/02}" --frame
+	t "42(h'') well-formed" 0 d82a40
+	t "42(h'') not a link with --links" 1 d82a40 --links
+	t "CIDv0 link with --links" 0 "d82a582300${v0}" --links
+	t "frame with a bad link in slot 1" 1 "$badlink" --frame
 	t "--help" 0 "" --help
 	t "bad option" 2 00 --bogus
 	t "--max-depth 0" 2 00 --max-depth 0

@@ -4,7 +4,10 @@
  * Host unit tests for kmod/pg_cbor.c and kmod/pg_envelope.c, TAP output.
  * Every input is copied into an exactly sized heap buffer so that the
  * sanitizers catch any read past len.
+ *
+ * usage: test_cbor [VECTOR_DIR]   (default: vectors/ beside the binary)
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +28,8 @@
 #define ENV_ENOTARRAY	(-PG_ENV_ENOTARRAY)
 #define ENV_ENOPCID	(-PG_ENV_ENOPCID)
 #define ENV_EBADCID	(-PG_ENV_EBADCID)
+#define ELINK		(-PG_CBOR_ELINK)
+#define LINKS		PG_CBOR_LINKS
 
 static int quiet, ntest, npass, nfail;
 static const struct pg_cbor_limits deflim = { 16, 1048576 };
@@ -505,6 +510,86 @@ static void test_envelope(void)
 	   "97-byte CID: EBADCID");
 }
 
+/* The link rule itself, and how the single pass applies it. */
+static const struct {
+	const char *hex;
+	unsigned int flags;
+	int err;
+	size_t off;		/* *off of pg_cbor_validate() */
+	const char *name;
+} link_cases[] = {
+	{ "d82a40", DET, 0, 3, "without LINKS, 42(h'') is just a tag" },
+	{ "d82a40", LINKS, ELINK, 0, "42(h'')" },
+	{ "d82a450001550000", LINKS | DET, 0, 8, "42(h'00 01550000')" },
+	{ "8201d82a40", LINKS | DET, ELINK, 2, "offset of the bad tag 42" },
+	{ "8301d82a01d82a40", LINKS, ELINK, 2, "two bad links: the first" },
+	{ "a1d82a4000", LINKS, ELINK, 1, "as a map key" },
+	{ "c1d82a40", LINKS, ELINK, 1, "under another tag" },
+	{ "d82ad82a450001550000", LINKS, ELINK, 0, "42(42(link))" },
+	{ "d82a5f450001550000ff", LINKS, ELINK, 0,
+	  "indefinite byte string (plain mode)" },
+	{ "d9002a40", LINKS, ELINK, 0, "tag 42 in a longer head (plain mode)" },
+	{ "d9002a40", LINKS | DET, ENONCANON, 0,
+	  "tag 42 in a longer head: ENONCANON first" },
+	{ "82d82a40", LINKS, ETRUNC, 4, "ETRUNC wins over an earlier link" },
+	{ "82d82a401817", LINKS | DET, ENONCANON, 4,
+	  "ENONCANON wins over an earlier link" },
+	{ "82d82a40ff", LINKS, EBREAK, 4, "EBREAK wins over an earlier link" },
+	{ "d82a4500015500", LINKS, ETRUNC, 7,
+	  "link longer than the input: ETRUNC" },
+	{ "8143d82a40", LINKS, 0, 5, "inside a byte string: not visible" },
+	{ "5f43d82a40ff", LINKS, 0, 6, "inside a string chunk: not visible" },
+};
+
+static void test_links(void)
+{
+	static const uint8_t v0[34] = { 0x12, 0x20 };
+	uint8_t l[40] = { 0 }, f[64];
+	struct pg_envelope env;
+	size_t i, len, off;
+	uint8_t *b;
+	int err;
+
+	ok(pg_cbor_cid_version(v0, 34) == 0 &&
+	   pg_cbor_cid_version(v0, 33) == -1 &&
+	   pg_cbor_cid_version((const uint8_t *)"\x01\x55\x00\x00", 4) == 1 &&
+	   pg_cbor_cid_version((const uint8_t *)"\x02\x55\x00\x00", 4) == -1 &&
+	   pg_cbor_cid_version(v0, 0) == -1,
+	   "%s", "pg_cbor_cid_version: CIDv0, CIDv1, neither");
+	memcpy(l + 1, v0, 34);
+	ok(pg_cbor_link_ok(l, 35) && !pg_cbor_link_ok(l + 1, 34) &&
+	   !pg_cbor_link_ok(l, 1) && !pg_cbor_link_ok(l, 0) &&
+	   !pg_env_pcid_ok(l, 35), "%s",
+	   "a CIDv0 is a link, not a pCID; the prefix is required");
+	for (i = 0; i < sizeof(link_cases) / sizeof(link_cases[0]); i++) {
+		b = unhex(link_cases[i].hex, &len);
+		off = 999;
+		err = pg_cbor_validate(b, len, &deflim, link_cases[i].flags,
+				       &off);
+		free(b);
+		ok(err == link_cases[i].err && off == link_cases[i].off,
+		   "links: %s", link_cases[i].name);
+		if (err != link_cases[i].err || off != link_cases[i].off)
+			diag("err, offset", err, (long long)off);
+	}
+	ok(pg_env_errno(ELINK) == -EPROTO, "%s", "a bad link is EPROTO");
+
+	/* the envelope's order: structure and slot 0 first, then links */
+	ok(env_hex("da67726964a101d82a40") == ENV_ENOTARRAY, "%s",
+	   "envelope: grid over a map holding a bad link: ENOTARRAY");
+	memcpy(f, "\xda\x67\x72\x69\x64\x82\xd8\x2a\x40\xd8\x2a\x40", 12);
+	ok(env_parse(f, 12, &deflim, &env) == ENV_EBADCID, "%s",
+	   "envelope: bad slot 0 and a bad link: EBADCID");
+	memcpy(f, "\xda\x67\x72\x69\x64\x82\xd8\x2a\x45\x00\x01\x55\x00"
+	       "\x00\xd8\x2a\x40", 17);
+	ok(env_parse(f, 17, &deflim, &env) == ELINK, "%s",
+	   "envelope: bad link in slot 1: ELINK");
+	f[17] = 0x00;		/* a sequence: only the first item counts */
+	ok(env_parse(f, 17, &deflim, &env) == ELINK &&
+	   env_parse(f, 18, &deflim, &env) == ELINK, "%s",
+	   "envelope: bad link, with bytes after the frame: ELINK");
+}
+
 static void test_strerror(void)
 {
 	int i, bad = 0;
@@ -521,20 +606,183 @@ static void test_strerror(void)
 	   "strerror covers every code");
 }
 
+/* ---- vectors: selftests/host/vectors/README.md ------------------------- */
+
+static const char *vec_dir = "vectors";
+
+static const char *const vec_files[] = {
+	"grid-cbor-conformance.txt", "wire-lab-cid.txt", "links.txt",
+	"floats.txt",
+};
+
+/* What a write of a frame with this error gets, by name; "ok" for 0. */
+static const char *verdict(int err)
+{
+	if (!err)
+		return "ok";
+	switch (-pg_env_errno(err)) {
+	case EBADMSG:
+		return "EBADMSG";
+	case EILSEQ:
+		return "EILSEQ";
+	case EPROTO:
+		return "EPROTO";
+	case EMSGSIZE:
+		return "EMSGSIZE";
+	case E2BIG:
+		return "E2BIG";
+	default:
+		return "?";
+	}
+}
+
+/* Hex ("-" for none) to an exactly sized heap buffer, or NULL. */
+static uint8_t *vec_unhex(const char *hex, size_t *len)
+{
+	size_t i, n = strlen(hex);
+
+	if (!strcmp(hex, "-"))
+		return unhex("", len);
+	if (n % 2)
+		return NULL;
+	for (i = 0; i < n; i++)
+		if (!strchr("0123456789abcdefABCDEF", hex[i]))
+			return NULL;
+	return unhex(hex, len);
+}
+
+/* "b" + unpadded lowercase base32 (RFC 4648) to bytes; 0 or -1. */
+static int vec_base32(const char *s, uint8_t *out, size_t cap, size_t *len)
+{
+	static const char abc[] = "abcdefghijklmnopqrstuvwxyz234567";
+	unsigned int bits = 0;
+	uint32_t acc = 0;
+	const char *q;
+
+	*len = 0;
+	if (*s++ != 'b')
+		return -1;
+	for (; *s; s++) {
+		q = strchr(abc, *s);
+		if (!q)
+			return -1;
+		acc = acc << 5 | (uint32_t)(q - abc);
+		bits += 5;
+		if (bits >= 8) {
+			bits -= 8;
+			if (*len == cap)
+				return -1;
+			out[(*len)++] = (uint8_t)(acc >> bits);
+		}
+	}
+	return acc & ((1u << bits) - 1) ? -1 : 0;
+}
+
+/* A CID from a vector: a valid pCID and link, in slot 0 and slot 1. */
+static bool vec_cid_ok(const char *text)
+{
+	uint8_t c[PG_ENV_CID_MAX + 1], f[2 * PG_ENV_CID_MAX + 16];
+	struct pg_envelope env;
+	size_t n, k, i;
+
+	if (vec_base32(text, c + 1, PG_ENV_CID_MAX, &n))
+		return false;
+	c[0] = 0x00;
+	if (!pg_env_pcid_ok(c, n + 1) || !pg_cbor_link_ok(c, n + 1))
+		return false;
+	memcpy(f, "\xda\x67\x72\x69\x64\x82", 6);
+	k = 6;
+	for (i = 0; i < 2; i++) {
+		f[k++] = 0xd8;
+		f[k++] = 0x2a;
+		f[k++] = 0x58;
+		f[k++] = (uint8_t)(n + 1);
+		memcpy(f + k, c, n + 1);
+		k += n + 1;
+	}
+	return !env_parse(f, k, &deflim, &env) && env.frame_len == k &&
+	       env.cid_len == n && !memcmp(f + env.cid_off, c + 1, n);
+}
+
+/* One line: 1 if it was a vector, 0 if not (blank, comment, differ). */
+static int vec_line(const char *file, unsigned int lineno, char *line)
+{
+	char *want, *mode, *hex, *rest, name[160];
+	struct pg_envelope env;
+	const char *got = "malformed line";
+	uint8_t *b = NULL;
+	size_t n;
+	int err;
+
+	want = strtok(line, " \t\r\n");
+	if (!want || *want == '#')
+		return 0;
+	mode = strtok(NULL, " \t\r\n");
+	hex = strtok(NULL, " \t\r\n");
+	rest = strtok(NULL, "\r\n");
+	snprintf(name, sizeof(name), "%s:%u %s", file, lineno,
+		 rest ? rest : "");
+	if (mode && !strcmp(mode, "differ"))
+		return 0;	/* for tools/pg-cid: vectors.sh */
+	if (!mode || !hex)
+		goto out;
+	if (!strcmp(mode, "cid")) {
+		/* the expected CID is the first word of rest */
+		got = rest && vec_cid_ok(strtok(rest, " \t")) ? "ok" :
+			"invalid CID";
+		goto out;
+	}
+	b = vec_unhex(hex, &n);
+	if (!b)
+		goto out;
+	if (!strcmp(mode, "item")) {
+		got = verdict(pg_cbor_check_one(b, n, &deflim, DET | LINKS));
+	} else if (!strcmp(mode, "frame")) {
+		err = pg_env_parse(b, n, &deflim, &env);
+		got = err || env.frame_len == n ? verdict(err) : "trailing";
+	}
+out:
+	free(b);
+	ok(!strcmp(got, want), "vector %s", name);
+	if (strcmp(got, want) && !quiet)
+		printf("# got %s, want %s\n", got, want);
+	return 1;
+}
+
+static void test_vectors(void)
+{
+	char path[4096], line[4096];
+	unsigned int lineno, count;
+	size_t i;
+	FILE *fp;
+
+	for (i = 0; i < sizeof(vec_files) / sizeof(vec_files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", vec_dir, vec_files[i]);
+		fp = fopen(path, "r");
+		lineno = count = 0;
+		while (fp && fgets(line, sizeof(line), fp))
+			count += vec_line(vec_files[i], ++lineno, line);
+		if (fp)
+			fclose(fp);
+		ok(fp && count > 0, "vectors read from %s", path);
+	}
+}
+
 /*
  * Random inputs (fixed seed): no crash or over-read, and the answers agree
  * with each other: a deterministic item is well-formed with the same
- * length, an accepted item is accepted alone and its prefixes truncated.
+ * length, an accepted item is accepted alone and its prefixes truncated,
+ * links mode gives plain mode's answer or ELINK for a well-formed item.
  */
 static void test_random(void)
 {
 	/* bytes likely to start interesting items */
-	static const uint8_t pick[37] = "\x00\x18\x19\x1a\x1b\x1f\x20\x38\x41"
+	static const uint8_t pick[39] = "\x00\x18\x19\x1a\x1b\x1f\x20\x38\x41"
 		"\x58\x5f\x61\x78\x7f\x81\x82\x98\x9f\xa1\xa2\xb8\xbf\xc0\xd8"
-		"\xf4\xf8\xf9\xfa\xfb\xff\x60\x80\xa0\x01\x02\x7e";
+		"\xf4\xf8\xf9\xfa\xfb\xff\x60\x80\xa0\x01\x02\x7e\x2a\x40";
 	uint32_t seed = 12345;
-	size_t len, ilen, ilen2, k, k2;
-	int iter, bad = 0, accepted = 0, err, err2;
+	size_t len, ilen, ilen2, ilen3, k, k2;
+	int iter, bad = 0, accepted = 0, err, err2, err3;
 	uint8_t *b;
 
 	for (iter = 0; iter < 20000; iter++) {
@@ -551,6 +799,10 @@ static void test_random(void)
 		if (err > 0 || err <= -PG_CBOR_EMAX || err == ETRAILING)
 			bad++;
 		if (!err2 && (err || ilen2 != ilen))
+			bad++;
+		err3 = pg_cbor_item_len(b, len, &deflim, LINKS, &ilen3);
+		if (err3 == ELINK ? err != 0 : err3 != err ||
+		    (!err3 && ilen3 != ilen))
 			bad++;
 		if (!err) {
 			accepted++;
@@ -576,13 +828,27 @@ static void run_all(void)
 	test_prefixes();
 	test_read_head();
 	test_envelope();
+	test_links();
 	test_strerror();
 	test_random();
+	test_vectors();
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	static char dir[4096];
+	const char *slash;
 	int total;
+
+	/* vectors/ beside the binary, unless named */
+	slash = strrchr(argv[0], '/');
+	if (argc > 1)
+		vec_dir = argv[1];
+	if (argc <= 1 && slash) {
+		snprintf(dir, sizeof(dir), "%.*s/vectors",
+			 (int)(slash - argv[0]), argv[0]);
+		vec_dir = dir;
+	}
 
 	/* first pass only counts, so the plan can come first */
 	quiet = 1;

@@ -5,7 +5,8 @@
  * documented errno (EBADMSG, EILSEQ, EPROTO, EMSGSIZE, E2BIG, EPERM,
  * EHOSTUNREACH) and is delivered nowhere: a receiver of its pCID stays
  * empty. Limits are tested at their boundary (max_frame, max_depth, CID
- * length 4..96).
+ * length 4..96). Every tag 42 in any slot, nested or not, must be a CID
+ * link (0x00 and a CIDv1 or CIDv0), else EPROTO.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -298,6 +299,133 @@ static int b_cid_97(struct pg_buf *b, const struct pg_cid *c)
 	return slot0_cid_edit(b, &big, -1, 0, big.len);
 }
 
+/* ---- tag-42 links after slot 0 ----------------------------------------- */
+
+/* 42(h'00' + cid) */
+static void cb_link(struct pg_buf *b, const void *cid, size_t n)
+{
+	cb_tag(b, PG_CID_TAG);
+	cb_head(b, 2, n + 1);
+	cb_byte(b, 0);
+	cb_raw(b, cid, n);
+}
+
+/* a CIDv0: 12 20 and 32 digest bytes */
+static void cb_link_v0(struct pg_buf *b)
+{
+	uint8_t v0[34] = { 0x12, 0x20 };
+
+	memset(v0 + 2, 0x5a, 32);
+	cb_link(b, v0, sizeof(v0));
+}
+
+/*
+ * grid([42(c), 42(c), [1, {"a": 42(CIDv0)}], 1000(42(4-byte CIDv1)),
+ *       {42(c): true}, h'd82a40'])
+ */
+static int b_links_valid(struct pg_buf *b, const struct pg_cid *c)
+{
+	pg_frame_begin(b, c, 5);
+	cb_link(b, c->b, c->len);
+	cb_array(b, 2);
+	cb_uint(b, 1);
+	cb_map(b, 1);
+	cb_text(b, "a");
+	cb_link_v0(b);
+	cb_tag(b, 1000);
+	cb_link(b, "\x01\x55\x00\x00", 4);
+	cb_map(b, 1);
+	cb_link(b, c->b, c->len);
+	cb_bool(b, true);
+	cb_bytes(b, "\xd8\x2a\x40", 3);	/* not visible in a byte string */
+	return 0;
+}
+
+/* grid([42(c), 42(h'')]) */
+static int b_link_empty(struct pg_buf *b, const struct pg_cid *c)
+{
+	pg_frame_begin(b, c, 1);
+	cb_tag(b, PG_CID_TAG);
+	cb_bytes(b, "", 0);
+	return 0;
+}
+
+/* grid([42(c), 1, "x", 42(1)]) */
+static int b_link_uint_slot3(struct pg_buf *b, const struct pg_cid *c)
+{
+	pg_frame_begin(b, c, 3);
+	cb_uint(b, 1);
+	cb_text(b, "x");
+	cb_tag(b, PG_CID_TAG);
+	cb_uint(b, 1);
+	return 0;
+}
+
+/* grid([42(c), [1, {"a": [42(c without the 0x00 prefix)]}]]) */
+static int b_link_nested_no_prefix(struct pg_buf *b, const struct pg_cid *c)
+{
+	pg_frame_begin(b, c, 1);
+	cb_array(b, 2);
+	cb_uint(b, 1);
+	cb_map(b, 1);
+	cb_text(b, "a");
+	cb_array(b, 1);
+	cb_tag(b, PG_CID_TAG);
+	cb_bytes(b, c->b, c->len);
+	return 0;
+}
+
+/* grid([42(c), 1000(42("x"))]) */
+static int b_link_text_in_tag(struct pg_buf *b, const struct pg_cid *c)
+{
+	pg_frame_begin(b, c, 1);
+	cb_tag(b, 1000);
+	cb_tag(b, PG_CID_TAG);
+	cb_text(b, "x");
+	return 0;
+}
+
+/* grid([42(c), {42(h'00' + c minus its last byte): 1}]) */
+static int b_link_key_short(struct pg_buf *b, const struct pg_cid *c)
+{
+	pg_frame_begin(b, c, 1);
+	cb_map(b, 1);
+	cb_link(b, c->b, c->len - 1);
+	cb_uint(b, 1);
+	return 0;
+}
+
+/* grid([42(c), 42(valid), 42(h'00')]) */
+static int b_link_second_bad(struct pg_buf *b, const struct pg_cid *c)
+{
+	pg_frame_begin(b, c, 2);
+	cb_link(b, c->b, c->len);
+	cb_link(b, "", 0);
+	return 0;
+}
+
+/* grid([42(CIDv0), 1]): a pCID must be a CIDv1 */
+static int b_pcid_v0(struct pg_buf *b, const struct pg_cid *c)
+{
+	(void)c;
+	cb_raw(b, grid, sizeof(grid));
+	cb_array(b, 2);
+	cb_link_v0(b);
+	cb_uint(b, 1);
+	return 0;
+}
+
+/* grid([42(c), 42(h''), 23 in a 2-byte head]): EILSEQ comes first */
+static int b_link_then_long_uint(struct pg_buf *b, const struct pg_cid *c)
+{
+	pg_frame_begin(b, c, 2);
+	cb_tag(b, PG_CID_TAG);
+	cb_bytes(b, "", 0);
+	cb_byte(b, 0x18);
+	cb_byte(b, 0x17);
+	return 0;
+}
+
 static int b_msg(struct pg_buf *b, const struct pg_cid *c)
 {
 	pg_frame_msg(b, c, 1);
@@ -447,6 +575,18 @@ static const struct fcase cases[] = {
 	ERR("EPROTO: CID of 97 bytes", b_cid_97, EPROTO),
 	ERR("EPROTO: CID version as a non-minimal varint", b_cid_varint_long,
 	  EPROTO),
+	OK("valid links (CIDv1, CIDv0; in slots, arrays, maps, keys, tags) delivered byte-exact",
+	   b_links_valid, NULL),
+	ERR("EPROTO: 42(h'') in slot 1", b_link_empty, EPROTO),
+	ERR("EPROTO: 42(1) in slot 3", b_link_uint_slot3, EPROTO),
+	ERR("EPROTO: link without the 0x00 prefix nested in array, map, array",
+	    b_link_nested_no_prefix, EPROTO),
+	ERR("EPROTO: 42(\"x\") under tag 1000", b_link_text_in_tag, EPROTO),
+	ERR("EPROTO: map key a CID one byte short", b_link_key_short, EPROTO),
+	ERR("EPROTO: a valid link then 42(h'00')", b_link_second_bad, EPROTO),
+	ERR("EPROTO: slot 0 a CIDv0", b_pcid_v0, EPROTO),
+	ERR("EILSEQ: not deterministic wins over an earlier bad link",
+	    b_link_then_long_uint, EILSEQ),
 	ERR("EMSGSIZE: frame of max_frame + 1 bytes", b_over_max_frame,
 	  EMSGSIZE),
 	ERR("E2BIG: arrays nested max_depth + 1 deep", b_depth_over, E2BIG),

@@ -13,11 +13,14 @@
 #include "pg_envelope.h"
 
 static const char usage[] =
-	"usage: cbor-check [--deterministic] [--frame] [--max-depth N] [--max-size N]\n"
+	"usage: cbor-check [--deterministic] [--links] [--frame] [--max-depth N]\n"
+	"                  [--max-size N]\n"
 	"Exit 0 iff stdin is exactly one well-formed CBOR item within the limits\n"
 	"(default max-depth 16, max-size 1048576).\n"
 	"  --deterministic  also require RFC 8949 core deterministic encoding\n"
-	"  --frame          also require a valid PromiseGrid grid envelope\n";
+	"  --links          also require every tag 42 to hold 0x00 and a CID\n"
+	"  --frame          also require a valid PromiseGrid grid envelope (implies\n"
+	"                   both; a refusal names the errno a write would get)\n";
 
 static int parse_num(const char *s, unsigned long long max,
 		     unsigned long long *out)
@@ -33,12 +36,43 @@ static int parse_num(const char *s, unsigned long long max,
 	return 0;
 }
 
+/* The errno a write of a refused frame gets (pg_env_errno()'s). */
+static const char *errno_name(int err)
+{
+	switch (-pg_env_errno(err)) {
+	case E2BIG:
+		return "E2BIG";
+	case EMSGSIZE:
+		return "EMSGSIZE";
+	case EILSEQ:
+		return "EILSEQ";
+	case EPROTO:
+		return "EPROTO";
+	case EBADMSG:
+		return "EBADMSG";
+	default:
+		return "?";
+	}
+}
+
 static int fail(const char *reason, size_t off, int with_off)
 {
 	if (with_off)
 		fprintf(stderr, "cbor-check: %s at byte %zu\n", reason, off);
 	else
 		fprintf(stderr, "cbor-check: %s\n", reason);
+	return 1;
+}
+
+/* A refused frame: the reason, where if known, and the write's errno. */
+static int fail_frame(int err, size_t off, int with_off)
+{
+	if (with_off)
+		fprintf(stderr, "cbor-check: %s at byte %zu (%s)\n",
+			pg_env_strerror(err), off, errno_name(err));
+	else
+		fprintf(stderr, "cbor-check: %s (%s)\n", pg_env_strerror(err),
+			errno_name(err));
 	return 1;
 }
 
@@ -58,6 +92,8 @@ int main(int argc, char **argv)
 			return 0;
 		} else if (!strcmp(argv[i], "--deterministic")) {
 			flags |= PG_CBOR_DETERMINISTIC;
+		} else if (!strcmp(argv[i], "--links")) {
+			flags |= PG_CBOR_LINKS;
 		} else if (!strcmp(argv[i], "--frame")) {
 			frame = 1;
 		} else if (!strcmp(argv[i], "--max-depth")) {
@@ -107,13 +143,13 @@ int main(int argc, char **argv)
 	if (frame) {
 		err = pg_env_parse(buf, n, &lim, &env);
 		if (err <= -PG_CBOR_EMAX)
-			return fail(pg_env_strerror(err), 0, 0);
+			return fail_frame(err, 0, 0);
 		if (err) {
 			/* rerun the CBOR pass for the error offset */
-			flags |= PG_CBOR_DETERMINISTIC;
+			flags |= PG_CBOR_DETERMINISTIC | PG_CBOR_LINKS;
 			if (pg_cbor_validate(buf, n, &lim, flags, &off) != err)
-				return fail(pg_env_strerror(err), 0, 0);
-			return fail(pg_env_strerror(err), off, 1);
+				return fail_frame(err, 0, 0);
+			return fail_frame(err, off, 1);
 		}
 		off = env.frame_len;
 	} else {

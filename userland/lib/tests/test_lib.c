@@ -4,7 +4,8 @@
  * Host unit tests of libpromisegrid's encoding, without the module: CIDs,
  * the grid-cbor encoder, frame checks (each kind of bad frame has its
  * errno), delivery and reply parsing, printing, batches. TAP output.
- * Run from this directory (it reads ../../../docs/protocols/).
+ * Run from this directory (it reads ../../../docs/protocols/ and
+ * ../../../selftests/host/vectors/).
  */
 #include <errno.h>
 #include <math.h>
@@ -475,9 +476,94 @@ static void test_batch(void)
 	done("batches: frames packed back to back with their ends");
 }
 
+/* ---- the spec vectors (selftests/host/vectors/README.md) ------------- */
+
+static size_t vec_unhex(const char *hex, uint8_t *out, size_t cap)
+{
+	size_t n = strlen(hex) / 2, i;
+	unsigned int v;
+
+	if (!strcmp(hex, "-"))
+		return 0;
+	for (i = 0; i < n && i < cap; i++) {
+		sscanf(hex + 2 * i, "%2x", &v);
+		out[i] = (uint8_t)v;
+	}
+	return i;
+}
+
+static int vec_errno(const char *name)
+{
+	static const struct { const char *n; int e; } names[] = {
+		{ "ok", 0 }, { "EBADMSG", EBADMSG }, { "EILSEQ", EILSEQ },
+		{ "EPROTO", EPROTO }, { "EMSGSIZE", EMSGSIZE }, { "E2BIG", E2BIG },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(name, names[i].n))
+			return -names[i].e;
+	return 1;	/* never an answer */
+}
+
+/* Frame lines through pg_frame_check, cid and differ lines through pg_cid_of. */
+static void test_vectors(void)
+{
+	static const char *const files[] = {
+		"grid-cbor-conformance.txt", "wire-lab-cid.txt", "links.txt",
+		"floats.txt",
+	};
+	static uint8_t a[2048], b[2048];
+	char path[256], line[4096], text[128], *want, *mode, *hex, *rest;
+	struct pg_cid c, d;
+	int frames = 0, cids = 0;
+	size_t i, n, m;
+	FILE *fp;
+
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "../../../selftests/host/vectors/%s",
+			 files[i]);
+		fp = fopen(path, "r");
+		CHECK(fp != NULL);
+		while (fp && fgets(line, sizeof(line), fp)) {
+			want = strtok(line, " \t\r\n");
+			if (!want || *want == '#')
+				continue;
+			mode = strtok(NULL, " \t\r\n");
+			hex = strtok(NULL, " \t\r\n");
+			rest = strtok(NULL, " \t\r\n");
+			if (!mode || !hex)
+				continue;
+			n = vec_unhex(hex, a, sizeof(a));
+			if (!strcmp(mode, "frame")) {
+				if (pg_frame_check(a, n) != vec_errno(want))
+					printf("# %s: %s\n", files[i], hex);
+				CHECK_EQ(pg_frame_check(a, n), vec_errno(want));
+				frames++;
+			} else if (!strcmp(mode, "cid") && rest) {
+				pg_cid_of(a, n, &c);
+				pg_cid_format(&c, text, sizeof(text));
+				CHECK(!strcmp(text, rest));
+				CHECK(!pg_cid_parse(rest, &d) && pg_cid_eq(&c, &d));
+				cids++;
+			} else if (!strcmp(mode, "differ") && rest) {
+				m = vec_unhex(rest, b, sizeof(b));
+				pg_cid_of(a, n, &c);
+				pg_cid_of(b, m, &d);
+				CHECK(!pg_cid_eq(&c, &d));
+				cids++;
+			}
+		}
+		if (fp)
+			fclose(fp);
+	}
+	CHECK(frames > 20 && cids >= 6);
+	done("spec vectors: pg_frame_check and pg_cid_of agree with selftests/host/vectors");
+}
+
 int main(void)
 {
-	printf("TAP version 13\n1..12\n");
+	printf("TAP version 13\n1..13\n");
 	test_sha256();
 	test_protocol_pcids();
 	test_cid_text();
@@ -490,6 +576,7 @@ int main(void)
 	test_malformed_call();
 	test_print();
 	test_batch();
+	test_vectors();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }
