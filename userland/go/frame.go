@@ -54,7 +54,7 @@ type CID []byte
 // PG_PCID_DELIVERY) and the function-call protocol: each the CID of the
 // exact bytes of its spec in docs/protocols/.
 var (
-	ControlPCID  = mustHex("01551220af5b872f5e4a01bdc871028ae38b9b040d3ee7d0efa37a222dcc711d86c6c58c")
+	ControlPCID  = mustHex("0155122052cf16901f3d5ff5aa517c36fcf100c0cd3cc48d0dfdd6123fce23b01c2791e0")
 	DeliveryPCID = mustHex("0155122039fca94dd5c606d334d63b26322a26bbd489130d662af95e24f5227ef50664db")
 	FnReplyPCID  = mustHex("01551220e1f2781ec632c0c514eaa716913477e8b5cf862bb8fccf74ef957f0fd811a520")
 )

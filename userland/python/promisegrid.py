@@ -35,7 +35,7 @@ MAX_DEPTH = 64
 
 # uapi/linux/promisegrid.h PG_PCID_CONTROL, PG_PCID_DELIVERY
 CONTROL_PCID = bytes.fromhex(
-    "01551220af5b872f5e4a01bdc871028ae38b9b040d3ee7d0efa37a222dcc711d86c6c58c")
+    "0155122052cf16901f3d5ff5aa517c36fcf100c0cd3cc48d0dfdd6123fce23b01c2791e0")
 DELIVERY_PCID = bytes.fromhex(
     "0155122039fca94dd5c606d334d63b26322a26bbd489130d662af95e24f5227ef50664db")
 # cid() of the exact bytes of docs/protocols/pg-function-call-v1.md
