@@ -50,7 +50,8 @@ static ssize_t pg_read_iter(struct kiocb *iocb, struct iov_iter *to)
 
 static ssize_t pg_write_iter(struct kiocb *iocb, struct iov_iter *from)
 {
-	return pg_send(iocb->ki_filp->private_data, from, pg_nonblock(iocb));
+	return pg_send(iocb->ki_filp->private_data, from, pg_nonblock(iocb),
+		       iocb->ki_flags & IOCB_NOWAIT);
 }
 
 static __poll_t pg_poll(struct file *file, poll_table *wait)

@@ -8,10 +8,11 @@
  *   route->lock     - a mutex: the route's receiver lists. The message path
  *                     holds it while it queues one frame to every receiver,
  *                     so one pCID's frames are queued in order. Different
- *                     pCIDs share no lock. Non-blocking writers only try
- *                     it (-EAGAIN). A route has at most max_groups groups
- *                     and each receiver is one entry, so the work under it
- *                     per frame is bounded by the receives on the pCID.
+ *                     pCIDs share no lock. IOCB_NOWAIT writers only try
+ *                     it (-EAGAIN), as pipes do with their mutex. A route
+ *                     has at most max_groups groups and each receiver is
+ *                     one entry, so the work under it per frame is bounded
+ *                     by the receives on the pCID.
  *   endpoint rx_lock (endpoint.c)
  * The message path finds a route under RCU and pins it with a reference.
  */
@@ -170,10 +171,10 @@ static void pg_route_one(struct pg_recv *rc, struct pg_fanout *f)
  * that may receive it. The sender's right was checked by the caller. 0 if
  * anyone took it; -EHOSTUNREACH if nobody (who may) receives on the pCID;
  * -ENOBUFS if every receiver was full (each of them counted the drop);
- * -EAGAIN if @nonblock and another writer holds the pCID's receivers.
+ * -EAGAIN if @nowait and another writer holds the pCID's receivers.
  */
 int pg_route_send(struct pg_endpoint *src, const u8 *frame, u32 len,
-		  const u8 *cid, u32 cid_len, bool nonblock,
+		  const u8 *cid, u32 cid_len, bool nowait,
 		  struct pg_wakeups *w)
 {
 	struct pg_fanout f = {
@@ -191,7 +192,7 @@ int pg_route_send(struct pg_endpoint *src, const u8 *frame, u32 len,
 	if (trace_pg_deliver_enabled() || trace_pg_drop_enabled())
 		f.trace_tag = pg_cid_hash(cid, cid_len);
 	f.authorize = pg_authorize_deliveries(cid, cid_len);
-	if (nonblock) {
+	if (nowait) {
 		if (!mutex_trylock(&r->lock)) {
 			pg_route_put(r);
 			return -EAGAIN;

@@ -21,7 +21,7 @@
 #include "trace.h"
 
 static int pg_send_frame(struct pg_endpoint *ep, struct pg_buf *buf, u32 off,
-			 const struct pg_envelope *env, bool nonblock,
+			 const struct pg_envelope *env, bool nowait,
 			 struct pg_wakeups *w)
 {
 	const u8 *cid = buf->data + off + env->cid_off;
@@ -38,7 +38,7 @@ static int pg_send_frame(struct pg_endpoint *ep, struct pg_buf *buf, u32 off,
 		if (err)
 			return err;
 		return pg_route_send(ep, buf->data + off, env->frame_len, cid,
-				     env->cid_len, nonblock, w);
+				     env->cid_len, nowait, w);
 	}
 }
 
@@ -60,7 +60,8 @@ static int pg_send_parse(struct pg_buf *buf, u32 off, size_t count,
 	return err ? pg_env_errno(err) : 0;
 }
 
-ssize_t pg_send(struct pg_endpoint *ep, struct iov_iter *from, bool nonblock)
+ssize_t pg_send(struct pg_endpoint *ep, struct iov_iter *from, bool nonblock,
+		bool nowait)
 {
 	size_t count = iov_iter_count(from);
 	struct pg_wakeups wakeups = PG_WAKEUPS_INIT(wakeups);
@@ -94,7 +95,7 @@ ssize_t pg_send(struct pg_endpoint *ep, struct iov_iter *from, bool nonblock)
 	while (off < size) {
 		err = pg_send_parse(buf, off, count, &env);
 		if (!err)
-			err = pg_send_frame(ep, buf, off, &env, nonblock,
+			err = pg_send_frame(ep, buf, off, &env, nowait,
 					    &wakeups);
 		/* Busy, not wrong: a later frame waits for the next write. */
 		if (err == -EAGAIN && off)

@@ -10,7 +10,12 @@
 
 struct pg_endpoint;
 
-ssize_t pg_send(struct pg_endpoint *ep, struct iov_iter *from,
-		bool nonblock);
+/*
+ * @nonblock: O_NONBLOCK or IOCB_NOWAIT, never sleep for the send budget.
+ * @nowait: IOCB_NOWAIT, also never wait for another writer on a pCID's
+ * receivers (like a pipe's mutex: O_NONBLOCK alone waits for it).
+ */
+ssize_t pg_send(struct pg_endpoint *ep, struct iov_iter *from, bool nonblock,
+		bool nowait);
 
 #endif /* PG_SEND_H */

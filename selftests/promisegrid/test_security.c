@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -394,6 +395,55 @@ static int t_wakeup_not_delayed(const void *arg)
 	return PG_PASS;
 }
 
+/*
+ * While another writer holds a pCID's receivers for long, an RWF_NOWAIT
+ * write on that pCID is EAGAIN at once (like a pipe's mutex), and an
+ * O_NONBLOCK one waits for that writer's frame, not for its whole write.
+ */
+static int t_nowait_busy_pcid(const void *arg)
+{
+	struct pg_buf w = { 0 }, one = { 0 };
+	struct long_write lw = { 0 };
+	struct pg_ep x, y, l;
+	struct iovec iov;
+	struct pg_cid q;
+	char name[16];
+	pthread_t xt;
+	ssize_t n;
+	int i;
+
+	(void)arg;
+	pg_cid_named(&q, "security nowait q");
+	CHECK_EQ(pg_param_set("max_groups", WAKE_GROUPS), 0);
+	CHECK_EQ(pg_param_set("queue_frames", 8192), 0);
+	CHECK_EQ(pg_open(&x, 0), 0);
+	CHECK_EQ(pg_open(&y, 0), 0);
+	CHECK_EQ(pg_open(&l, O_NONBLOCK), 0);
+	CHECK_EQ(pg_receive(&y, &q, NULL, false), 0);
+	for (i = 0; i < WAKE_GROUPS; i++) {
+		snprintf(name, sizeof(name), "g%d", i);
+		CHECK_EQ(pg_receive(&x, &q, name, false), 0);
+	}
+	while (w.len < (64 << 10))
+		pg_frame_msg(&w, &q, w.len);
+	pg_frame_msg(&one, &q, 1);
+	lw = (struct long_write){ .ep = &x, .b = &w };
+	CHECK_EQ(pthread_create(&xt, NULL, write_long, &lw), 0);
+	sleep_ms(100);
+	iov = (struct iovec){ one.p, one.len };
+	n = pwritev2(l.fd, &iov, 1, -1, RWF_NOWAIT);
+	n = n < 0 ? -errno : n;
+	CHECK_EQ(pg_send(&l, &one), one.len);
+	pthread_join(xt, NULL);
+	pg_diag("the long write took %.3f s; RWF_NOWAIT during it: %s",
+		lw.end - lw.start, n < 0 ? pg_errname(-n) : "written");
+	if (lw.end - lw.start < 0.3)
+		return pg_skip("the long write took only %.3f s",
+			       lw.end - lw.start);
+	CHECK_ERR(n, EAGAIN);
+	return PG_PASS;
+}
+
 /* ---- 5: a receiver that never reads cannot block its senders ---------- */
 
 static int t_stalled_receiver(const void *arg)
@@ -605,6 +655,7 @@ int main(void)
 		PG_TEST(t_expired_tokens_freed, "expired tokens do not count against max_tokens or stats"),
 		PG_TEST(t_expired_holdings_freed, "expired redemptions do not count against max_holdings"),
 		PG_TEST(t_wakeup_not_delayed, "another writer's long write does not delay a reader's wake-up"),
+		PG_TEST(t_nowait_busy_pcid, "RWF_NOWAIT on a pCID another writer holds: EAGAIN; O_NONBLOCK waits for it"),
 		PG_TEST(t_stalled_receiver, "a receiver that never reads loses frames; its sender never blocks"),
 		PG_TEST(t_denials_counted, "every EACCES is counted: revoke, redeem, forged, expired, grant"),
 		PG_TEST(t_carry_consent, "carry only as a reply or to an endpoint that accepts carries"),

@@ -137,7 +137,6 @@ static void *opener(void *arg)
 	uint8_t buf[512];
 	struct pg_ep ep;
 	const char *step;
-	uint64_t t0;
 	ssize_t n;
 
 	pg_cid_named(&c, "module-cycle");
@@ -158,15 +157,8 @@ static void *opener(void *arg)
 		n = st_request0(&ep, PG_VERB_RECEIVE, &c, NULL);
 		if (!n)
 			step = "send";
-		/*
-		 * Non-blocking: while another opener's write holds the
-		 * pCID, a send is EAGAIN; retry for up to 2 s.
-		 */
-		for (t0 = st_now_ms(); !n || n == -EAGAIN; usleep(100)) {
+		if (!n)
 			n = pg_send_msg(&ep, &c, 1);
-			if (st_now_ms() - t0 > 2000)
-				break;
-		}
 		if (n > 0) {
 			step = "read";
 			n = pg_read(ep.fd, buf, sizeof(buf));
