@@ -185,12 +185,12 @@ static bool pg_holding_valid(const struct pg_holding *h)
 		      (!t->expires || ktime_get_boottime_ns() < t->expires));
 }
 
-/* Caller holds rcu_read_lock(). */
 static struct rhlist_head *pg_holdings_of(struct pg_endpoint *ep,
 					  struct pg_claim *claim)
 {
 	struct pg_holding_key key = { .ep = ep, .claim = claim };
 
+	RCU_LOCKDEP_WARN(!rcu_read_lock_held(), "holdings looked up without RCU");
 	return rhltable_lookup(&pg_holdings, &key, pg_holding_params);
 }
 
@@ -229,7 +229,6 @@ out:
 	rcu_read_unlock();
 }
 
-/* Under pg_caps_mutex. */
 static struct pg_holding *pg_holding_add(struct pg_endpoint *ep,
 					 struct pg_claim *claim,
 					 struct pg_token *token, u32 rights)
@@ -237,6 +236,7 @@ static struct pg_holding *pg_holding_add(struct pg_endpoint *ep,
 	struct pg_holding *h;
 	int err;
 
+	lockdep_assert_held(&pg_caps_mutex);
 	if (ep->nholdings >= READ_ONCE(pg_max_holdings))
 		return ERR_PTR(-ENOSPC);
 	h = kzalloc(sizeof(*h), GFP_KERNEL_ACCOUNT);
@@ -260,9 +260,9 @@ static struct pg_holding *pg_holding_add(struct pg_endpoint *ep,
 	return h;
 }
 
-/* Under pg_caps_mutex. */
 static void pg_holding_remove(struct pg_holding *h)
 {
+	lockdep_assert_held(&pg_caps_mutex);
 	rhltable_remove(&pg_holdings, &h->node, pg_holding_params);
 	list_del(&h->ep_node);
 	list_del(&h->token_node);
@@ -271,8 +271,8 @@ static void pg_holding_remove(struct pg_holding *h)
 }
 
 /*
- * Under pg_caps_mutex: revoke @t and every token derived from it, without
- * recursion. Returns how many tokens; adds the redemptions to @holders.
+ * Revoke @t and every token derived from it, without recursion. Returns
+ * how many tokens; adds the redemptions to @holders.
  */
 static u32 pg_token_revoke(struct pg_token *t, u32 *holders)
 {
@@ -280,6 +280,7 @@ static u32 pg_token_revoke(struct pg_token *t, u32 *holders)
 	LIST_HEAD(work);
 	u32 n = 0;
 
+	lockdep_assert_held(&pg_caps_mutex);
 	list_move(&t->sibling, &work);
 	while (!list_empty(&work)) {
 		t = list_first_entry(&work, struct pg_token, sibling);
@@ -359,12 +360,13 @@ void pg_caps_reap(void)
 	mutex_unlock(&pg_caps_mutex);
 }
 
-/* Under pg_caps_mutex: the claimer closed; everything of the claim goes. */
+/* The claimer closed; everything of the claim goes. */
 static void pg_claim_end(struct pg_claim *claim)
 {
 	struct pg_token *t, *tmp;
 	u32 holders = 0;
 
+	lockdep_assert_held(&pg_caps_mutex);
 	list_for_each_entry_safe(t, tmp, &claim->tokens, sibling)
 		pg_token_revoke(t, &holders);
 	pg_holding_remove(claim->own);
@@ -421,13 +423,14 @@ out:
 	return err;
 }
 
-/* Under pg_caps_mutex: a valid holding of @ep on @claim with @need. */
+/* A valid holding of @ep on @claim with @need. */
 static struct pg_holding *pg_holding_with(struct pg_endpoint *ep,
 					  struct pg_claim *claim, u32 need)
 {
 	struct pg_holding *h, *found = NULL;
 	struct rhlist_head *list, *pos;
 
+	lockdep_assert_held(&pg_caps_mutex);
 	/* RCU for the table walk; the mutex keeps what we return alive. */
 	rcu_read_lock();
 	list = pg_holdings_of(ep, claim);
@@ -442,9 +445,8 @@ static struct pg_holding *pg_holding_with(struct pg_endpoint *ep,
 }
 
 /*
- * Under pg_caps_mutex: @ep's redemption of @t, if any. Looks only at
- * @ep's holdings on the claim (at most max_holdings), not at every
- * redemption of the token.
+ * @ep's redemption of @t, if any. Looks only at @ep's holdings on the
+ * claim (at most max_holdings), not at every redemption of the token.
  */
 static struct pg_holding *pg_holding_of_token(struct pg_endpoint *ep,
 					      struct pg_token *t)
@@ -471,11 +473,12 @@ static void pg_token_bytes(const struct pg_token *t, u8 out[PG_TOKEN_LEN])
 	memcpy(out + sizeof(u64), t->secret, PG_TOKEN_SECRET);
 }
 
-/* Under pg_caps_mutex: a new token, in the table under a fresh index. */
+/* A new token, in the table under a fresh index. */
 static int pg_token_insert(struct pg_token *t)
 {
 	int err, tries;
 
+	lockdep_assert_held(&pg_caps_mutex);
 	get_random_bytes(t->secret, sizeof(t->secret));
 	for (tries = 0; tries < 8; tries++) {
 		t->id = get_random_u64();
@@ -559,12 +562,13 @@ out:
 	return err;
 }
 
-/* Under pg_caps_mutex: the live token these bytes name, or NULL. */
+/* The live token these bytes name, or NULL. */
 static struct pg_token *pg_token_find(const u8 *bytes)
 {
 	u64 id = get_unaligned_le64(bytes);
 	struct pg_token *t;
 
+	lockdep_assert_held(&pg_caps_mutex);
 	t = rhashtable_lookup_fast(&pg_tokens, &id, pg_token_params);
 	if (!t || crypto_memneq(t->secret, bytes + sizeof(u64),
 				PG_TOKEN_SECRET))
