@@ -11,8 +11,12 @@
 const u8 pg_pcid_control[PG_KERNEL_PCID_LEN] = PG_PCID_CONTROL;
 const u8 pg_pcid_delivery[PG_KERNEL_PCID_LEN] = PG_PCID_DELIVERY;
 
-/* Check the frame at @p against the limits in force; 0 or -PG_*_E*. */
-int pg_frame_check(const u8 *p, size_t len, struct pg_envelope *env)
+/*
+ * Check the frame at @p against the limits in force. Returns 0 or a
+ * codec code (-PG_CBOR_E*, -PG_ENV_E*), not an errno: send.c needs to
+ * tell a truncated frame apart; pg_frame_parse() gives the errno.
+ */
+int pg_frame_scan(const u8 *p, size_t len, struct pg_envelope *env)
 {
 	const struct pg_cbor_limits lim = {
 		.max_depth = READ_ONCE(pg_max_depth),
@@ -25,7 +29,7 @@ int pg_frame_check(const u8 *p, size_t len, struct pg_envelope *env)
 /* The same, as an errno. */
 int pg_frame_parse(const u8 *p, size_t len, struct pg_envelope *env)
 {
-	int err = pg_frame_check(p, len, env);
+	int err = pg_frame_scan(p, len, env);
 
 	return err ? pg_env_errno(err) : 0;
 }

@@ -20,7 +20,7 @@ enum pg_kernel_pcid {
 extern const u8 pg_pcid_control[PG_KERNEL_PCID_LEN];
 extern const u8 pg_pcid_delivery[PG_KERNEL_PCID_LEN];
 
-int pg_frame_check(const u8 *p, size_t len, struct pg_envelope *env);
+int pg_frame_scan(const u8 *p, size_t len, struct pg_envelope *env);
 int pg_frame_parse(const u8 *p, size_t len, struct pg_envelope *env);
 enum pg_kernel_pcid pg_kernel_pcid(const u8 *cid, size_t len);
 

@@ -41,27 +41,29 @@ struct pg_cbor_level {
 	uint8_t flags;		/* PG_CBOR_LV_INDEF | _ODD | _PREV */
 };
 
-static const char *const pg_cbor_msgs[PG_CBOR_EMAX] = {
-	[PG_CBOR_OK]		= "success",
-	[PG_CBOR_ETRUNC]	= "truncated item",
-	[PG_CBOR_ERESERVED]	= "reserved additional information (28-30)",
-	[PG_CBOR_EINDEF]	= "invalid indefinite-length encoding",
-	[PG_CBOR_EBREAK]	= "unexpected break (0xff)",
-	[PG_CBOR_ESIMPLE]	= "two-byte simple value below 32",
-	[PG_CBOR_EDEPTH]	= "nesting too deep",
-	[PG_CBOR_ESIZE]		= "item too large",
-	[PG_CBOR_ETRAILING]	= "trailing bytes after item",
-	[PG_CBOR_ENONCANON]	= "not deterministically encoded",
-	[PG_CBOR_ELINK]		= "tag 42 is not a CID link (0x00 and a CID)",
+static const char *const pg_cbor_msgs[PG_CBOR_EMAX - PG_CBOR_ERR_BASE] = {
+	[PG_CBOR_ETRUNC - PG_CBOR_ERR_BASE]	= "truncated item",
+	[PG_CBOR_ERESERVED - PG_CBOR_ERR_BASE]	= "reserved additional information (28-30)",
+	[PG_CBOR_EINDEF - PG_CBOR_ERR_BASE]	= "invalid indefinite-length encoding",
+	[PG_CBOR_EBREAK - PG_CBOR_ERR_BASE]	= "unexpected break (0xff)",
+	[PG_CBOR_ESIMPLE - PG_CBOR_ERR_BASE]	= "two-byte simple value below 32",
+	[PG_CBOR_EDEPTH - PG_CBOR_ERR_BASE]	= "nesting too deep",
+	[PG_CBOR_ESIZE - PG_CBOR_ERR_BASE]	= "item too large",
+	[PG_CBOR_ETRAILING - PG_CBOR_ERR_BASE]	= "trailing bytes after item",
+	[PG_CBOR_ENONCANON - PG_CBOR_ERR_BASE]	= "not deterministically encoded",
+	[PG_CBOR_ELINK - PG_CBOR_ERR_BASE]	= "tag 42 is not a CID link (0x00 and a CID)",
 };
 
 const char *pg_cbor_strerror(int err)
 {
 	if (err < 0)
 		err = -err;
-	if (err >= PG_CBOR_EMAX)
+	if (err == PG_CBOR_OK)
+		return "success";
+	if (err <= PG_CBOR_ERR_BASE || err >= PG_CBOR_EMAX ||
+	    !pg_cbor_msgs[err - PG_CBOR_ERR_BASE])
 		return "unknown error";
-	return pg_cbor_msgs[err];
+	return pg_cbor_msgs[err - PG_CBOR_ERR_BASE];
 }
 
 /*

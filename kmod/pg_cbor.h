@@ -43,9 +43,18 @@ struct pg_cbor_limits {
  */
 #define PG_CBOR_LINKS		0x2
 
-enum pg_cbor_err {	/* returned NEGATED: functions return 0 or -PG_CBOR_E* */
+/*
+ * The codec's own error codes, returned NEGATED: functions return 0 or
+ * -PG_CBOR_E* (and -PG_ENV_E*, pg_envelope.h). They start above every
+ * errno (MAX_ERRNO is 4095), so one can never be taken for a -errno;
+ * pg_env_errno() turns them into errno at the one boundary where frames
+ * are refused.
+ */
+#define PG_CBOR_ERR_BASE	4096
+
+enum pg_cbor_err {
 	PG_CBOR_OK = 0,
-	PG_CBOR_ETRUNC,		/* input ends inside the item */
+	PG_CBOR_ETRUNC = PG_CBOR_ERR_BASE + 1,	/* input ends inside the item */
 	PG_CBOR_ERESERVED,	/* additional information 28, 29 or 30 */
 	PG_CBOR_EINDEF,		/* misused indefinite length (ai 31) */
 	PG_CBOR_EBREAK,		/* 0xff where no indefinite-length item is open */

@@ -53,7 +53,7 @@ static int pg_send_frame(struct pg_endpoint *ep, struct pg_buf *buf, u32 off,
 static int pg_send_parse(struct pg_buf *buf, u32 off, size_t count,
 			 struct pg_envelope *env)
 {
-	int err = pg_frame_check(buf->data + off, buf->size - off, env);
+	int err = pg_frame_scan(buf->data + off, buf->size - off, env);
 
 	if (err == -PG_CBOR_ETRUNC && buf->size < count)
 		return off ? PG_SEND_MORE : -EMSGSIZE;
