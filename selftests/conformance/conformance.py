@@ -2273,6 +2273,98 @@ def queue_bytes_exact_fill():
     check(len(frames_of(r, p)) == 2, "two frames were not kept")
 
 
+@test
+def grant_needs_one_holding():
+    """all the rights asked must be held by one holding with grant"""
+    a, b = EP(), EP()
+    p = new_pcid()
+    claim(a, p)
+    for rights in (1 | 4, 2 | 4):
+        b.kept("redeem", tok(a.kept("grant", {"pcid": pcid_item(p),
+                                              "rights": rights})["token"]))
+    b.fails("grant", {"pcid": pcid_item(p), "rights": 3}, E.EACCES)
+    check(b.kept("grant", {"pcid": pcid_item(p), "rights": 1})["rights"] == 1,
+          "rights 1")
+    check(b.kept("grant", {"pcid": pcid_item(p), "rights": 2})["rights"] == 2,
+          "rights 2")
+
+
+@test
+def carry_needs_the_frame_read():
+    """carry as an answer needs the target's frame read, not just queued"""
+    w, caller = EP(), EP()
+    p = new_pcid()
+    w.receive(p)
+    w.deliveries()
+    caller.send(frame(p, "call"))
+    f = frame(new_pcid(), "answer")
+    cid = caller.id
+    # w.req reads w's queue (the call too) only after the carry was refused
+    err = w.write(request(77, "carry", carry_args(cid, f)))
+    check(err == -E.EACCES, "carry before reading the call: %s" % errname(err))
+    check(len(frames_of(w, p)) == 1, "the call")
+    w.kept("carry", carry_args(cid, f))
+    check(caller.deliveries() == [f], "answer")
+
+
+@test
+def parameters_apply_to_existing_endpoints():
+    """parameters apply to the operations that follow, on open endpoints"""
+    r, s = EP(), EP()
+    p = new_pcid()
+    r.receive(p)
+    r.deliveries()
+    check(set_param("queue_frames", 2) == 0, "cannot set queue_frames")
+    check(set_param("max_frame", 100) == 0, "cannot set max_frame")
+    check(set_param("max_receives", 2) == 0, "cannot set max_receives")
+    s.send(frame(p, 1))
+    s.send(frame(p, 2))
+    expect_write(s, frame(p, 3), E.ENOBUFS, "queue_frames lowered to 2")
+    expect_write(s, sized_frame(p, 101), E.EMSGSIZE, "max_frame lowered to 100")
+    expect_write(r, request(5, "receive", {"pcid": pcid_item(p), "group": "g"}),
+                 E.EMSGSIZE, "a request above max_frame")
+    check(set_param("max_frame", 65536) == 0, "cannot set max_frame")
+    r.receive(p, group="g")
+    r.fails("receive", {"pcid": pcid_item(new_pcid())}, E.ENOSPC)
+
+
+@test
+def minimum_max_depth_and_max_frame():
+    """max_depth 3 takes exactly the envelope; max_frame 64 takes 64 bytes"""
+    r, s = EP(), EP()
+    p = new_pcid()
+    r.receive(p)
+    check(set_param("max_depth", 3) == 0, "cannot set max_depth")
+    s.send(frame(p, 1, "x"))
+    s.send(frame(p, []))
+    expect_write(s, frame(p, [[]]), E.E2BIG, "depth 4 with max_depth 3")
+    s.send(frame(p, Tag(1, 1), {"a": 1}))
+    expect_write(s, frame(p, Tag(1, [])), E.E2BIG, "a tag at level 3 over []")
+    expect_write(s, frame(p, {"a": []}), E.E2BIG, "a map at level 3 over []")
+    restore_params()
+    check(set_param("max_frame", 64) == 0, "cannot set max_frame")
+    s.send(sized_frame(p, 64))
+    expect_write(s, sized_frame(p, 65), E.EMSGSIZE, "65 bytes, max_frame 64")
+
+
+@test
+def drop_notice_alone_is_readable():
+    """a queued drop notice alone makes POLLIN and a read return it"""
+    check(set_param("queue_bytes", 4096) == 0, "cannot set queue_bytes")
+    r, s = EP(), EP()
+    p = new_pcid()
+    r.receive(p)
+    r.deliveries()
+    expect_write(s, sized_frame(p, 5000), E.ENOBUFS, "larger than queue_bytes")
+    pl = select.poll()
+    pl.register(r.fd, select.POLLIN)
+    check(dict(pl.poll(500)).get(r.fd, 0) & select.POLLIN,
+          "no POLLIN with only a drop notice queued")
+    ds = r.deliveries()
+    check(len(ds) == 1 and notice_of(ds[0]) is not None
+          and notice_of(ds[0])[2]["dropped"] == 1, "read %r" % ds)
+
+
 # ================================================================ parameters
 
 def param_test(name, default, low, high):
