@@ -2365,6 +2365,147 @@ def drop_notice_alone_is_readable():
           and notice_of(ds[0])[2]["dropped"] == 1, "read %r" % ds)
 
 
+@test
+def revoke_ends_derived_tokens_however_deep():
+    """revoke ends every token derived from it, however deep"""
+    eps = [EP() for _ in range(4)]
+    p = new_pcid()
+    claim(eps[0], p)
+    toks = []
+    for i in range(3):
+        t = eps[i].kept("grant", {"pcid": pcid_item(p)})["token"]
+        eps[i + 1].kept("redeem", tok(t))
+        toks.append(t)
+    d = eps[0].kept("revoke", tok(toks[0]))
+    check(d == {"tokens": 3, "holders": 3}, "revoke %r" % d)
+    for i in (1, 2, 3):
+        expect_write(eps[i], frame(p, i), E.EACCES, "holder %d" % i)
+
+
+@test
+def enforcing_fails_closed():
+    """enforcing=1 with no policy: nothing passes, tracefs stamps nothing"""
+    a, r = EP(), EP()
+    p = new_pcid()
+    r.receive(p)
+    d0 = a.stats()["module"]["denied"]
+    check(set_param("enforcing", 1) == 0, "cannot set enforcing")
+    expect_write(a, frame(p, 1), E.EACCES, "send, enforcing")
+    a.fails("receive", {"pcid": pcid_item(new_pcid())}, E.EACCES)
+    a.fails("claim", {"pcid": pcid_item(new_pcid())}, E.EACCES)
+    ev = tracefs("events/promisegrid/pg_authorize/enable")
+    if ev:
+        with open(ev, "w") as f:
+            f.write("1")
+        try:
+            expect_write(a, frame(p, 2), E.EACCES, "send, pg_authorize enabled")
+        finally:
+            with open(ev, "w") as f:
+                f.write("0")
+    restore_params()
+    d1 = a.stats()["module"]["denied"]
+    check(d1 - d0 >= 3, "denied moved by %d" % (d1 - d0))
+    a.send(frame(p, 3))
+
+
+def tracefs(rel=""):
+    for d in ("/sys/kernel/tracing", "/sys/kernel/debug/tracing"):
+        if os.path.exists(os.path.join(d, "events")):
+            return os.path.join(d, rel)
+    return None
+
+
+def fnv1a64(data):
+    h = 0xcbf29ce484222325
+    for b in data:
+        h = ((h ^ b) * 0x100000001b3) & 0xffffffffffffffff
+    return h
+
+
+def trace_lines(fn):
+    """Run fn with the module's events enabled; their trace lines."""
+    tr = tracefs()
+    if tr is None:
+        raise Skip("no tracefs")
+    with open(os.path.join(tr, "trace"), "w"):
+        pass
+    with open(os.path.join(tr, "events/promisegrid/enable"), "w") as f:
+        f.write("1")
+    try:
+        fn()
+    finally:
+        with open(os.path.join(tr, "events/promisegrid/enable"), "w") as f:
+            f.write("0")
+    with open(os.path.join(tr, "trace")) as f:
+        return [ln for ln in f if not ln.startswith("#")]
+
+
+def trace_fields(lines, event):
+    out = []
+    for ln in lines:
+        if " %s: " % event not in ln:
+            continue
+        rest = ln.split(" %s: " % event, 1)[1]
+        out.append(dict(kv.split("=", 1) for kv in rest.split()))
+    return out
+
+
+@test
+def tracepoints_exist():
+    """events/promisegrid/ has pg_send, pg_deliver, pg_drop, pg_deny, pg_authorize"""
+    tr = tracefs("events/promisegrid")
+    if tr is None:
+        raise Skip("no tracefs")
+    have = set(os.listdir(tr)) if os.path.isdir(tr) else set()
+    want = {"pg_send", "pg_deliver", "pg_drop", "pg_deny", "pg_authorize"}
+    check(want <= have, "missing %r" % sorted(want - have))
+
+
+@test
+def trace_send_deliver_drop_deny():
+    """pg_send, pg_deliver, pg_drop, pg_deny name endpoint, FNV-1a hash, length"""
+    check(set_param("queue_frames", 1) == 0, "cannot set queue_frames")
+    r, s, c = EP(), EP(), EP()
+    p, q = new_pcid(), new_pcid()
+    r.receive(p)
+    r.deliveries()
+    claim(c, q)
+    sid, rid = s.id, r.id
+    f = frame(p, "traced")
+
+    def ops():
+        s.send(f)
+        expect_write(s, f, E.ENOBUFS, "queue full")
+        expect_write(s, frame(q, 1), E.EACCES, "claimed")
+        expect_write(s, frame(new_pcid(), 1), E.EHOSTUNREACH, "nobody")
+    lines = trace_lines(ops)
+    h = "%016x" % fnv1a64(p)
+    sends = trace_fields(lines, "pg_send")
+    check(len(sends) == 4, "%d pg_send lines" % len(sends))
+    check(sends[0] == {"endpoint": str(sid), "pcid": h, "len": str(len(f)),
+                       "err": "0"}, "pg_send %r, wanted hash %s" % (sends[0], h))
+    errs = [abs(int(x["err"])) for x in sends[1:]]
+    check(errs == [E.ENOBUFS, E.EACCES, E.EHOSTUNREACH], "errs %r" % errs)
+    dl = trace_fields(lines, "pg_deliver")
+    check(len(dl) == 1 and dl[0]["to"] == str(rid) and dl[0]["pcid"] == h
+          and int(dl[0]["len"]) >= len(f), "pg_deliver %r" % dl)
+    dr = trace_fields(lines, "pg_drop")
+    check(len(dr) == 1 and dr[0]["to"] == str(rid) and dr[0]["pcid"] == h,
+          "pg_drop %r" % dr)
+    dn = trace_fields(lines, "pg_deny")
+    check(len(dn) == 1 and dn[0].get("endpoint") == str(sid)
+          and dn[0].get("pcid") == "%016x" % fnv1a64(q), "pg_deny %r" % dn)
+
+
+@test
+def module_btf():
+    """the module carries BTF when the kernel has BTF"""
+    if not os.path.exists("/sys/kernel/btf/vmlinux"):
+        raise Skip("the kernel has no BTF")
+    check(os.path.exists("/sys/kernel/btf/promisegrid"),
+          "no /sys/kernel/btf/promisegrid")
+
+
 # ================================================================ parameters
 
 def param_test(name, default, low, high):
