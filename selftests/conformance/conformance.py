@@ -2506,6 +2506,80 @@ def module_btf():
           "no /sys/kernel/btf/promisegrid")
 
 
+def in_userns(base, work):
+    """Run work() in a child whose new user namespace maps 0 to base."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    rd, wr = os.pipe()
+    go_r, go_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            os.close(rd)
+            os.close(go_w)
+            if libc.unshare(0x10000000) != 0:
+                os._exit(3)
+            os.write(wr, b"u")
+            os.read(go_r, 1)
+            os.setresgid(0, 0, 0)
+            os.setresuid(0, 0, 0)
+            code = 0 if work(wr) else 1
+        finally:
+            os._exit(code)
+    os.close(wr)
+    os.close(go_r)
+    if os.read(rd, 1) != b"u":
+        os.waitpid(pid, 0)
+        raise Skip("unshare(CLONE_NEWUSER) failed")
+    for name, text in (("uid_map", "0 %d 1" % base), ("setgroups", "deny"),
+                       ("gid_map", "0 %d 1" % base)):
+        with open("/proc/%d/%s" % (pid, name), "w") as f:
+            f.write(text)
+    os.write(go_w, b"g")
+    os.close(go_w)
+    _, st = os.waitpid(pid, 0)
+    return os.WIFEXITED(st) and os.WEXITSTATUS(st) == 0, rd
+
+
+@test
+def endpoint_quota_by_initial_ns_uid():
+    """the quota is keyed by the uid the initial user namespace sees"""
+    check(set_param("max_endpoints_per_user", 2) == 0, "cannot set it")
+    a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+
+    def hold_two(_):
+        fds = [os.open(DEV, os.O_RDWR) for _ in range(2)]
+        try:
+            os.open(DEV, os.O_RDWR)
+            return False
+        except OSError as e:
+            if e.errno != E.EMFILE:
+                return False
+        socket.send_fds(a, [b"x"], fds)
+        return True
+
+    def try_open(want):
+        def fn(wr):
+            try:
+                os.open(DEV, os.O_RDWR)
+                return want == 0
+            except OSError as e:
+                return e.errno == want
+        return fn
+    ok, rd = in_userns(100000, hold_two)
+    os.close(rd)
+    check(ok, "a container could not open exactly 2")
+    _, fds, _, _ = socket.recv_fds(b, 1, 2)
+    for fd in fds:
+        EP(fd=fd)
+    ok, rd = in_userns(100000, try_open(E.EMFILE))
+    os.close(rd)
+    check(ok, "another container with the same uid range got its own quota")
+    ok, rd = in_userns(200000, try_open(0))
+    os.close(rd)
+    check(ok, "a container with its own range shares a quota")
+
+
 # ================================================================ parameters
 
 def param_test(name, default, low, high):
