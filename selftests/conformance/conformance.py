@@ -263,6 +263,7 @@ def check(cond, msg):
 
 
 OPEN = []
+OPENS = [0]
 
 
 class EP:
@@ -271,6 +272,7 @@ class EP:
     def __init__(self, nonblock=True, fd=None):
         flags = os.O_RDWR | (os.O_NONBLOCK if nonblock else 0)
         self.fd = os.open(DEV, flags) if fd is None else fd
+        OPENS[0] += 1
         self.backlog = []
         self.rid = 100
         self._id = None
@@ -441,6 +443,15 @@ def tok(t):
 # ================================================================ device
 
 @test
+def first_endpoint_id_is_1():
+    """endpoint ids count up from 1 (a freshly loaded module)"""
+    if os.environ.get("PG_FRESH_MODULE") != "1" or OPENS[0]:
+        raise Skip("not the first open since the module was loaded")
+    a = EP()
+    check(a.id == 1, "the first endpoint is %d" % a.id)
+
+
+@test
 def device_is_0666_char_device():
     """/dev/promisegrid is a misc device, mode 0666"""
     st = os.stat(DEV)
@@ -593,6 +604,35 @@ def efault_bad_buffer():
     n = libc.write(a.fd, ctypes.c_void_p(16), 64)
     check(n == -1 and ctypes.get_errno() == E.EFAULT,
           "write returned %d errno %d" % (n, ctypes.get_errno()))
+
+
+@test
+def rwf_nowait():
+    """RWF_NOWAIT on a blocking file: EAGAIN instead of sleeping"""
+    if not hasattr(os, "RWF_NOWAIT"):
+        raise Skip("no os.RWF_NOWAIT")
+    r, s = EP(nonblock=False), EP(nonblock=False)
+    p = new_pcid()
+    r.receive(p)
+    r.deliveries()
+    res = []
+
+    def rd():
+        try:
+            res.append(os.preadv(r.fd, [bytearray(4096)], -1, os.RWF_NOWAIT))
+        except OSError as e:
+            res.append(-e.errno)
+    t = threading.Thread(target=rd, daemon=True)
+    t.start()
+    t.join(3)
+    check(res == [-E.EAGAIN], "preadv2(RWF_NOWAIT) on an empty queue: %r"
+          % (res or "still sleeping"))
+    f = frame(p, 1)
+    n = os.pwritev(s.fd, [f], -1, os.RWF_NOWAIT)
+    check(n == len(f), "pwritev2(RWF_NOWAIT) returned %d" % n)
+    buf = bytearray(4096)
+    n = os.preadv(r.fd, [buf], -1, os.RWF_NOWAIT)
+    check(bytes(buf[:n]) == f, "preadv2(RWF_NOWAIT) got %d bytes" % n)
 
 
 # ================================================================ frames
@@ -2578,6 +2618,35 @@ def endpoint_quota_by_initial_ns_uid():
     ok, rd = in_userns(200000, try_open(0))
     os.close(rd)
     check(ok, "a container with its own range shares a quota")
+
+
+@test
+def stats_counter_definitions():
+    """deliveries count replies; failed requests are rejected, not sent"""
+    o, a, b = EP(), EP(), EP()
+    p = new_pcid()
+    claim(a, p)
+    m0 = o.stats()["module"]
+    o.kept("hello")
+    o.fails("frobnicate", {}, E.EBADRQC, "malformed")
+    m1 = o.stats()["module"]
+    d = {k: m1[k] - m0[k] for k in m0}
+    # between the snapshots: the first stats reply, hello and its reply,
+    # the failed request and its reply, the second stats request
+    check(d["frames_sent"] == 2, "frames_sent moved by %d (hello, stats)"
+          % d["frames_sent"])
+    check(d["rejected"] == 1, "rejected moved by %d" % d["rejected"])
+    check(d["deliveries"] == 3, "deliveries moved by %d (3 replies)"
+          % d["deliveries"])
+    # a frame whose only receiver lacks the right counts as no_receiver
+    t = a.kept("grant", {"pcid": pcid_item(p), "rights": 2})["token"]
+    b.kept("redeem", tok(t))
+    b.receive(p)
+    a.kept("revoke", tok(t))
+    n0 = o.stats()["module"]["no_receiver"]
+    expect_write(a, frame(p, 1), E.EHOSTUNREACH, "receiver lost the right")
+    n1 = o.stats()["module"]["no_receiver"]
+    check(n1 - n0 == 1, "no_receiver moved by %d" % (n1 - n0))
 
 
 # ================================================================ parameters

@@ -16,7 +16,7 @@ cat >"$guest" <<GUEST
 insmod /pg/promisegrid.ko || echo "# insmod failed"
 i=0
 while [ ! -c /dev/promisegrid ] && [ \$i -lt 50 ]; do sleep 0.1; i=\$((i + 1)); done
-exec timeout ${PG_TIMEOUT:-300} python3 /pg/conformance/conformance.py ${PG_CONFORMANCE_TESTS:-}
+PG_FRESH_MODULE=1 exec timeout ${PG_TIMEOUT:-300} python3 /pg/conformance/conformance.py ${PG_CONFORMANCE_TESTS:-}
 GUEST
 # The spec files, so that the client can check the kernel's pCIDs
 # against them and compute the retired v1 control pCID.
