@@ -635,6 +635,133 @@ def rwf_nowait():
     check(bytes(buf[:n]) == f, "preadv2(RWF_NOWAIT) got %d bytes" % n)
 
 
+class Stalled:
+    """A buffer whose pages fault into userfaultfd until release()."""
+
+    def __init__(self, data):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.syscall.restype = ctypes.c_long
+        libc.mmap.restype = ctypes.c_void_p
+        libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int,
+                              ctypes.c_int, ctypes.c_int, ctypes.c_long]
+        libc.ioctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_void_p]
+        self.libc = libc
+        self.size = (len(data) + 4095) // 4096 * 4096
+        self.data = data
+        self.uffd = libc.syscall(323, 0o2000000 | 0o4000)  # userfaultfd
+        if self.uffd < 0:
+            raise Skip("userfaultfd: errno %d" % ctypes.get_errno())
+        api = (ctypes.c_uint64 * 3)(0xAA, 0, 0)
+        if libc.ioctl(self.uffd, 0xC018AA3F, api) != 0:
+            raise Skip("UFFDIO_API: errno %d" % ctypes.get_errno())
+        self.addr = libc.mmap(None, self.size, 3, 0x22, -1, 0)
+        reg = (ctypes.c_uint64 * 4)(self.addr, self.size, 1, 0)
+        if libc.ioctl(self.uffd, 0xC020AA00, reg) != 0:
+            raise Skip("UFFDIO_REGISTER: errno %d" % ctypes.get_errno())
+
+    def release(self):
+        src = ctypes.create_string_buffer(self.data, self.size)
+        cp = (ctypes.c_uint64 * 5)(self.addr, ctypes.addressof(src),
+                                   self.size, 0, 0)
+        if self.libc.ioctl(self.uffd, 0xC028AA03, cp) != 0:
+            raise Fail("UFFDIO_COPY: errno %d" % ctypes.get_errno())
+        os.close(self.uffd)
+
+    def write_from(self, fd, out):
+        """Start a thread writing the buffer to fd; its result into out."""
+        self.libc.write.argtypes = [ctypes.c_int, ctypes.c_void_p,
+                                    ctypes.c_size_t]
+        self.libc.write.restype = ctypes.c_ssize_t
+
+        def run():
+            n = self.libc.write(fd, self.addr, len(self.data))
+            out.append(n if n >= 0 else -ctypes.get_errno())
+        t = threading.Thread(target=run, daemon=True)
+        t.start()
+        return t
+
+
+@test
+def inflight_bytes_budget():
+    """a write in progress holds inflight; a non-blocking one past it: EAGAIN"""
+    check(set_param("max_frame", 1 << 20) == 0, "cannot set max_frame")
+    check(set_param("inflight_bytes", 1 << 20) == 0, "cannot set inflight")
+    r, s = EP(), EP(nonblock=False)
+    p = new_pcid()
+    r.receive(p)
+    r.deliveries()
+    sid = s.id
+    big = frame(p, bytes(600 << 10))
+    st = Stalled(big)
+    out = []
+    t = st.write_from(s.fd, out)
+    released = False
+    try:
+        time.sleep(0.5)
+        check(not out, "the stalled write returned %r" % out)
+        pl = select.poll()
+        pl.register(s.fd, select.POLLOUT)
+        ev = dict(pl.poll(0)).get(s.fd, 0)
+        check(not ev & select.POLLOUT,
+              "POLLOUT with 600 KiB of a 1 MiB budget in flight")
+        try:
+            n = os.pwritev(s.fd, [big], -1, os.RWF_NOWAIT)
+        except OSError as e:
+            n = -e.errno
+        check(n == -E.EAGAIN, "a second 600 KiB RWF_NOWAIT write: %s"
+              % errname(n))
+        small = frame(p, "small")
+        n = os.pwritev(s.fd, [small], -1, os.RWF_NOWAIT)
+        check(n == len(small), "a small write within the budget: %s"
+              % errname(n))
+        infl = s.kept("stats")["endpoint"]["inflight"]
+        check(infl >= len(big), "inflight %d with %d in progress"
+              % (infl, len(big)))
+        big2 = frame(p, bytes(500 << 10))
+        out2 = []
+        t2 = threading.Thread(target=lambda: out2.append(os.write(s.fd, big2)),
+                              daemon=True)
+        t2.start()
+        time.sleep(0.5)
+        check(not out2, "a blocking write past the budget did not sleep")
+        st.release()
+        released = True
+        t.join(5)
+        t2.join(5)
+        check(out == [len(big)], "the stalled write returned %r" % out)
+        check(out2 == [len(big2)], "the sleeping write returned %r" % out2)
+        ev = dict(pl.poll(0)).get(s.fd, 0)
+        check(ev & select.POLLOUT, "no POLLOUT once the write returned")
+        got = frames_of(r, p)
+        check(got == [small, big, big2], "deliveries %r" % [len(x) for x in got])
+    finally:
+        if not released:
+            st.release()
+            t.join(5)
+    check(sid == s.id, "endpoint changed")
+
+
+@test
+def close_during_write_keeps_endpoint():
+    """a close() from another thread does not end the endpoint under a write"""
+    r, s = EP(), EP(nonblock=False)
+    p = new_pcid()
+    r.receive(p)
+    r.deliveries()
+    f = frame(p, bytes(10000))
+    st = Stalled(f)
+    out = []
+    t = st.write_from(s.fd, out)
+    time.sleep(0.3)
+    os.close(s.fd)
+    s.fd = -1
+    time.sleep(0.2)
+    st.release()
+    t.join(5)
+    check(out == [len(f)], "the write under close() returned %r" % out)
+    check(frames_of(r, p) == [f], "its frame was not delivered")
+
+
 # ================================================================ frames
 
 def expect_write(ep, data, errno, what):
