@@ -563,6 +563,30 @@ def poll_in_and_out():
 
 
 @test
+def poll_woken_by_delivery():
+    """a reader sleeping in poll is woken when its delivery is queued"""
+    r, s = EP(), EP()
+    p = new_pcid()
+    r.receive(p)
+    r.deliveries()
+    pl = select.poll()
+    pl.register(r.fd, select.POLLIN)
+    res = []
+
+    def waiter():
+        t0 = time.monotonic()
+        ev = pl.poll(10000)
+        res.append((ev, time.monotonic() - t0))
+    t = threading.Thread(target=waiter, daemon=True)
+    t.start()
+    time.sleep(0.3)
+    check(not res, "poll returned before any delivery")
+    s.send(frame(p, 1))
+    t.join(10)
+    check(res and res[0][0] and res[0][1] < 5, "poll result %r" % res)
+
+
+@test
 def close_ends_receives_keeps_sent_frames():
     """last close ends receives; frames it sent stay deliverable"""
     r, s = EP(), EP()
