@@ -2912,6 +2912,66 @@ def unprivileged_user():
     check(ok, "the unprivileged exchange failed, or a parameter was writable")
 
 
+CGROOT = "/sys/fs/cgroup"
+
+
+def cg_read(cg, name):
+    with open(os.path.join(cg, name)) as f:
+        return f.read().strip()
+
+
+@test
+def receiver_memcg_pays():
+    """deliveries are charged to the memory cgroup of the receiver's opener"""
+    if not os.path.exists(os.path.join(CGROOT, "cgroup.controllers")):
+        raise Skip("no cgroup2 at %s" % CGROOT)
+    if "memory" not in cg_read(CGROOT, "cgroup.controllers").split():
+        raise Skip("no memory controller")
+    try:
+        with open(os.path.join(CGROOT, "cgroup.subtree_control"), "w") as f:
+            f.write("+memory")
+    except OSError as e:
+        raise Skip("cannot enable the memory controller: %s" % e)
+    cg = os.path.join(CGROOT, "pg-conformance-%d" % os.getpid())
+    os.mkdir(cg)
+    try:
+        a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        p = new_pcid()
+
+        def child():
+            with open(os.path.join(cg, "cgroup.procs"), "w") as f:
+                f.write(str(os.getpid()))
+            fd = os.open(DEV, os.O_RDWR | os.O_NONBLOCK)
+            os.write(fd, request(0, "receive", {"pcid": pcid_item(p)}))
+            socket.send_fds(a, [b"x"], [fd])
+            return True
+        ok, _ = in_child(child)
+        check(ok, "the child could not open in the cgroup")
+        _, fds, _, _ = socket.recv_fds(b, 1, 1)
+        a.close()
+        b.close()
+        r, s = EP(fd=fds[0]), EP()
+        m0 = int(cg_read(cg, "memory.current"))
+        f = sized_frame(p, 30000)
+        for _ in range(200):
+            s.send(f)
+        m1 = int(cg_read(cg, "memory.current"))
+        check(m1 - m0 >= 200 * 30000 * 9 // 10,
+              "the receiver's cgroup grew by %d bytes for 200 x 30000 queued"
+              % (m1 - m0))
+        check(len(frames_of(r, p)) == 200, "frames lost")
+        m2 = int(cg_read(cg, "memory.current"))
+        check(m1 - m2 >= 200 * 30000 * 9 // 10,
+              "reading freed only %d bytes" % (m1 - m2))
+    finally:
+        for ep in OPEN:
+            ep.close()
+        try:
+            os.rmdir(cg)
+        except OSError:
+            pass
+
+
 # ================================================================ parameters
 
 def param_test(name, default, low, high):
