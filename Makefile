@@ -10,6 +10,7 @@
 #   make demo           boot the VM and run the demo exchange
 #   make bench          benchmarks in the VM, written to docs/bench.md
 #   make stress         the stress and frame-fuzz suite in the VM
+#   make conformance    the independent conformance client in the VM
 #   make check-debug    selftests and stress on a KASAN/lockdep/kmemleak kernel
 #   make fuzz           libFuzzer over the CBOR validator (FUZZ_SECONDS=300)
 #   make install        install the module for the running kernel (depmod)
@@ -70,6 +71,9 @@ bench:
 stress:
 	selftests/stress/vm-stress.sh
 
+conformance:
+	selftests/conformance/vm-conformance.sh
+
 check-debug:
 	tools/debug-kernel/check-debug.sh
 
@@ -107,5 +111,5 @@ clean:
 	$(MAKE) -C userland/go clean
 	-$(MAKE) -C selftests clean
 
-.PHONY: all module tools userland install-userland check-host check demo bench stress check-debug fuzz \
+.PHONY: all module tools userland install-userland check-host check demo bench stress conformance check-debug fuzz \
 	install dkms-install style sparse clean

@@ -5,7 +5,8 @@
 # header, libpromisegrid, the Python codec, the Go client, installing the
 # library), static checks (checkpatch, sparse), the selftests and the
 # userland suite (the C library, pg, Python, Go) inside a QEMU VM running
-# Debian's 6.1 and 6.12 kernels, then the stress suite. Each
+# Debian's 6.1 and 6.12 kernels, the independent conformance client
+# (written from the docs alone) on both, then the stress suite. Each
 # suite prints TAP and its own "N passed, N failed" line; this script adds
 # them up and ends with the total. Exit status: 0 only if every suite passed.
 set -uo pipefail
@@ -62,6 +63,10 @@ done
 for k in ${PG_KERNELS:-6.1 6.12}; do
 	suite "VM: libpromisegrid, pg, Python and Go on Debian's $k kernel" \
 		selftests/userland/vm-userland.sh --kernel "$k"
+done
+for k in ${PG_KERNELS:-6.1 6.12}; do
+	suite "VM: independent conformance client on Debian's $k kernel" \
+		selftests/conformance/vm-conformance.sh --kernel "$k"
 done
 suite "VM: stress and frame fuzzing on Debian's 6.1 kernel" \
 	selftests/stress/vm-stress.sh
