@@ -2,7 +2,7 @@
 /*
  * Copyright (C) 2026 The PromiseGrid kernel module authors.
  *
- * Attestation: the kernel's delivery envelope (pg-kernel-delivery-v1),
+ * Attestation: the kernel's delivery envelope (pg-kernel-delivery-v2),
  *	grid([42(PG_PCID_DELIVERY), [endpoint, pid, uid, gid], frame])
  * written in front of the exact frame bytes for receivers that asked.
  */

@@ -272,36 +272,26 @@ int pg_ep_deliver(struct pg_endpoint *ep, const u8 *frame, u32 len,
 	return 0;
 }
 
-/* Under rx_lock: @ep read a frame of endpoint @from, so may answer it. */
+static_assert((PG_REPLY_PEERS & (PG_REPLY_PEERS - 1)) == 0);
+
+/* @ep read a frame of endpoint @from, so may answer it. */
 static void pg_ep_note_peer(struct pg_endpoint *ep, u64 from)
 {
-	u32 i;
-
 	lockdep_assert_held(&ep->rx_lock);
-	if (!from)
-		return;
-	for (i = 0; i < PG_REPLY_PEERS; i++)
-		if (ep->reply_peers[i] == from)
-			return;
-	ep->reply_peers[ep->reply_next] = from;
-	ep->reply_next = (ep->reply_next + 1) % PG_REPLY_PEERS;
+	if (from)
+		WRITE_ONCE(ep->reply_peers[from % PG_REPLY_PEERS], from);
 }
 
 /*
- * May @ep carry a frame to @to? Only as an answer to one of the last
- * PG_REPLY_PEERS endpoints whose frames @ep read, or to an endpoint that
- * accepts carries from anyone ("accept" {"carry": true}).
+ * May @ep carry a frame to @to? As an answer to an endpoint whose frame
+ * @ep read (and whose entry no later sender took, see PG_REPLY_PEERS), or
+ * to an endpoint that accepts carries from anyone ("accept" {"carry":
+ * true}). One lookup, no lock.
  */
 bool pg_ep_may_carry_to(struct pg_endpoint *ep, struct pg_endpoint *to)
 {
-	bool ok = READ_ONCE(to->accept_carry);
-	u32 i;
-
-	spin_lock(&ep->rx_lock);
-	for (i = 0; i < PG_REPLY_PEERS && !ok; i++)
-		ok = ep->reply_peers[i] == to->id;
-	spin_unlock(&ep->rx_lock);
-	return ok;
+	return READ_ONCE(to->accept_carry) ||
+	       READ_ONCE(ep->reply_peers[to->id % PG_REPLY_PEERS]) == to->id;
 }
 
 static bool pg_ep_readable(struct pg_endpoint *ep)

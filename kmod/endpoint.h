@@ -43,8 +43,13 @@ struct pg_delivery {
 
 #define PG_EP_WAKE_QUEUED	0	/* on some writer's pg_wakeups list */
 
-/* Endpoints an endpoint may carry to because it read a frame of theirs. */
-#define PG_REPLY_PEERS		32
+/*
+ * Endpoints an endpoint may carry to because it read a frame of theirs:
+ * a table indexed by sender id modulo its size (a power of two). Ids are
+ * handed out in sequence, so senders with any 128 consecutive ids all
+ * keep their entry; a later sender whose id shares the entry takes it.
+ */
+#define PG_REPLY_PEERS		128
 
 struct pg_endpoint {
 	u64 id;				/* never reused while loaded */
@@ -52,7 +57,8 @@ struct pg_endpoint {
 
 	/*
 	 * Receive side. rx_lock (a spinlock, taken under a route's mutex)
-	 * protects rx_queue, rx_frames, rx_bytes, dead and reply_peers.
+	 * protects rx_queue, rx_frames, rx_bytes and dead; readers write
+	 * reply_peers under it, carriers read it with READ_ONCE().
 	 * Only readers holding rx_mutex remove deliveries, so a reader may
 	 * copy the head delivery to user space without rx_lock.
 	 */
@@ -68,7 +74,6 @@ struct pg_endpoint {
 	struct list_head wake_node;	/* in a writer's pg_wakeups */
 	struct pg_wakeups *wake_batch;	/* that writer's list, or NULL */
 	u64 reply_peers[PG_REPLY_PEERS];/* senders of frames it read */
-	u32 reply_next;			/* the slot to overwrite next */
 	bool accept_carry;		/* anyone may carry to it */
 
 	/* Send side: bytes of this endpoint's writes in progress. */

@@ -3,7 +3,7 @@
 """An independent conformance client for /dev/promisegrid.
 
 Written from the contract alone: docs/abi.md, uapi/linux/promisegrid.h and
-docs/protocols/pg-kernel-control-v2.md, pg-kernel-delivery-v1.md. It uses
+docs/protocols/pg-kernel-control-v2.md, pg-kernel-delivery-v2.md. It uses
 no code of the project (its own CBOR encoder and strict grid-cbor decoder
 are below) and checks, one test per promise, what those texts say the
 module does. Run as root in a VM with the module loaded; prints TAP and
@@ -28,14 +28,10 @@ PROTOCOLS = os.environ.get("PG_PROTOCOLS", "/pg/conformance/protocols")
 PARAMS = "/sys/module/promisegrid/parameters/"
 GRID = 1735551332
 # uapi/linux/promisegrid.h: PG_PCID_CONTROL, PG_PCID_DELIVERY
-CONTROL = bytes([
-    0x01, 0x55, 0x12, 0x20, 0xaf, 0x5b, 0x87, 0x2f, 0x5e, 0x4a, 0x01, 0xbd,
-    0xc8, 0x71, 0x02, 0x8a, 0xe3, 0x8b, 0x9b, 0x04, 0x0d, 0x3e, 0xe7, 0xd0,
-    0xef, 0xa3, 0x7a, 0x22, 0x2d, 0xcc, 0x71, 0x1d, 0x86, 0xc6, 0xc5, 0x8c])
-DELIVERY = bytes([
-    0x01, 0x55, 0x12, 0x20, 0x39, 0xfc, 0xa9, 0x4d, 0xd5, 0xc6, 0x06, 0xd3,
-    0x34, 0xd6, 0x3b, 0x26, 0x32, 0x2a, 0x26, 0xbb, 0xd4, 0x89, 0x13, 0x0d,
-    0x66, 0x2a, 0xf9, 0x5e, 0x24, 0xf5, 0x22, 0x7e, 0xf5, 0x06, 0x64, 0xdb])
+CONTROL = bytes.fromhex(
+    "015512208647923b27ec8f3638662f0fedc434ff31b9f7dde4ba27171e85ee607b3000bc")
+DELIVERY = bytes.fromhex(
+    "015512205069569a39fa5b5f38ae746e274e315047e0b0b2c129736c98072275af07fbda")
 ATTEST_HDR_MAX = 96
 WRITE_CHUNK = 256 << 10
 TOKEN_LEN = 32
@@ -2206,7 +2202,7 @@ def kernel_pcids_are_spec_cids():
     if not os.path.isdir(PROTOCOLS):
         raise Skip("no %s" % PROTOCOLS)
     check(spec_cid("pg-kernel-control-v2.md") == CONTROL, "control v2")
-    check(spec_cid("pg-kernel-delivery-v1.md") == DELIVERY, "delivery v1")
+    check(spec_cid("pg-kernel-delivery-v2.md") == DELIVERY, "delivery v1")
 
 
 @test

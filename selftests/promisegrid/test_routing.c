@@ -4,7 +4,7 @@
  * and carry). Every fan-out receiver gets every frame; each worker group
  * gets one copy, given to its least loaded member, ties in turn; carry
  * delivers an exact frame to an endpoint id; attesting receivers get the
- * pg-kernel-delivery-v1 envelope with the sender's endpoint, pid, euid and
+ * pg-kernel-delivery-v2 envelope with the sender's endpoint, pid, euid and
  * egid; the last close of a receiver ends its receives, while frames it
  * sent stay deliverable.
  */

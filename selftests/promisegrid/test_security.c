@@ -573,6 +573,36 @@ static int t_carry_consent(const void *arg)
 	return PG_PASS;
 }
 
+#define MANY_CALLERS	100
+
+/* A worker that read calls from many callers may answer every one. */
+static int t_carry_many_callers(const void *arg)
+{
+	static struct pg_ep callers[MANY_CALLERS];
+	uint64_t ids[MANY_CALLERS];
+	struct pg_buf f = { 0 };
+	struct pg_ep w;
+	struct pg_cid p;
+	int i;
+
+	(void)arg;
+	pg_cid_named(&p, "security many callers");
+	CHECK_EQ(pg_open(&w, 0), 0);
+	CHECK_EQ(pg_receive(&w, &p, "workers", false), 0);
+	for (i = 0; i < MANY_CALLERS; i++) {
+		CHECK_EQ(pg_open(&callers[i], 0), 0);
+		CHECK_EQ(pg_hello(&callers[i], &ids[i]), 0);
+		CHECK(pg_send_msg(&callers[i], &p, i) > 0);
+	}
+	CHECK_EQ(pg_drain(&w), MANY_CALLERS);
+	pg_frame_msg(&f, &p, 7);
+	for (i = 0; i < MANY_CALLERS; i++) {
+		CHECK_EQ(pg_carry(&w, ids[i], &f), 0);
+		CHECK(pg_expect(&callers[i], &f) == 0);
+	}
+	return PG_PASS;
+}
+
 /* ---- 9: the opener's credentials, not the writer's -------------------- */
 
 static int t_opener_credentials(const void *arg)
@@ -659,6 +689,7 @@ int main(void)
 		PG_TEST(t_stalled_receiver, "a receiver that never reads loses frames; its sender never blocks"),
 		PG_TEST(t_denials_counted, "every EACCES is counted: revoke, redeem, forged, expired, grant"),
 		PG_TEST(t_carry_consent, "carry only as a reply or to an endpoint that accepts carries"),
+		PG_TEST(t_carry_many_callers, "a worker that read 100 callers' calls may answer each of them"),
 		PG_TEST(t_opener_credentials, "attestation names the opener's credentials, not the writer's"),
 		PG_TEST(t_groups_per_pcid, "max_groups bounds the worker groups of one pCID"),
 		PG_TEST(t_ttl_range, "ttl_ms above 2^32-1 is EINVAL, not silently capped"),

@@ -47,7 +47,7 @@ t "uapi header builds as C++ (g++ -Wall -Werror)" \
 		'$top/selftests/uapi/test_uapi.c' -o '$out/cxx' && '$out/cxx'"
 t "PG_PCID_CONTROL is the CID of pg-kernel-control-v2.md" \
 	same_pcid PG_PCID_CONTROL pg-kernel-control-v2.md
-t "PG_PCID_DELIVERY is the CID of pg-kernel-delivery-v1.md" \
-	same_pcid PG_PCID_DELIVERY pg-kernel-delivery-v1.md
+t "PG_PCID_DELIVERY is the CID of pg-kernel-delivery-v2.md" \
+	same_pcid PG_PCID_DELIVERY pg-kernel-delivery-v2.md
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -54,8 +54,8 @@ type CID []byte
 // PG_PCID_DELIVERY) and the function-call protocol: each the CID of the
 // exact bytes of its spec in docs/protocols/.
 var (
-	ControlPCID  = mustHex("0155122052cf16901f3d5ff5aa517c36fcf100c0cd3cc48d0dfdd6123fce23b01c2791e0")
-	DeliveryPCID = mustHex("0155122039fca94dd5c606d334d63b26322a26bbd489130d662af95e24f5227ef50664db")
+	ControlPCID  = mustHex("015512208647923b27ec8f3638662f0fedc434ff31b9f7dde4ba27171e85ee607b3000bc")
+	DeliveryPCID = mustHex("015512205069569a39fa5b5f38ae746e274e315047e0b0b2c129736c98072275af07fbda")
 	FnReplyPCID  = mustHex("01551220e1f2781ec632c0c514eaa716913477e8b5cf862bb8fccf74ef957f0fd811a520")
 )
 
@@ -193,7 +193,7 @@ func Split(buf []byte) ([][]byte, error) {
 // ---- messages -------------------------------------------------------------
 
 // Sender is what the kernel attests about who wrote a frame
-// (docs/protocols/pg-kernel-delivery-v1.md).
+// (docs/protocols/pg-kernel-delivery-v2.md).
 type Sender struct {
 	Endpoint, PID, UID, GID uint64
 }

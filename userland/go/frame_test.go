@@ -59,15 +59,15 @@ var vectors = []vector{
 		func() ([]byte, error) {
 			return Frame(ControlPCID, 7, "receive", Args{"attest": true, "group": "adders", "pcid": helloPCID.Link()})
 		},
-		"da6772696484d82a5825000155122052cf16901f3d5ff5aa517c36fcf100c0cd3cc48d0dfdd6123fce23b01c2791e0076772656365697665a36470636964d82a58250001551220009e80b24b5a450fcca0eaf98a0955c8a940ed055a34a3476bd2ebeeca1b3eac6567726f75706661646465727366617474657374f5"},
+		"da6772696484d82a582500015512208647923b27ec8f3638662f0fedc434ff31b9f7dde4ba27171e85ee607b3000bc076772656365697665a36470636964d82a58250001551220009e80b24b5a450fcca0eaf98a0955c8a940ed055a34a3476bd2ebeeca1b3eac6567726f75706661646465727366617474657374f5"},
 	{"grant request", `pg.frame(pg.CONTROL_PCID, 2, "grant", {"pcid": L(H), "rights": 1, "ttl_ms": 60000})`,
 		func() ([]byte, error) {
 			return Frame(ControlPCID, 2, "grant", Args{"ttl_ms": 60000, "rights": 1, "pcid": helloPCID.Link()})
 		},
-		"da6772696484d82a5825000155122052cf16901f3d5ff5aa517c36fcf100c0cd3cc48d0dfdd6123fce23b01c2791e002656772616e74a36470636964d82a58250001551220009e80b24b5a450fcca0eaf98a0955c8a940ed055a34a3476bd2ebeeca1b3eac66726967687473016674746c5f6d7319ea60"},
+		"da6772696484d82a582500015512208647923b27ec8f3638662f0fedc434ff31b9f7dde4ba27171e85ee607b3000bc02656772616e74a36470636964d82a58250001551220009e80b24b5a450fcca0eaf98a0955c8a940ed055a34a3476bd2ebeeca1b3eac66726967687473016674746c5f6d7319ea60"},
 	{"hello request", `pg.frame(pg.CONTROL_PCID, 1, "hello", {})`,
 		func() ([]byte, error) { return Frame(ControlPCID, 1, "hello", Args{}) },
-		"da6772696484d82a5825000155122052cf16901f3d5ff5aa517c36fcf100c0cd3cc48d0dfdd6123fce23b01c2791e0016568656c6c6fa0"},
+		"da6772696484d82a582500015512208647923b27ec8f3638662f0fedc434ff31b9f7dde4ba27171e85ee607b3000bc016568656c6c6fa0"},
 	{"function call", `pg.call_frame(H, 12345678901234, b"the quick brown fox")`, callFrame,
 		"da6772696483d82a58250001551220009e80b24b5a450fcca0eaf98a0955c8a940ed055a34a3476bd2ebeeca1b3eac1b00000b3a73ce2ff25374686520717569636b2062726f776e20666f78"},
 	{"kept reply", `pg.reply_frame(H, "kept", b"4\n")`,
@@ -141,7 +141,7 @@ func TestPCIDsAreTheSpecsCIDs(t *testing.T) {
 	}
 	for file, want := range map[string]CID{
 		"pg-kernel-control-v2.md":  ControlPCID,
-		"pg-kernel-delivery-v1.md": DeliveryPCID,
+		"pg-kernel-delivery-v2.md": DeliveryPCID,
 		"pg-function-call-v1.md":   FnReplyPCID,
 		"example-hello-v1.md":      helloPCID,
 	} {

@@ -35,9 +35,9 @@ MAX_DEPTH = 64
 
 # uapi/linux/promisegrid.h PG_PCID_CONTROL, PG_PCID_DELIVERY
 CONTROL_PCID = bytes.fromhex(
-    "0155122052cf16901f3d5ff5aa517c36fcf100c0cd3cc48d0dfdd6123fce23b01c2791e0")
+    "015512208647923b27ec8f3638662f0fedc434ff31b9f7dde4ba27171e85ee607b3000bc")
 DELIVERY_PCID = bytes.fromhex(
-    "0155122039fca94dd5c606d334d63b26322a26bbd489130d662af95e24f5227ef50664db")
+    "015512205069569a39fa5b5f38ae746e274e315047e0b0b2c129736c98072275af07fbda")
 # cid() of the exact bytes of docs/protocols/pg-function-call-v1.md
 FN_REPLY_PCID = bytes.fromhex(
     "01551220e1f2781ec632c0c514eaa716913477e8b5cf862bb8fccf74ef957f0fd811a520")

@@ -106,7 +106,7 @@ static void test_protocol_pcids(void)
 	CHECK(pg_cid_eq(&c, &pg_pcid_fn_reply));
 	CHECK_EQ(pg_cid_of_file("../../../docs/protocols/pg-kernel-control-v2.md", &c), 0);
 	CHECK(pg_cid_eq(&c, &pg_pcid_control));
-	CHECK_EQ(pg_cid_of_file("../../../docs/protocols/pg-kernel-delivery-v1.md", &c), 0);
+	CHECK_EQ(pg_cid_of_file("../../../docs/protocols/pg-kernel-delivery-v2.md", &c), 0);
 	CHECK(pg_cid_eq(&c, &pg_pcid_delivery));
 	CHECK_EQ(pg_cid_of_file("/nonexistent", &c), -ENOENT);
 	done("pCIDs: the library's constants are the CIDs of the spec files");
