@@ -574,14 +574,20 @@ static int pg_ctl_dispatch(struct pg_ctl *c, const struct pg_envelope *env)
 	return pg_fail(c, -EBADRQC, "unknown verb");
 }
 
-static bool pg_errno_malformed(int err)
+/*
+ * The outcome word of a failed request (docs/abi.md "Outcomes"): not
+ * understood, short of a resource now, or understood and not promised.
+ */
+static const char *pg_outcome_of(int err)
 {
 	switch (err) {
 	case -EINVAL: case -EBADRQC: case -EBADMSG: case -EILSEQ:
 	case -EPROTO: case -EMSGSIZE: case -E2BIG:
-		return true;
+		return PG_OUTCOME_MALFORMED;
+	case -ENOBUFS: case -ENOMEM: case -EAGAIN:
+		return PG_OUTCOME_UNAVAILABLE;
 	default:
-		return false;
+		return PG_OUTCOME_NOT_PROMISED;
 	}
 }
 
@@ -638,8 +644,7 @@ int pg_control(struct pg_endpoint *ep, struct pg_buf *buf, u32 off,
 	pg_reply_begin(&e, scratch, &c, PG_OUTCOME_KEPT);
 	err = pg_ctl_dispatch(&c, env);
 	if (err) {
-		pg_reply_begin(&e, scratch, &c, pg_errno_malformed(err) ?
-			       PG_OUTCOME_MALFORMED : PG_OUTCOME_NOT_PROMISED);
+		pg_reply_begin(&e, scratch, &c, pg_outcome_of(err));
 		pg_enc_map(&e, 2);
 		pg_enc_kv_uint(&e, "errno", -err);
 		pg_enc_text(&e, "reason");
@@ -659,7 +664,8 @@ size_t pg_control_drop_notice(u8 *out, size_t cap, u64 dropped)
 	pg_enc_init(&e, out, cap);
 	pg_enc_grid(&e, pg_pcid_control, sizeof(pg_pcid_control), 4);
 	pg_enc_null(&e);
-	pg_enc_text(&e, PG_OUTCOME_NOT_PROMISED);
+	/* The receive promised these frames; the queue could not keep them. */
+	pg_enc_text(&e, PG_OUTCOME_BROKEN);
 	pg_enc_map(&e, 3);
 	pg_enc_kv_uint(&e, "errno", ENOBUFS);
 	pg_enc_text(&e, "reason");

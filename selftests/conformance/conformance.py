@@ -29,7 +29,7 @@ PARAMS = "/sys/module/promisegrid/parameters/"
 GRID = 1735551332
 # uapi/linux/promisegrid.h: PG_PCID_CONTROL, PG_PCID_DELIVERY
 CONTROL = bytes.fromhex(
-    "015512208647923b27ec8f3638662f0fedc434ff31b9f7dde4ba27171e85ee607b3000bc")
+    "0155122085a9ffa0b0ec4146582b2d226ac7b1b1fe104808789c2e65e15fcc571d74634d")
 DELIVERY = bytes.fromhex(
     "015512205069569a39fa5b5f38ae746e274e315047e0b0b2c129736c98072275af07fbda")
 ATTEST_HDR_MAX = 96
@@ -1713,13 +1713,14 @@ def carry_claimed_needs_send():
 
 @test
 def carry_enobufs_target_full():
-    """carry: ENOBUFS (not_promised) when the target's queue is full"""
+    """carry: ENOBUFS (unavailable) when the target's queue is full"""
     check(set_param("queue_frames", 1) == 0, "cannot set queue_frames")
     t, c = EP(), EP()
     t.kept("accept", {"carry": True})
     t.deliveries()
     c.kept("carry", carry_args(t.id, frame(new_pcid(), 1)))
-    c.fails("carry", carry_args(t.id, frame(new_pcid(), 2)), E.ENOBUFS)
+    c.fails("carry", carry_args(t.id, frame(new_pcid(), 2)), E.ENOBUFS,
+            "unavailable")
 
 
 STATS_MODULE = {"frames_sent", "deliveries", "drops", "rejected",
@@ -2110,7 +2111,7 @@ def queue_frames_drop_and_notice():
     ds = r.deliveries()
     check(len(ds) >= 5, "%d deliveries" % len(ds))
     n = notice_of(ds[0])
-    check(n is not None and n[1] == "not_promised"
+    check(n is not None and n[1] == "broken"
           and n[2] == {"errno": 105, "reason": "receive queue full",
                        "dropped": 2},
           "first delivery %r is not the drop notice" % (n,))
@@ -2875,7 +2876,8 @@ def refused_carry_reported_to_target():
     t.deliveries()
     f = frame(new_pcid(), 1)
     c.kept("carry", carry_args(t.id, f))
-    c.fails("carry", carry_args(t.id, frame(new_pcid(), 2)), E.ENOBUFS)
+    c.fails("carry", carry_args(t.id, frame(new_pcid(), 2)), E.ENOBUFS,
+            "unavailable")
     check(t.stats()["endpoint"]["dropped"] == 1, "dropped not counted")
     ds = t.deliveries()
     n = notice_of(ds[0]) if ds else None

@@ -962,6 +962,7 @@ static int check_reply(int wr, struct pg_reply *r)
 	if (wr == 0 && pg_reply_is(r, PG_OUTCOME_KEPT))
 		return 0;
 	if (wr < 0 && (pg_reply_is(r, PG_OUTCOME_NOT_PROMISED) ||
+		       pg_reply_is(r, PG_OUTCOME_UNAVAILABLE) ||
 		       pg_reply_is(r, PG_OUTCOME_MALFORMED)) &&
 	    pg_reply_errno(r) == -wr)
 		return wr;

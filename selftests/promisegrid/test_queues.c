@@ -30,7 +30,7 @@ static int expect_notice(struct pg_ep *r, uint64_t dropped)
 		return PG_FAIL;
 	}
 	CHECK(n.id_null);
-	CHECK(pg_reply_failed(&n, ENOBUFS, PG_OUTCOME_NOT_PROMISED));
+	CHECK(pg_reply_failed(&n, ENOBUFS, PG_OUTCOME_BROKEN));
 	CHECK_EQ(cb_map_uint(&n.details, "dropped", &v), 0);
 	CHECK_EQ(v, dropped);
 	CHECK_EQ(n.details.arg, 3);	/* errno, reason, dropped */

@@ -247,7 +247,7 @@ static int ledger_control(struct st_ledger *l, const struct cb_item *it)
 
 	if (pg_reply_parse(it->p, it->len, &r)) {
 		ret = -1;
-	} else if (r.id_null && pg_reply_is(&r, PG_OUTCOME_NOT_PROMISED) &&
+	} else if (r.id_null && pg_reply_is(&r, PG_OUTCOME_BROKEN) &&
 		   !cb_map_uint(&r.details, "dropped", &dropped)) {
 		if (pg_reply_errno(&r) != ENOBUFS || !dropped)
 			ret = -1;
