@@ -8,6 +8,16 @@
 #include "frame.h"
 #include "params.h"
 
+/*
+ * The shared codec (pg_cbor.c, pg_envelope.c) also builds in user space
+ * without the uapi header, so it carries its own copies of these limits:
+ * they must agree (selftests/uapi/run.sh compares the grid tag bytes).
+ */
+static_assert(PG_ENV_CID_MIN == PG_CID_MIN);
+static_assert(PG_ENV_CID_MAX == PG_CID_MAX);
+static_assert(PG_CBOR_DEPTH_MAX == PG_MAX_DEPTH_LIMIT);
+static_assert(PG_ENV_GRID_TAG_LEN == PG_GRID_TAG_LEN);
+
 const u8 pg_pcid_control[PG_KERNEL_PCID_LEN] = PG_PCID_CONTROL;
 const u8 pg_pcid_delivery[PG_KERNEL_PCID_LEN] = PG_PCID_DELIVERY;
 

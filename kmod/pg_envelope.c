@@ -15,7 +15,7 @@
 #define PG_ENV_TAG_CID		42
 
 /* da 67 72 69 64: tag 1735551332 ("grid"), 4-byte argument form */
-static const uint8_t pg_env_grid_tag[5] = { 0xda, 0x67, 0x72, 0x69, 0x64 };
+static const uint8_t pg_env_grid_tag[PG_ENV_GRID_TAG_LEN] = PG_ENV_GRID_TAG;
 
 static const char *const pg_env_msgs[PG_ENV_EMAX - PG_CBOR_EMAX] = {
 	[PG_ENV_ENOTGRID - PG_CBOR_EMAX]	= "not a grid frame (missing grid tag)",
@@ -67,7 +67,7 @@ bool pg_env_pcid_ok(const uint8_t *p, size_t len)
 		return false;
 	p++;
 	len--;
-	if (len < 4 || len > PG_ENV_CID_MAX)
+	if (len < PG_ENV_CID_MIN || len > PG_ENV_CID_MAX)
 		return false;
 	return pg_cbor_cid_version(p, len) == 1;
 }

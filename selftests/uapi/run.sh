@@ -37,8 +37,20 @@ same_pcid() {
 	[ -n "$h" ] && [ "$h" = "$s" ]
 }
 
+# The shared codec carries its own copy of the grid tag bytes (it also
+# builds without the uapi header): the two must be the same bytes.
+same_grid_tag() {
+	printf '%s\n' '#include <string.h>' '#include <linux/promisegrid.h>' \
+		'#include "pg_envelope.h"' \
+		'static const unsigned char u[] = PG_GRID_TAG_BYTES;' \
+		'static const unsigned char e[] = PG_ENV_GRID_TAG;' \
+		'int main(void) { return sizeof(u) != sizeof(e) || memcmp(u, e, sizeof(u)); }' \
+		>"$out/tag.c"
+	cc -I"$top/uapi" -I"$top/kmod" "$out/tag.c" -o "$out/tag" && "$out/tag"
+}
+
 echo "TAP version 13"
-echo "1..4"
+echo "1..5"
 t "uapi header builds as C99 -Wall -Werror and runs" \
 	sh -c "cc -std=c99 -Wall -Wextra -Werror -pedantic -I'$top/uapi' \
 		'$top/selftests/uapi/test_uapi.c' -o '$out/c99' && '$out/c99'"
@@ -49,5 +61,6 @@ t "PG_PCID_CONTROL is the CID of pg-kernel-control-v2.md" \
 	same_pcid PG_PCID_CONTROL pg-kernel-control-v2.md
 t "PG_PCID_DELIVERY is the CID of pg-kernel-delivery-v2.md" \
 	same_pcid PG_PCID_DELIVERY pg-kernel-delivery-v2.md
+t "the codec's grid tag bytes are the uapi header's" same_grid_tag
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
