@@ -23,6 +23,7 @@
 #include "route.h"
 #include "stats.h"
 #include "trace.h"
+#include "version.h"
 
 enum pg_arg {
 	PG_ARG_PCID,
@@ -280,6 +281,64 @@ static int pg_ctl_hello(struct pg_ctl *c)
 	return 0;
 }
 
+/* 42(h'00' || cid), as "pcid" values are written. */
+static void pg_enc_pcid(struct pg_enc *e, const u8 *cid, u32 len)
+{
+	static const u8 zero;
+
+	pg_enc_head(e, 6, PG_CID_TAG);
+	pg_enc_head(e, 2, len + 1);
+	pg_enc_raw(e, &zero, 1);
+	pg_enc_raw(e, cid, len);
+}
+
+/*
+ * The specs this kernel follows, at the commits read (docs/abi.md
+ * "Frames" says what each rule takes from them).
+ */
+static const char * const pg_follows[] = {
+	"promisegrid/promisegrid@dd73710 docs/grid-cbor-tag-spec.md",
+	"promisegrid/promisegrid@2ca8801 docs/grid-cbor-multicodec-spec.md",
+	"promisegrid/promisegrid@2ca8801 DR-tuzob open: shortest floats",
+	"promisegrid/wire-lab@f587c11 tools/spec/cid_test.go",
+};
+
+/* The implementation promise record (docs/protocols/pg-kernel-control-v2.md). */
+static int pg_ctl_promises(struct pg_ctl *c)
+{
+	struct pg_enc *e = c->out;
+	int i;
+
+	/* Keys in bytewise order of their encodings. */
+	pg_enc_map(e, 5);
+	pg_enc_text(e, "kernel");
+	pg_enc_text(e, "promisegrid " PG_VERSION);
+	pg_enc_text(e, "limits");
+	pg_enc_map(e, 7);
+	pg_enc_kv_uint(e, "max_depth", READ_ONCE(pg_max_depth));
+	pg_enc_kv_uint(e, "max_frame", READ_ONCE(pg_max_frame));
+	pg_enc_kv_uint(e, "max_groups", READ_ONCE(pg_max_groups));
+	pg_enc_kv_uint(e, "queue_bytes", READ_ONCE(pg_queue_bytes));
+	pg_enc_kv_uint(e, "max_receives", READ_ONCE(pg_max_receives));
+	pg_enc_kv_uint(e, "queue_frames", READ_ONCE(pg_queue_frames));
+	pg_enc_kv_uint(e, "inflight_bytes", READ_ONCE(pg_inflight_bytes));
+	pg_enc_text(e, "serves");
+	pg_enc_array(e, 2);
+	pg_enc_pcid(e, pg_pcid_control, sizeof(pg_pcid_control));
+	pg_enc_pcid(e, pg_pcid_delivery, sizeof(pg_pcid_delivery));
+	pg_enc_text(e, "follows");
+	pg_enc_array(e, ARRAY_SIZE(pg_follows));
+	for (i = 0; i < ARRAY_SIZE(pg_follows); i++)
+		pg_enc_text(e, pg_follows[i]);
+	/* A frame on a pCID nobody receives on is refused, never dropped. */
+	pg_enc_text(e, "unreceived");
+	pg_enc_map(e, 2);
+	pg_enc_kv_uint(e, "errno", EHOSTUNREACH);
+	pg_enc_text(e, "outcome");
+	pg_enc_text(e, PG_OUTCOME_NOT_PROMISED);
+	return 0;
+}
+
 static int pg_ctl_receive(struct pg_ctl *c)
 {
 	struct pg_recv_spec spec;
@@ -405,17 +464,6 @@ static int pg_ctl_stats(struct pg_ctl *c)
 	return 0;
 }
 
-/* 42(h'00' || cid), as "pcid" values are written. */
-static void pg_enc_pcid(struct pg_enc *e, const u8 *cid, u32 len)
-{
-	static const u8 zero;
-
-	pg_enc_head(e, 6, PG_CID_TAG);
-	pg_enc_head(e, 2, len + 1);
-	pg_enc_raw(e, &zero, 1);
-	pg_enc_raw(e, cid, len);
-}
-
 static int pg_ctl_claim(struct pg_ctl *c)
 {
 	int err;
@@ -524,6 +572,7 @@ static const struct pg_verb {
 	{ PG_VERB_REDEEM, PG_A(TOKEN), PG_A(TOKEN), pg_ctl_redeem },
 	{ PG_VERB_REVOKE, PG_A(TOKEN), PG_A(TOKEN), pg_ctl_revoke },
 	{ PG_VERB_ACCEPT, PG_A(CARRY), 0, pg_ctl_accept },
+	{ PG_VERB_PROMISES, 0, 0, pg_ctl_promises },
 };
 
 /* Slot 1: the request id, if it is an unsigned integer. */

@@ -15,7 +15,7 @@ struct pg_endpoint;
 struct pg_envelope;
 
 /* Largest kernel reply and drop notice. */
-#define PG_REPLY_MAX	512
+#define PG_REPLY_MAX	1024
 #define PG_NOTICE_MAX	128
 
 int pg_control(struct pg_endpoint *ep, struct pg_buf *buf, u32 off,

@@ -56,6 +56,63 @@ static int t_hello(const void *arg)
 }
 
 /* hello reports the limits in force: change one at run time. */
+/*
+ * The promise record: the kernel protocols it serves, the limits in
+ * force, what a frame nobody receives gets, and the specs it follows.
+ */
+static int t_promises(const void *arg)
+{
+	static const char *const limits[] = {
+		"max_depth", "max_frame", "max_groups", "queue_bytes",
+		"max_receives", "queue_frames", "inflight_bytes",
+	};
+	struct cb_item v, lim, serves, pcid, unrec, follows, s;
+	struct pg_reply r = { 0 };
+	struct pg_frame fr;
+	struct pg_cid got;
+	uint64_t n, p;
+	struct pg_ep a;
+	size_t i;
+
+	(void)arg;
+	CHECK_EQ(pg_open(&a, 0), 0);
+	CHECK_EQ(pg_request(&a, 3, PG_VERB_PROMISES, NULL, &r), 0);
+	CHECK(pg_reply_is(&r, PG_OUTCOME_KEPT));
+	/* the whole reply is one grid frame */
+	CHECK_EQ(pg_frame_parse(r.raw.p, r.raw.len, &fr), 0);
+	CHECK_EQ(cb_map_get(&r.details, "kernel", &v), 0);
+	CHECK(v.major == 3 && v.arg > 12 && !memcmp(v.p + v.hlen, "promisegrid ", 12));
+	CHECK_EQ(cb_map_get(&r.details, "limits", &lim), 0);
+	for (i = 0; i < PG_ARRAY_SIZE(limits); i++) {
+		CHECK_EQ(pg_param_get(limits[i], &p), 0);
+		CHECK_EQ(cb_map_uint(&lim, limits[i], &n), 0);
+		CHECK_EQ(n, p);
+	}
+	CHECK_EQ(cb_map_get(&r.details, "serves", &serves), 0);
+	CHECK(serves.major == 4 && serves.arg == 2);
+	for (i = 0; i < 2; i++) {
+		CHECK_EQ(cb_child(&serves, i, &pcid), 0);
+		CHECK_EQ(cb_child(&pcid, 0, &v), 0);	/* the tag's bytes */
+		CHECK(pcid.major == 6 && pcid.arg == 42 && v.major == 2);
+		got.len = v.arg - 1;
+		memcpy(got.b, v.p + v.hlen + 1, got.len);
+		CHECK(pg_cid_eq(&got, i ? &pg_cid_delivery : &pg_cid_control));
+	}
+	CHECK_EQ(cb_map_get(&r.details, "unreceived", &unrec), 0);
+	CHECK_EQ(cb_map_uint(&unrec, "errno", &n), 0);
+	CHECK_EQ(n, EHOSTUNREACH);
+	CHECK_EQ(cb_map_get(&unrec, "outcome", &v), 0);
+	CHECK(cb_is_text(&v, PG_OUTCOME_NOT_PROMISED));
+	CHECK_EQ(cb_map_get(&r.details, "follows", &follows), 0);
+	CHECK(follows.major == 4 && follows.arg >= 1);
+	for (i = 0; i < follows.arg; i++) {
+		CHECK_EQ(cb_child(&follows, i, &s), 0);
+		CHECK(s.major == 3 && s.arg > 12 &&
+		      !memcmp(s.p + s.hlen, "promisegrid/", 12));
+	}
+	return PG_PASS;
+}
+
 static int t_hello_follows_params(const void *arg)
 {
 	struct pg_reply r = { 0 };
@@ -555,6 +612,7 @@ int main(void)
 	static const struct pg_test fixed[] = {
 		PG_TEST(t_hello, "hello: kept, version 2, endpoint id, limits = parameters"),
 		PG_TEST(t_hello_follows_params, "hello reports a limit changed at run time"),
+		PG_TEST(t_promises, "promises: protocols served, limits in force, EHOSTUNREACH for the unreceived, specs followed"),
 		PG_TEST(t_ids, "endpoint ids increase across opens, never reused"),
 		PG_TEST(t_shared, "dup() and fork() share the endpoint"),
 		PG_TEST(t_unknown_verb, "unknown verb: EBADRQC and a malformed reply"),

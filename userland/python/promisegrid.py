@@ -35,7 +35,7 @@ MAX_DEPTH = 64
 
 # uapi/linux/promisegrid.h PG_PCID_CONTROL, PG_PCID_DELIVERY
 CONTROL_PCID = bytes.fromhex(
-    "0155122085a9ffa0b0ec4146582b2d226ac7b1b1fe104808789c2e65e15fcc571d74634d")
+    "01551220734d382b16e74cd1fe2da61b7c200c4066b2ea5125bb00951b7a8c1c03ff26ef")
 DELIVERY_PCID = bytes.fromhex(
     "015512205069569a39fa5b5f38ae746e274e315047e0b0b2c129736c98072275af07fbda")
 # cid() of the exact bytes of docs/protocols/pg-function-call-v1.md
