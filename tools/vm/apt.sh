@@ -63,6 +63,7 @@ Dir::Etc::SourceParts "$DIR/etc/parts";
 Dir::State::Lists "$DIR/lists";
 Dir::Cache "$DIR/cache";
 Acquire::Languages "none";
+Acquire::Check-Valid-Until "false";
 CONF
 	export APT_CONFIG=$DIR/etc/apt.conf
 }
