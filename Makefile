@@ -6,6 +6,8 @@
 #   make install-userland  libpromisegrid, its header, pkg-config file and
 #                       man page, and pg (PREFIX=/usr/local, DESTDIR)
 #   make check          every test: host, static checks, selftests in a VM
+#   make check-matrix   selftests, userland and stress suites on every kernel
+#                       of tools/vm/kernels.list
 #   make check-host     the host unit tests only
 #   make demo           boot the VM and run the demo exchange
 #   make bench          benchmarks in the VM, written to docs/bench.md
@@ -60,6 +62,9 @@ check-host: tools
 check:
 	tools/check.sh
 
+check-matrix:
+	tools/check-matrix.sh
+
 demo:
 	tools/demo.sh
 
@@ -105,5 +110,5 @@ clean:
 	$(MAKE) -C selftests/userland clean
 	-$(MAKE) -C selftests clean
 
-.PHONY: all module tools userland install-userland check-host check demo bench stress check-debug fuzz \
+.PHONY: all module tools userland install-userland check-host check check-matrix demo bench stress check-debug fuzz \
 	install dkms-install style sparse clean
