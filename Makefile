@@ -15,7 +15,8 @@
 #   make check-debug    selftests and stress on a KASAN/lockdep/kmemleak kernel
 #   make fuzz           libFuzzer over the CBOR validator (FUZZ_SECONDS=300)
 #   make install        install the module for the running kernel (depmod)
-#   make dkms-install   register, build and install it with DKMS
+#   make dkms-install   register, build and install it with DKMS for KVER
+#                       (default the running kernel); make dkms-uninstall
 #   make style          checkpatch.pl --strict over kmod/
 #   make sparse         sparse (C=2) over kmod/
 # Kbuild is in ./Kbuild and kmod/Kbuild; this file only drives it.
@@ -25,7 +26,8 @@ KDIR ?= /lib/modules/$(KVER)/build
 PREFIX ?= /usr/local
 # The running kernel's BTF: module BTF is built on top of it (pahole).
 BTF_BASE ?= /sys/kernel/btf/vmlinux
-VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1.0)
+VERSION := $(shell tools/version.sh)
+DKMS_SRC = /usr/src/promisegrid-$(VERSION)
 
 all: module tools userland
 
@@ -86,12 +88,28 @@ install: module
 	install -D -m 0644 uapi/linux/promisegrid.h \
 		"$(DESTDIR)$(PREFIX)/include/linux/promisegrid.h"
 
+# Registers the sources as promisegrid/$(VERSION) (once), then builds
+# and installs the module for KVER (default: the running kernel); KDIR
+# other than /lib/modules/KVER/build goes to dkms as --kernelsourcedir.
 dkms-install:
-	rm -rf /usr/src/promisegrid-$(VERSION)
-	mkdir -p /usr/src/promisegrid-$(VERSION)
-	cp -r Kbuild Makefile dkms.conf kmod uapi /usr/src/promisegrid-$(VERSION)/
-	sed -i 's/@VERSION@/$(VERSION)/' /usr/src/promisegrid-$(VERSION)/dkms.conf
-	dkms install -m promisegrid -v $(VERSION)
+	@command -v dkms >/dev/null || { echo "no dkms (apt-get install dkms)"; exit 1; }
+	if ! dkms status -m promisegrid -v "$(VERSION)" | grep -c . >/dev/null; then \
+		rm -rf "$(DKMS_SRC)" && mkdir -p "$(DKMS_SRC)/kmod" "$(DKMS_SRC)/uapi/linux" && \
+		cp Kbuild dkms.conf "$(DKMS_SRC)/" && \
+		cp kmod/Kbuild kmod/*.c kmod/*.h "$(DKMS_SRC)/kmod/" && \
+		cp uapi/linux/*.h "$(DKMS_SRC)/uapi/linux/" && \
+		echo "$(VERSION)" >"$(DKMS_SRC)/VERSION" && \
+		sed -i 's/^PACKAGE_VERSION=.*/PACKAGE_VERSION="$(VERSION)"/' \
+			"$(DKMS_SRC)/dkms.conf" && \
+		dkms add -m promisegrid -v "$(VERSION)"; \
+	fi
+	dkms build -m promisegrid -v "$(VERSION)" -k "$(KVER)" \
+		$(if $(filter-out /lib/modules/$(KVER)/build,$(KDIR)),--kernelsourcedir "$(KDIR)")
+	dkms install -m promisegrid -v "$(VERSION)" -k "$(KVER)" --force
+
+dkms-uninstall:
+	dkms remove -m promisegrid -v "$(VERSION)" --all
+	rm -rf "$(DKMS_SRC)"
 
 style:
 	tools/checkpatch.sh
@@ -111,4 +129,4 @@ clean:
 	-$(MAKE) -C selftests clean
 
 .PHONY: all module tools userland install-userland check-host check check-matrix demo bench stress check-debug fuzz \
-	install dkms-install style sparse clean
+	install dkms-install dkms-uninstall style sparse clean
