@@ -16,7 +16,8 @@
 #                                 kbuild's libraries (build-module.sh
 #                                 installs them in the suite's chroot)
 # An ABI missing from the matrix is fetched from whichever suite of
-# tools/vm/apt.sh has it. apt runs with the private configuration of
+# tools/vm/apt.sh has it; a complete cache entry of any other name (the
+# debug kernel's) is used as it is. apt runs with the private configuration of
 # tools/vm/apt.sh; the host's sources are not used. A complete cache is
 # reused without network. Progress goes to stderr; the last line on stdout
 # is "ABI=<abi>".
@@ -164,6 +165,10 @@ main() {
 	if [ -n "$line" ]; then
 		read -r abi suite <<<"$line"
 		name=$kernel
+	elif [ -f "$CACHE/kernels/$kernel/.complete" ]; then
+		# Cached but not pinned (e.g. tools/debug-kernel's own build).
+		echo "ABI=$kernel"
+		return
 	elif [[ $kernel =~ $abi_re ]]; then
 		abi=$kernel name=$kernel
 		# Not pinned: the suite whose archive has it.
