@@ -15,6 +15,8 @@
 #   make check-debug    selftests and stress on a KASAN/lockdep/kmemleak kernel
 #   make fuzz           libFuzzer over the CBOR validator (FUZZ_SECONDS=300)
 #   make install        install the module for the running kernel (depmod)
+#   make deb            Debian packages in build/deb (tools/deb/build.sh):
+#                       promisegrid-dkms, libpromisegrid1, -dev, -tools
 #   make dkms-install   register, build and install it with DKMS for KVER
 #                       (default the running kernel); make dkms-uninstall
 #   make style          checkpatch.pl --strict over kmod/
@@ -111,6 +113,9 @@ dkms-uninstall:
 	dkms remove -m promisegrid -v "$(VERSION)" --all
 	rm -rf "$(DKMS_SRC)"
 
+deb:
+	tools/deb/build.sh
+
 style:
 	tools/checkpatch.sh
 
@@ -129,4 +134,4 @@ clean:
 	-$(MAKE) -C selftests clean
 
 .PHONY: all module tools userland install-userland check-host check check-matrix demo bench stress check-debug fuzz \
-	install dkms-install dkms-uninstall style sparse clean
+	install deb dkms-install dkms-uninstall style sparse clean

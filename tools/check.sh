@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # Every test, in order: host unit tests (CBOR validator, cbor-check, uapi
-# header, libpromisegrid, the Python codec, installing the library), static
+# header, libpromisegrid, the Python codec, installing the library, the
+# Debian packages), static
 # checks (checkpatch, sparse), the selftests and the userland suite (the C
 # library, pg, Python) inside a QEMU VM running Debian's kernels
 # (bookworm's 6.1, Debian 13's 6.12, trixie-backports' 7.3; the whole
@@ -25,6 +26,7 @@ suite "host: uapi header" selftests/uapi/run.sh
 suite "host: libpromisegrid encoding" make -s -C userland/lib/tests check
 suite "host: Python codec" /usr/bin/python3 selftests/userland/test_python_codec.py
 suite "host: install and pkg-config" selftests/userland/test_install.sh
+suite "host: Debian packages (make deb)" tools/deb/check-deb.sh
 suite "static: checkpatch and sparse" tools/static-checks.sh
 # Names of tools/vm/kernels.list: bookworm's 6.1, Debian 13's 6.12 and
 # trixie-backports' 7.3 (make check-matrix runs every kernel). PG_KERNELS
