@@ -12,15 +12,25 @@
 # adds debian/ with a changelog for VERSION (tools/version.sh) and the
 # dkms.conf taken from the tree's, and builds the binary packages there.
 # The .debs land in OUT. Installs its build dependencies with apt.
+#
+# PG_DEB_RELEASE=trixie (or another Debian release than the host's)
+# builds them inside that release's minbase chroot (tools/vm/chroot.sh),
+# so the library and the tools link against its libraries (libcbor0.10
+# on Debian 13); promisegrid-dkms is the same either way.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 out=${1:-$top/build/deb}
 
-deps=(dpkg-dev debhelper dh-dkms fakeroot libcbor-dev liburing-dev
+deps=(build-essential dpkg-dev debhelper dh-dkms fakeroot libcbor-dev liburing-dev
       libbpf-dev libelf-dev zlib1g-dev clang bpftool make gcc)
+rel=${PG_DEB_RELEASE:-}
+# shellcheck disable=SC1091
+[ "$rel" != "$(. /etc/os-release && echo "${VERSION_CODENAME:-}")" ] || rel=""
 missing=()
+[ -z "$rel" ] || "$top/tools/vm/chroot.sh" ensure "$rel" "${deps[@]}"
 for p in "${deps[@]}"; do
+	[ -z "$rel" ] || break
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -c "ok installed" \
 		>/dev/null || missing+=("$p")
 done
@@ -35,6 +45,7 @@ ver=$("$top/tools/version.sh" "$top")
 src=$out/promisegrid-$ver
 rm -rf "$out"
 mkdir -p "$src"
+out=$(cd "$out" && pwd -P) src=$out/promisegrid-$ver
 # The tracked files as they are now (uncommitted changes included), or
 # every file of a tree without git.
 if git -C "$top" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
@@ -56,7 +67,13 @@ promisegrid ($ver) unstable; urgency=medium
 
  -- PromiseGrid kernel module authors <promisegrid@localhost.localdomain>  $(date -R)
 CL
-(cd "$src" && dpkg-buildpackage -b -us -uc --no-sign >"$out/build.log" 2>&1) || {
+if [ -n "$rel" ]; then
+	"$top/tools/vm/chroot.sh" run "$rel" "$out" -- sh -c \
+		"cd '$src' && dpkg-buildpackage -b -us -uc --no-sign" \
+		>"$out/build.log" 2>&1
+else
+	(cd "$src" && dpkg-buildpackage -b -us -uc --no-sign) >"$out/build.log" 2>&1
+fi || {
 	tail -n 40 "$out/build.log" >&2
 	echo "deb: dpkg-buildpackage failed (log: $out/build.log)" >&2
 	exit 1
