@@ -6,6 +6,8 @@
 #   make install-userland  libpromisegrid, its header, pkg-config file and
 #                       man page, and pg (PREFIX=/usr/local, DESTDIR)
 #   make check          every test: host, static checks, selftests in a VM
+#   make check-matrix   selftests, userland and stress suites on every kernel
+#                       of tools/vm/kernels.list
 #   make check-host     the host unit tests only
 #   make demo           boot the VM and run the demo exchange
 #   make bench          benchmarks in the VM, written to docs/bench.md
@@ -14,7 +16,10 @@
 #   make check-debug    selftests and stress on a KASAN/lockdep/kmemleak kernel
 #   make fuzz           libFuzzer over the CBOR validator (FUZZ_SECONDS=300)
 #   make install        install the module for the running kernel (depmod)
-#   make dkms-install   register, build and install it with DKMS
+#   make deb            Debian packages in build/deb (tools/deb/build.sh):
+#                       promisegrid-dkms, libpromisegrid1, -dev, -tools
+#   make dkms-install   register, build and install it with DKMS for KVER
+#                       (default the running kernel); make dkms-uninstall
 #   make style          checkpatch.pl --strict over kmod/
 #   make sparse         sparse (C=2) over kmod/
 # Kbuild is in ./Kbuild and kmod/Kbuild; this file only drives it.
@@ -24,7 +29,8 @@ KDIR ?= /lib/modules/$(KVER)/build
 PREFIX ?= /usr/local
 # The running kernel's BTF: module BTF is built on top of it (pahole).
 BTF_BASE ?= /sys/kernel/btf/vmlinux
-VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1.0)
+VERSION := $(shell tools/version.sh)
+DKMS_SRC = /usr/src/promisegrid-$(VERSION)
 
 all: module tools userland
 
@@ -62,6 +68,9 @@ check-host: tools
 check:
 	tools/check.sh
 
+check-matrix:
+	tools/check-matrix.sh
+
 demo:
 	tools/demo.sh
 
@@ -86,12 +95,31 @@ install: module
 	install -D -m 0644 uapi/linux/promisegrid.h \
 		"$(DESTDIR)$(PREFIX)/include/linux/promisegrid.h"
 
+# Registers the sources as promisegrid/$(VERSION) (once), then builds
+# and installs the module for KVER (default: the running kernel); KDIR
+# other than /lib/modules/KVER/build goes to dkms as --kernelsourcedir.
 dkms-install:
-	rm -rf /usr/src/promisegrid-$(VERSION)
-	mkdir -p /usr/src/promisegrid-$(VERSION)
-	cp -r Kbuild Makefile dkms.conf kmod uapi /usr/src/promisegrid-$(VERSION)/
-	sed -i 's/@VERSION@/$(VERSION)/' /usr/src/promisegrid-$(VERSION)/dkms.conf
-	dkms install -m promisegrid -v $(VERSION)
+	@command -v dkms >/dev/null || { echo "no dkms (apt-get install dkms)"; exit 1; }
+	if ! dkms status -m promisegrid -v "$(VERSION)" | grep -c . >/dev/null; then \
+		rm -rf "$(DKMS_SRC)" && mkdir -p "$(DKMS_SRC)/kmod" "$(DKMS_SRC)/uapi/linux" && \
+		cp Kbuild dkms.conf "$(DKMS_SRC)/" && \
+		cp kmod/Kbuild kmod/*.c kmod/*.h "$(DKMS_SRC)/kmod/" && \
+		cp uapi/linux/*.h "$(DKMS_SRC)/uapi/linux/" && \
+		echo "$(VERSION)" >"$(DKMS_SRC)/VERSION" && \
+		sed -i 's/^PACKAGE_VERSION=.*/PACKAGE_VERSION="$(VERSION)"/' \
+			"$(DKMS_SRC)/dkms.conf" && \
+		dkms add -m promisegrid -v "$(VERSION)"; \
+	fi
+	dkms build -m promisegrid -v "$(VERSION)" -k "$(KVER)" \
+		$(if $(filter-out /lib/modules/$(KVER)/build,$(KDIR)),--kernelsourcedir "$(KDIR)")
+	dkms install -m promisegrid -v "$(VERSION)" -k "$(KVER)" --force
+
+dkms-uninstall:
+	dkms remove -m promisegrid -v "$(VERSION)" --all
+	rm -rf "$(DKMS_SRC)"
+
+deb:
+	tools/deb/build.sh
 
 style:
 	tools/checkpatch.sh
@@ -111,5 +139,5 @@ clean:
 	$(MAKE) -C userland/go clean
 	-$(MAKE) -C selftests clean
 
-.PHONY: all module tools userland install-userland check-host check demo bench stress conformance check-debug fuzz \
-	install dkms-install style sparse clean
+.PHONY: all module tools userland install-userland check-host check check-matrix demo bench stress conformance check-debug fuzz \
+	install deb dkms-install dkms-uninstall style sparse clean

@@ -13,8 +13,10 @@ ko=$1 base=$2
 
 command -v pahole >/dev/null || { echo "module-btf: no pahole (apt: pahole)" >&2; exit 1; }
 [ -r "$base" ] || { echo "module-btf: no base BTF at $base" >&2; exit 1; }
-if readelf -S "$ko" | grep -q '\.BTF'; then
+# grep -c reads all of readelf's output: grep -q would exit at the first
+# match and, under pipefail, readelf's SIGPIPE would read as "no BTF".
+if readelf -S "$ko" | grep -c '\.BTF' >/dev/null; then
 	exit 0	# Kbuild did it already
 fi
 LLVM_OBJCOPY=objcopy pahole -J --btf_gen_floats -j --btf_base "$base" "$ko"
-readelf -S "$ko" | grep -q '\.BTF' || { echo "module-btf: pahole added no .BTF to $ko" >&2; exit 1; }
+readelf -S "$ko" | grep -c '\.BTF' >/dev/null || { echo "module-btf: pahole added no .BTF to $ko" >&2; exit 1; }

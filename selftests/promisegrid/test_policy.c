@@ -54,8 +54,10 @@ static void unload_all(void)
 
 /*
  * Unpinning drops the last reference to a link, but newer kernels free
- * (and detach) it from a deferred context: wait until bpftool no longer
- * lists a link on pg_authorize, 5 s at most.
+ * (and detach) it from a deferred context: wait until bpftool lists
+ * neither a link on pg_authorize nor a policy program, 5 s at most. On
+ * 7.3 the link leaves "bpftool link show" before its program leaves
+ * "bpftool prog show", and a send in between is still judged by it.
  */
 static int wait_detached(void)
 {
@@ -64,7 +66,9 @@ static int wait_detached(void)
 
 	for (i = 0; i < 50; i++) {
 		if (run("bpftool link show 2>&1", out, sizeof(out)) == 0 &&
-		    !strstr(out, "pg_authorize"))
+		    !strstr(out, "pg_authorize") &&
+		    run("bpftool prog show 2>&1", out, sizeof(out)) == 0 &&
+		    !strstr(out, "pg_policy") && !strstr(out, "pg_uid_allow"))
 			return 0;
 		usleep(100000);
 	}

@@ -5,7 +5,8 @@
 #
 # Boot Debian's kernel in QEMU (TCG) with the module, run GUEST_SCRIPT in
 # the guest and exit with its status. See tools/vm/README.md.
-#   --kernel VERSION   6.1 (default, or $PG_KERNEL), 6.12, 6.1.0-56-amd64
+#   --kernel KERNEL    a name or ABI of tools/vm/kernels.list: 6.1 (default,
+#                      or $PG_KERNEL), 6.12, 6.12-deb13, 7.3, 7.3-rt, ...
 #   --timeout SECONDS  whole VM run, default 600 (none with --interactive)
 #   --smp N / --mem MB default 2 / 1024
 #   --bin PATH         copy into the guest's /pg/bin (with its libraries)
@@ -41,7 +42,7 @@ parse_args() {
 		--no-build) build=0; shift ;;
 		--interactive) interactive=1; shift ;;
 		--script) script=$2; shift 2 ;;
-		-h|--help) sed -n '4,20s/^# \{0,1\}//p' "$0"; exit 0 ;;
+		-h|--help) sed -n '4,21s/^# \{0,1\}//p' "$0"; exit 0 ;;
 		*) die "unknown argument $1 (see --help)" ;;
 		esac
 	done
@@ -93,7 +94,9 @@ prepare() {
 boot() {
 	local cmdline="console=ttyS0 panic=-1 oops=panic loglevel=4 $append"
 	[ "$interactive" = 0 ] || cmdline="$cmdline pg.shell=1"
-	local cmd=(qemu-system-x86_64 -accel tcg -cpu max -m "$mem"
+	# Single-threaded TCG: QEMU 7.2's multi-threaded TCG crashes guests
+	# when static keys are patched (tools/vm/README.md, "QEMU").
+	local cmd=(qemu-system-x86_64 -accel tcg,thread=single -cpu max -m "$mem"
 		-smp "$smp" -nographic -no-reboot -nic none
 		-kernel "$vmlinuz" -initrd "$tmp/initrd.gz" -append "$cmdline")
 	if [ "$interactive" = 1 ]; then

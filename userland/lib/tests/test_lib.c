@@ -157,12 +157,16 @@ static void test_encoder(void)
 	CHECK(encodes_as(cbor_build_float8(NAN), "f97e00"));
 	CHECK(encodes_as(cbor_build_bool(true), "f5"));
 	/* Map keys sorted by their encodings: 10 < "b" < "aa". */
-	cbor_map_add(m, (struct cbor_pair){ cbor_move(cbor_build_string("aa")),
-					    cbor_move(cbor_build_uint8(1)) });
-	cbor_map_add(m, (struct cbor_pair){ cbor_move(cbor_build_string("b")),
-					    cbor_move(cbor_build_uint8(2)) });
-	cbor_map_add(m, (struct cbor_pair){ cbor_move(cbor_build_uint8(10)),
-					    cbor_move(cbor_build_uint8(3)) });
+	/* libcbor 0.10 (Debian 13) warns if the result is unused. */
+	CHECK(cbor_map_add(m, (struct cbor_pair){
+		cbor_move(cbor_build_string("aa")),
+		cbor_move(cbor_build_uint8(1)) }));
+	CHECK(cbor_map_add(m, (struct cbor_pair){
+		cbor_move(cbor_build_string("b")),
+		cbor_move(cbor_build_uint8(2)) }));
+	CHECK(cbor_map_add(m, (struct cbor_pair){
+		cbor_move(cbor_build_uint8(10)),
+		cbor_move(cbor_build_uint8(3)) }));
 	CHECK(encodes_as(m, "a30a03616202626161" "01"));
 	done("encoder: shortest ints and floats, sorted map keys");
 }
@@ -173,17 +177,19 @@ static void test_encoder_rejects(void)
 	cbor_item_t *m = cbor_new_definite_map(2), *deep, *t;
 	int i;
 
-	cbor_map_add(m, (struct cbor_pair){ cbor_move(cbor_build_string("k")),
-					    cbor_move(cbor_build_uint8(1)) });
-	cbor_map_add(m, (struct cbor_pair){ cbor_move(cbor_build_string("k")),
-					    cbor_move(cbor_build_uint8(2)) });
+	CHECK(cbor_map_add(m, (struct cbor_pair){
+		cbor_move(cbor_build_string("k")),
+		cbor_move(cbor_build_uint8(1)) }));
+	CHECK(cbor_map_add(m, (struct cbor_pair){
+		cbor_move(cbor_build_string("k")),
+		cbor_move(cbor_build_uint8(2)) }));
 	CHECK_EQ(pg_cbor_encode(&b, m), -EINVAL);	/* duplicate key */
 	CHECK_EQ(b.len, 0);
 	cbor_decref(&m);
 	deep = cbor_build_uint8(0);
 	for (i = 0; i < 40; i++) {
 		t = cbor_new_definite_array(1);
-		cbor_array_push(t, cbor_move(deep));
+		CHECK(cbor_array_push(t, cbor_move(deep)));
 		deep = t;
 	}
 	CHECK_EQ(pg_cbor_encode(&b, deep), -EINVAL);	/* too deep */
@@ -294,7 +300,7 @@ static void test_frame_errors(void)
 
 		for (k = 0; k < PG_MAX_DEPTH_DEFAULT; k++) {
 			t = cbor_new_definite_array(1);
-			cbor_array_push(t, cbor_move(deep));
+			CHECK(cbor_array_push(t, cbor_move(deep)));
 			deep = t;
 		}
 		CHECK_EQ(pg_frame_encode(&d, &c, &deep, 1), 0);
@@ -314,10 +320,10 @@ static void attest(struct pg_buf *out, const struct pg_buf *f, uint64_t ep)
 	cbor_item_t *from = cbor_new_definite_array(4);
 	struct pg_buf slots = { 0 };
 
-	cbor_array_push(from, cbor_move(cbor_build_uint64(ep)));
-	cbor_array_push(from, cbor_move(cbor_build_uint64(123)));
-	cbor_array_push(from, cbor_move(cbor_build_uint64(1000)));
-	cbor_array_push(from, cbor_move(cbor_build_uint64(100)));
+	CHECK(cbor_array_push(from, cbor_move(cbor_build_uint64(ep))));
+	CHECK(cbor_array_push(from, cbor_move(cbor_build_uint64(123))));
+	CHECK(cbor_array_push(from, cbor_move(cbor_build_uint64(1000))));
+	CHECK(cbor_array_push(from, cbor_move(cbor_build_uint64(100))));
 	pg_cbor_encode(&slots, from);
 	pg_buf_put(&slots, f->p, f->len);
 	CHECK_EQ(pg_frame_wrap(out, &pg_pcid_delivery, slots.p, slots.len, 2), 0);
