@@ -2,12 +2,13 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # make check-matrix: on every kernel of tools/vm/kernels.list (or the
-# names in $PG_KERNELS), the selftests, the userland suite and the stress
+# names in $PG_KERNELS), the selftests, the userland suite, the
+# independent conformance client and the stress
 # suite, each in its own VM. Each suite prints TAP, its own "N passed, N
 # failed" line and its time; the last line is the total. A kernel that
 # cannot be fetched counts as one failure. Exit status: 0 only if every
 # suite passed. PG_MATRIX_SUITES picks suites (default
-# "selftests userland stress").
+# "selftests userland conformance stress").
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 2
@@ -16,7 +17,7 @@ cd "$top" || exit 2
 
 list=${PG_KERNELS_LIST:-tools/vm/kernels.list}
 kernels=${PG_KERNELS:-$(awk '!/^#/ && NF >= 3 { print $1 }' "$list")}
-suites=${PG_MATRIX_SUITES:-selftests userland stress}
+suites=${PG_MATRIX_SUITES:-selftests userland conformance stress}
 
 tools/deps.sh
 # shellcheck disable=SC2086  # one name a word
@@ -35,8 +36,11 @@ for k in $kernels; do
 			suite "VM: selftests on $k ($abi)" env PG_KERNEL="$k" \
 				selftests/vm-check.sh ;;
 		userland)
-			suite "VM: libpromisegrid, pg and Python on $k ($abi)" \
+			suite "VM: libpromisegrid, pg, Python and Go on $k ($abi)" \
 				selftests/userland/vm-userland.sh --kernel "$k" ;;
+		conformance)
+			suite "VM: independent conformance client on $k ($abi)" \
+				selftests/conformance/vm-conformance.sh --kernel "$k" ;;
 		stress)
 			suite "VM: stress and frame fuzzing on $k ($abi)" \
 				selftests/stress/vm-stress.sh --kernel "$k" ;;
