@@ -107,10 +107,9 @@ main() {
 	release=${release#KERNEL=}
 	mkdir -p "$LOGDIR"
 
-	# A private copy of the module's sources for this kernel's objects.
-	src=$DIR/module-src
-	mkdir -p "$src"
-	rm -rf "$src/kmod" "$src/uapi"
+	# A private copy of the module's sources for this kernel's objects,
+	# one per run: two trees checked at once must not build each other's.
+	src=$(mktemp -d "$DIR/module-src.XXXXXX")
 	cp -a "$top/Kbuild" "$src/"
 	cp -a "$top/kmod" "$top/uapi" "$src/"
 	(cd "$src/kmod" && rm -f ./*.o ./*.ko ./*.mod ./*.mod.c .*.cmd \
@@ -122,7 +121,7 @@ main() {
 
 	# KASAN and lockdep slow everything several times: longer limits.
 	guest=$(mktemp)
-	trap 'rm -f "$guest"' EXIT
+	trap 'rm -rf "$guest" "$src"' EXIT
 	{
 		echo '#!/bin/sh'
 		echo 'export PG_TEST_TIMEOUT=120 PG_TIMEOUT=900'
