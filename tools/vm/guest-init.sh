@@ -54,7 +54,7 @@ pattern="$pattern|general protection|Call Trace"
 benign='RCU lockdep checking is enabled|kmemleak: Kernel memory leak detector initialized|kmemleak: Automatic memory scanning thread started'
 problems=$(dmesg | grep -E "$pattern" | grep -Ev "$benign")
 if [ -z "$problems" ]; then
-	echo "PG-VM: kernel log clean (no BUG, WARNING, Oops, KASAN, UBSAN, lockdep or kmemleak report)"
+	echo "PG-VM: kernel log clean"
 else
 	echo "PG-VM: kernel log problems:"
 	echo "$problems"
