@@ -15,18 +15,26 @@ echo "TAP version 13"
 "$bin" -test.v -test.count=1 -test.timeout=${PG_GO_TIMEOUT:-100s} >"$out" 2>&1
 rc=$?
 awk -v rc="$rc" '
-/^=== (RUN|PAUSE|CONT)/ { next }
+/^=== (RUN|PAUSE|CONT)/ { why = ""; next }
 /^[ \t]*--- (PASS|FAIL|SKIP): / {
 	sub(/^[ \t]*--- /, "")
 	status = $1; name = $2 " " $3
 	n++
 	if (status == "PASS:") { print "ok " n " - " name; pass++ }
-	else if (status == "SKIP:") { print "ok " n " - " name " # SKIP"; skip++ }
+	else if (status == "SKIP:") {
+		print "ok " n " - " name " # SKIP " (why != "" ? why : "skipped")
+		skip++
+	}
 	else { print "not ok " n " - " name; fail++ }
 	next
 }
 /^(PASS|FAIL|ok[ \t]|FAIL[ \t])/ && !/^ok [0-9]/ { next }
-{ print "# " $0 }
+{
+	# the reason a test skipped is its last line before its result
+	why = $0
+	sub(/^[ \t]*[A-Za-z0-9_]+\.go:[0-9]+: /, "", why)
+	print "# " $0
+}
 END {
 	if (rc != 0 && fail == 0) {
 		n++; fail++
