@@ -134,6 +134,18 @@ static int pg_rd_string(struct pg_rd *r, u8 want, const u8 **s, u32 *len)
 	return 0;
 }
 
+/* false (0xf4) or true (0xf5). */
+static int pg_rd_bool(struct pg_rd *r, bool *b)
+{
+	u8 major;
+	u64 v;
+
+	if (pg_rd_head(r, &major, &v) || major != 7 || (v != 20 && v != 21))
+		return -EINVAL;
+	*b = v == 21;
+	return 0;
+}
+
 static bool pg_text_is(const u8 *s, u32 len, const char *word)
 {
 	return len == strlen(word) && !memcmp(s, word, len);
@@ -176,16 +188,12 @@ static int pg_arg_value(struct pg_ctl *c, struct pg_rd *r, enum pg_arg a)
 		args->group_len = n;
 		return 0;
 	case PG_ARG_ATTEST:
-		if (pg_rd_head(r, &major, &v) || major != 7 ||
-		    (v != 20 && v != 21))
+		if (pg_rd_bool(r, &args->attest))
 			return pg_fail(c, -EINVAL, "attest must be a bool");
-		args->attest = v == 21;
 		return 0;
 	case PG_ARG_CARRY:
-		if (pg_rd_head(r, &major, &v) || major != 7 ||
-		    (v != 20 && v != 21))
+		if (pg_rd_bool(r, &args->carry))
 			return pg_fail(c, -EINVAL, "carry must be a bool");
-		args->carry = v == 21;
 		return 0;
 	case PG_ARG_TO:
 		if (pg_rd_head(r, &major, &v) || major != 0)

@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -1214,6 +1215,47 @@ int pg_revoke(struct pg_ep *ep, const struct pg_token *t, uint64_t *tokens,
 	    cb_map_uint(&r.details, "holders", holders))
 		return -PG_EBADREPLY;
 	return 0;
+}
+
+/* ---- cgroup v2 ----------------------------------------------------------- */
+
+int pg_cg_write(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, s, strlen(s)) != (ssize_t)strlen(s))
+		ret = -EIO;
+	close(fd);
+	return ret;
+}
+
+long long pg_cg_current(const char *name)
+{
+	char path[128], buf[32] = "";
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), PG_CG_ROOT "/%s/memory.current", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	return n > 0 ? atoll(buf) : -1;
+}
+
+int pg_cg_enter(const char *name)
+{
+	char path[128], pid[16];
+
+	snprintf(path, sizeof(path), PG_CG_ROOT "/%s", name);
+	if (mkdir(path, 0755) && errno != EEXIST)
+		return -errno;
+	snprintf(path, sizeof(path), PG_CG_ROOT "/%s/cgroup.procs", name);
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	return pg_cg_write(path, pid);
 }
 
 /* ---- module parameters -------------------------------------------------- */

@@ -270,6 +270,16 @@ int pg_redeem(struct pg_ep *ep, const struct pg_token *t);
 int pg_revoke(struct pg_ep *ep, const struct pg_token *t, uint64_t *tokens,
 	      uint64_t *holders);
 
+/* ---- cgroup v2 ----------------------------------------------------------- */
+
+#define PG_CG_ROOT	"/sys/fs/cgroup"
+/* Writes s to a file (a cgroup control file); 0 or -errno. */
+int pg_cg_write(const char *path, const char *s);
+/* memory.current of cgroup name under PG_CG_ROOT, or -1. */
+long long pg_cg_current(const char *name);
+/* Creates cgroup name (if needed) and moves this process into it. */
+int pg_cg_enter(const char *name);
+
 /* ---- module parameters -------------------------------------------------- */
 
 #define PG_PARAM_DIR	"/sys/module/promisegrid/parameters/"

@@ -138,51 +138,15 @@ static int t_expiry_stops_receive(const void *arg)
 
 /* ---- 2: what a receiver holds is charged to the receiver -------------- */
 
-#define CG_ROOT	"/sys/fs/cgroup"
-
-static int cg_write(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY), ok;
-
-	if (fd < 0)
-		return -errno;
-	ok = write(fd, s, strlen(s)) == (ssize_t)strlen(s);
-	close(fd);
-	return ok ? 0 : -EIO;
-}
-
-static long long cg_current(const char *cg)
-{
-	char path[128], buf[64] = "";
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), CG_ROOT "/%s/memory.current", cg);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	return n > 0 ? atoll(buf) : -1;
-}
-
-static int cg_enter(const char *cg)
-{
-	char path[128], pid[32];
-
-	snprintf(path, sizeof(path), CG_ROOT "/%s/cgroup.procs", cg);
-	snprintf(pid, sizeof(pid), "%d", getpid());
-	return cg_write(path, pid);
-}
-
+/* The cgroup exists, with a memory controller. */
 static int cg_setup(const char *cg)
 {
 	char path[128];
 
-	snprintf(path, sizeof(path), CG_ROOT "/%s", cg);
+	snprintf(path, sizeof(path), PG_CG_ROOT "/%s", cg);
 	if (mkdir(path, 0755) && errno != EEXIST)
 		return -errno;
-	return cg_current(cg) < 0 ? -ENOENT : 0;
+	return pg_cg_current(cg) < 0 ? -ENOENT : 0;
 }
 
 #define MEMCG_RECEIVERS	32
@@ -206,7 +170,7 @@ static int t_memcg_receiver_pays(const void *arg)
 	int i;
 
 	(void)arg;
-	if (cg_write(CG_ROOT "/cgroup.subtree_control", "+memory") ||
+	if (pg_cg_write(PG_CG_ROOT "/cgroup.subtree_control", "+memory") ||
 	    cg_setup("pgsec-a") || cg_setup("pgsec-v"))
 		return pg_skip("no cgroup v2 memory controller");
 	pg_cid_named(&c, "security memcg");
@@ -217,7 +181,7 @@ static int t_memcg_receiver_pays(const void *arg)
 	if (pid == 0) {
 		struct pg_ep r[MEMCG_RECEIVERS];
 
-		if (cg_enter("pgsec-a") || setgid(NOBODY) || setuid(NOBODY))
+		if (pg_cg_enter("pgsec-a") || setgid(NOBODY) || setuid(NOBODY))
 			_exit(10);
 		for (i = 0; i < MEMCG_RECEIVERS; i++)
 			if (pg_open(&r[i], 0) || pg_receive(&r[i], &c, NULL, true))
@@ -227,16 +191,16 @@ static int t_memcg_receiver_pays(const void *arg)
 		_exit(0);
 	}
 	CHECK_EQ(read(ready[0], &x, 1), 1);
-	CHECK_EQ(cg_enter("pgsec-v"), 0);
+	CHECK_EQ(pg_cg_enter("pgsec-v"), 0);
 	CHECK_EQ(pg_open(&v, 0), 0);
 	CHECK_EQ(pg_frame_sized(&f, &c, MEMCG_FRAME_LEN), 0);
 	CHECK_EQ(pg_send(&v, &f), f.len);	/* warm up: the write buffer */
-	a0 = cg_current("pgsec-a");
-	v0 = cg_current("pgsec-v");
+	a0 = pg_cg_current("pgsec-a");
+	v0 = pg_cg_current("pgsec-v");
 	for (i = 1; i < MEMCG_FRAMES; i++)
 		CHECK_EQ(pg_send(&v, &f), f.len);
-	a1 = cg_current("pgsec-a");
-	v1 = cg_current("pgsec-v");
+	a1 = pg_cg_current("pgsec-a");
+	v1 = pg_cg_current("pgsec-v");
 	CHECK_EQ(write(done[1], "d", 1), 1);
 	CHECK_EQ(waitpid(pid, &status, 0), pid);
 	CHECK_EQ(status, 0);

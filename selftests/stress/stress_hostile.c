@@ -23,7 +23,6 @@
 
 #include "stress.h"
 
-#define CG_ROOT		"/sys/fs/cgroup"
 #define NOBODY		65534
 #define RECEIVERS	64
 #define VICTIM_SLACK	(4 << 20)	/* its own buffers, stacks, tables */
@@ -34,44 +33,6 @@ struct shared {
 	uint64_t grants, redeems, carries_refused, carries_ok;
 	uint64_t victim_id;
 };
-
-static int cg_write(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, s, strlen(s)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
-static long long cg_current(const char *cg)
-{
-	char path[128], buf[32] = "";
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), CG_ROOT "/%s/memory.current", cg);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	return n > 0 ? atoll(buf) : -1;
-}
-
-static int cg_enter(const char *cg)
-{
-	char path[128], pid[16];
-
-	snprintf(path, sizeof(path), CG_ROOT "/%s", cg);
-	mkdir(path, 0755);
-	snprintf(path, sizeof(path), CG_ROOT "/%s/cgroup.procs", cg);
-	snprintf(pid, sizeof(pid), "%d", getpid());
-	return cg_write(path, pid);
-}
 
 /* The attacker: set up, then churn tokens and carry until told to quit. */
 static int attacker(struct shared *sh, const struct pg_cid *p,
@@ -85,7 +46,7 @@ static int attacker(struct shared *sh, const struct pg_cid *p,
 	uint64_t i, to;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (cg_enter("pg-hostile-a") || setgid(NOBODY) || setuid(NOBODY))
+	if (pg_cg_enter("pg-hostile-a") || setgid(NOBODY) || setuid(NOBODY))
 		return 10;
 	for (i = 0; i < RECEIVERS; i++)
 		if (pg_open(&rx[i], O_NONBLOCK) ||
@@ -169,8 +130,8 @@ static int test_hostile(const void *arg)
 	ssize_t w;
 
 	(void)arg;
-	if (cg_write(CG_ROOT "/cgroup.subtree_control", "+memory") ||
-	    cg_enter("pg-hostile-v") || cg_current("pg-hostile-v") < 0)
+	if (pg_cg_write(PG_CG_ROOT "/cgroup.subtree_control", "+memory") ||
+	    pg_cg_enter("pg-hostile-v") || pg_cg_current("pg-hostile-v") < 0)
 		return pg_skip("no cgroup v2 memory controller");
 	CHECK(pg_param_set("queue_bytes", 1 << 20) == 0);
 	CHECK(pg_param_get("max_groups", &groups) == 0);
@@ -192,7 +153,7 @@ static int test_hostile(const void *arg)
 	}
 	CHECK(pthread_create(&th, NULL, victim_read, &vr) == 0);
 	pg_frame_sized(&f, &p, 900);
-	v0 = cg_current("pg-hostile-v");
+	v0 = pg_cg_current("pg-hostile-v");
 	deadline = st_deadline(100);
 	while (st_running(deadline)) {
 		uint64_t t0 = st_now_ms();
@@ -210,7 +171,7 @@ static int test_hostile(const void *arg)
 			max_write = st_now_ms() - t0;
 		sends++;
 	}
-	v1 = cg_current("pg-hostile-v");
+	v1 = pg_cg_current("pg-hostile-v");
 	sh->quit = 1;
 	while (!sh->done)
 		usleep(1000);
