@@ -276,7 +276,7 @@ static int pg_ctl_hello(struct pg_ctl *c)
 {
 	struct pg_enc *e = c->out;
 
-	/* Keys in grid-cbor order: shorter first, then bytewise. */
+	/* Keys in bytewise order of their encodings (grid-cbor). */
 	pg_enc_map(e, 8);
 	pg_enc_kv_uint(e, "version", 2);
 	pg_enc_kv_uint(e, "endpoint", c->ep->id);
