@@ -224,6 +224,7 @@ void pg_buf_reset(struct pg_buf *b)
 	b->len = 0;
 }
 
+/* Appends n bytes; p must not point into b (b->p may move). */
 void cb_raw(struct pg_buf *b, const void *p, size_t n)
 {
 	if (b->len + n > b->cap) {

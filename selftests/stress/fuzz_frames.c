@@ -236,10 +236,19 @@ static void mutate(struct pg_buf *b, size_t start, uint64_t *r)
 			b->len--;
 			len--;
 			break;
-		default:	/* duplicate a slice at the end */
-			n = st_rand(r) % (len - (pos - start)) + 1;
-			cb_raw(b, b->p + pos, n > 64 ? 64 : n);
+		default: {	/* duplicate a slice at the end */
+			/*
+			 * Through a copy: cb_raw() may move b->p, and a
+			 * slice of the old block would be read after free.
+			 */
+			uint8_t slice[64];
+			size_t m = st_rand(r) % (len - (pos - start)) + 1;
+
+			m = m > sizeof(slice) ? sizeof(slice) : m;
+			memcpy(slice, b->p + pos, m);
+			cb_raw(b, slice, m);
 			len = b->len - start;
+		}
 		}
 	}
 }
