@@ -5,7 +5,9 @@
  * Requests are grid([42(control pCID), id, verb, {args}]) and already
  * passed the frame checks (well-formed, deterministic), so reading them
  * needs no bounds beyond the frame. Every request gets one reply on the
- * requester's own queue, except a successful one with id 0.
+ * requester's own queue, except a successful one with id 0:
+ * grid([42(control pCID), id, outcome, {details}, 42(parent)]), parent
+ * the CID of the request's exact bytes (pg-kernel-control-v3).
  */
 #include <linux/errno.h>
 #include <linux/kernel.h>
@@ -35,6 +37,7 @@ enum pg_arg {
 	PG_ARG_TTL,
 	PG_ARG_TOKEN,
 	PG_ARG_CARRY,
+	PG_ARG_UNREAD,
 	PG_ARG_NR,
 };
 
@@ -50,6 +53,7 @@ static const char * const pg_arg_names[PG_ARG_NR] = {
 	[PG_ARG_TTL] = "ttl_ms",
 	[PG_ARG_TOKEN] = "token",
 	[PG_ARG_CARRY] = "carry",
+	[PG_ARG_UNREAD] = "unread",
 };
 
 struct pg_args {
@@ -67,6 +71,7 @@ struct pg_args {
 	const u8 *token;
 	u32 token_len;
 	bool carry;
+	bool unread;
 };
 
 /* A CBOR reader over one validated frame. */
@@ -195,6 +200,10 @@ static int pg_arg_value(struct pg_ctl *c, struct pg_rd *r, enum pg_arg a)
 		if (pg_rd_bool(r, &args->carry))
 			return pg_fail(c, -EINVAL, "carry must be a bool");
 		return 0;
+	case PG_ARG_UNREAD:
+		if (pg_rd_bool(r, &args->unread))
+			return pg_fail(c, -EINVAL, "unread must be a bool");
+		return 0;
 	case PG_ARG_TO:
 		if (pg_rd_head(r, &major, &v) || major != 0)
 			return pg_fail(c, -EINVAL,
@@ -278,7 +287,7 @@ static int pg_ctl_hello(struct pg_ctl *c)
 
 	/* Keys in bytewise order of their encodings (grid-cbor). */
 	pg_enc_map(e, 8);
-	pg_enc_kv_uint(e, "version", 2);
+	pg_enc_kv_uint(e, "version", 3);
 	pg_enc_kv_uint(e, "endpoint", c->ep->id);
 	pg_enc_kv_uint(e, "max_depth", READ_ONCE(pg_max_depth));
 	pg_enc_kv_uint(e, "max_frame", READ_ONCE(pg_max_frame));
@@ -300,6 +309,15 @@ static void pg_enc_pcid(struct pg_enc *e, const u8 *cid, u32 len)
 	pg_enc_raw(e, cid, len);
 }
 
+/* 42(h'00' || the CID of @frame): the frame a kernel message answers. */
+static void pg_enc_parent(struct pg_enc *e, const u8 *frame, size_t len)
+{
+	u8 cid[PG_FRAME_CID_LEN];
+
+	pg_frame_cid(frame, len, cid);
+	pg_enc_pcid(e, cid, sizeof(cid));
+}
+
 /*
  * The specs this kernel follows, at the commits read (docs/abi.md
  * "Frames" says what each rule takes from them).
@@ -311,7 +329,7 @@ static const char * const pg_follows[] = {
 	"promisegrid/wire-lab@f587c11 tools/spec/cid_test.go",
 };
 
-/* The implementation promise record (docs/protocols/pg-kernel-control-v2.md). */
+/* The implementation promise record (docs/protocols/pg-kernel-control-v3.md). */
 static int pg_ctl_promises(struct pg_ctl *c)
 {
 	struct pg_enc *e = c->out;
@@ -433,9 +451,13 @@ static int pg_ctl_accept(struct pg_ctl *c)
 {
 	if (c->args.present & PG_A(CARRY))
 		WRITE_ONCE(c->ep->accept_carry, c->args.carry);
-	pg_enc_map(c->out, 1);
+	if (c->args.present & PG_A(UNREAD))
+		WRITE_ONCE(c->ep->notify_unread, c->args.unread);
+	pg_enc_map(c->out, 2);
 	pg_enc_text(c->out, "carry");
 	pg_enc_bool(c->out, READ_ONCE(c->ep->accept_carry));
+	pg_enc_text(c->out, "unread");
+	pg_enc_bool(c->out, READ_ONCE(c->ep->notify_unread));
 	return 0;
 }
 
@@ -579,7 +601,7 @@ static const struct pg_verb {
 	  pg_ctl_grant },
 	{ PG_VERB_REDEEM, PG_A(TOKEN), PG_A(TOKEN), pg_ctl_redeem },
 	{ PG_VERB_REVOKE, PG_A(TOKEN), PG_A(TOKEN), pg_ctl_revoke },
-	{ PG_VERB_ACCEPT, PG_A(CARRY), 0, pg_ctl_accept },
+	{ PG_VERB_ACCEPT, PG_A(CARRY) | PG_A(UNREAD), 0, pg_ctl_accept },
 	{ PG_VERB_PROMISES, 0, 0, pg_ctl_promises },
 };
 
@@ -648,12 +670,12 @@ static const char *pg_outcome_of(int err)
 	}
 }
 
-/* grid([42(control), id or null, outcome, ... */
+/* grid([42(control), id or null, outcome, ... (details, parent follow) */
 static void pg_reply_begin(struct pg_enc *e, struct pg_buf *reply,
 			   const struct pg_ctl *c, const char *outcome)
 {
 	pg_enc_init(e, reply->data, reply->size);
-	pg_enc_grid(e, pg_pcid_control, sizeof(pg_pcid_control), 4);
+	pg_enc_grid(e, pg_pcid_control, sizeof(pg_pcid_control), 5);
 	if (c->has_id)
 		pg_enc_uint(e, c->id);
 	else
@@ -661,10 +683,6 @@ static void pg_reply_begin(struct pg_enc *e, struct pg_buf *reply,
 	pg_enc_text(e, outcome);
 }
 
-/*
- * Handle one request at @off in @buf; returns 0 or the errno the write
- * reports, which the error reply carries too.
- */
 /* The control pCID's hash, for the delivery tracepoints. */
 static u64 pg_control_trace_tag(void)
 {
@@ -707,9 +725,12 @@ int pg_control(struct pg_endpoint *ep, struct pg_buf *buf, u32 off,
 		pg_enc_text(&e, "reason");
 		pg_enc_text(&e, c.reason ?: "failed");
 	}
-	/* Replies are a few hundred bytes at most: an overflow is a bug. */
-	if (!WARN_ON_ONCE(e.overflow) && (err || c.id))
-		pg_reply_queue(ep, &e);
+	if (err || c.id) {
+		pg_enc_parent(&e, buf->data + off, env->frame_len);
+		/* Replies are a few hundred bytes at most: an overflow is a bug. */
+		if (!WARN_ON_ONCE(e.overflow))
+			pg_reply_queue(ep, &e);
+	}
 	pg_buf_put(scratch);
 	return err;
 }
@@ -729,4 +750,43 @@ size_t pg_control_drop_notice(u8 *out, size_t cap, u64 dropped)
 	pg_enc_text(&e, "receive queue full");
 	pg_enc_kv_uint(&e, "dropped", dropped);
 	return e.overflow ? 0 : e.len;
+}
+
+/* The largest unread notice: a 96-byte pCID and a 20-digit endpoint id. */
+#define PG_UNREAD_NOTICE_MAX	320
+
+/*
+ * @closed closed with @frame, which @sender sent, unread: tell @sender,
+ * which asked for it ("accept" {"unread": true}). Queued and charged like
+ * a reply to @sender; dropped and counted if its queue is past the reserve.
+ */
+void pg_control_unread_notice(struct pg_endpoint *sender, u64 closed,
+			      const u8 *frame, u32 len)
+{
+	static const struct pg_cbor_limits any = {
+		.max_depth = PG_CBOR_DEPTH_MAX,
+		.max_size = SIZE_MAX,
+	};
+	u8 out[PG_UNREAD_NOTICE_MAX];
+	struct pg_envelope env;
+	struct pg_enc e;
+
+	/* It passed at its write; the limits may have been lowered since. */
+	if (pg_env_parse(frame, len, &any, &env))
+		return;
+	pg_enc_init(&e, out, sizeof(out));
+	pg_enc_grid(&e, pg_pcid_control, sizeof(pg_pcid_control), 5);
+	pg_enc_null(&e);
+	pg_enc_text(&e, PG_OUTCOME_BROKEN);
+	/* Keys in bytewise order of their encodings (grid-cbor). */
+	pg_enc_map(&e, 4);
+	pg_enc_kv_uint(&e, "to", closed);
+	pg_enc_text(&e, "pcid");
+	pg_enc_pcid(&e, frame + env.cid_off, env.cid_len);
+	pg_enc_kv_uint(&e, "errno", EPIPE);
+	pg_enc_text(&e, "reason");
+	pg_enc_text(&e, "the receiver closed with the frame unread");
+	pg_enc_parent(&e, frame, len);
+	if (!WARN_ON_ONCE(e.overflow))
+		pg_reply_queue(sender, &e);
 }

@@ -2,7 +2,7 @@
 /*
  * Copyright (C) 2026 The PromiseGrid kernel module authors.
  *
- * The kernel control protocol (docs/protocols/pg-kernel-control-v2.md):
+ * The kernel control protocol (docs/protocols/pg-kernel-control-v3.md):
  * requests written to the device, replies queued to the requester.
  */
 #ifndef PG_CONTROL_H
@@ -21,5 +21,7 @@ struct pg_envelope;
 int pg_control(struct pg_endpoint *ep, struct pg_buf *buf, u32 off,
 	       const struct pg_envelope *env);
 size_t pg_control_drop_notice(u8 *out, size_t cap, u64 dropped);
+void pg_control_unread_notice(struct pg_endpoint *sender, u64 closed,
+			      const u8 *frame, u32 len);
 
 #endif /* PG_CONTROL_H */

@@ -118,6 +118,26 @@ u32 pg_ep_opener_pid(const struct pg_endpoint *ep, struct pid_namespace *ns)
 	return pid_nr_ns(ep->opener, ns);
 }
 
+/*
+ * @ep closed with @d unread: tell its sender if it asked ("accept"
+ * {"unread": true}). Kernel messages (from 0) have no sender to tell.
+ */
+static void pg_ep_notify_unread(struct pg_endpoint *ep,
+				const struct pg_delivery *d)
+{
+	struct pg_endpoint *sender;
+
+	if (!d->from)
+		return;
+	sender = pg_ep_lookup(d->from);
+	if (!sender)
+		return;
+	if (READ_ONCE(sender->notify_unread))
+		pg_control_unread_notice(sender, ep->id, d->data + d->hdr_len,
+					 d->len - d->hdr_len);
+	pg_ep_put(sender);
+}
+
 /* Called once, when the last reference to the file goes. */
 void pg_ep_close(struct pg_endpoint *ep)
 {
@@ -135,8 +155,10 @@ void pg_ep_close(struct pg_endpoint *ep)
 	ep->rx_bytes = 0;
 	spin_unlock(&ep->rx_lock);
 
-	list_for_each_entry_safe(d, tmp, &purge, node)
+	list_for_each_entry_safe(d, tmp, &purge, node) {
+		pg_ep_notify_unread(ep, d);
 		kvfree(d);
+	}
 	pg_user_uncharge(ep->user);
 	pg_stat_add(PG_STAT_ENDPOINTS, -1);
 	pg_ep_put(ep);
@@ -250,6 +272,7 @@ int pg_ep_deliver(struct pg_endpoint *ep, const u8 *frame, u32 len,
 	d->from = from ? from->id : 0;
 	d->len = hdr_len + len;
 	d->truesize = truesize;
+	d->hdr_len = hdr_len;
 	memcpy(d->data, hdr, hdr_len);
 	memcpy(d->data + hdr_len, frame, len);
 

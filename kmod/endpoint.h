@@ -38,6 +38,7 @@ struct pg_delivery {
 	u64 from;			/* sending endpoint's id; 0: the kernel */
 	u32 len;			/* bytes of data[] */
 	u32 truesize;			/* the allocation, as rx_bytes counts it */
+	u32 hdr_len;			/* where the sender's frame starts */
 	u8 data[];			/* attestation header, then the frame */
 };
 
@@ -75,6 +76,7 @@ struct pg_endpoint {
 	struct pg_wakeups *wake_batch;	/* that writer's list, or NULL */
 	u64 reply_peers[PG_REPLY_PEERS];/* senders of frames it read */
 	bool accept_carry;		/* anyone may carry to it */
+	bool notify_unread;		/* wants unread notices for its frames */
 
 	/* Send side: bytes of this endpoint's writes in progress. */
 	atomic_long_t tx_inflight;

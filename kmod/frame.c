@@ -3,7 +3,9 @@
  * Copyright (C) 2026 The PromiseGrid kernel module authors.
  */
 #include <linux/errno.h>
+#include <linux/kernel.h>
 #include <linux/string.h>
+#include <crypto/sha2.h>
 #include <linux/promisegrid.h>
 #include "frame.h"
 #include "params.h"
@@ -20,6 +22,11 @@ static_assert(PG_ENV_GRID_TAG_LEN == PG_GRID_TAG_LEN);
 
 const u8 pg_pcid_control[PG_KERNEL_PCID_LEN] = PG_PCID_CONTROL;
 const u8 pg_pcid_delivery[PG_KERNEL_PCID_LEN] = PG_PCID_DELIVERY;
+
+/* Still the kernel's, so that nobody answers an old client in its name. */
+static const u8 pg_pcids_retired[][PG_KERNEL_PCID_LEN] = {
+	PG_PCID_CONTROL_V1, PG_PCID_CONTROL_V2, PG_PCID_DELIVERY_V1,
+};
 
 /*
  * Check the frame at @p against the limits in force. Returns 0 or a
@@ -44,13 +51,31 @@ int pg_frame_parse(const u8 *p, size_t len, struct pg_envelope *env)
 	return err ? pg_env_errno(err) : 0;
 }
 
+/*
+ * Write the CID of the @len bytes at @frame to @cid (PG_FRAME_CID_LEN
+ * bytes): how kernel replies and notices name the frame they answer.
+ */
+void pg_frame_cid(const u8 *frame, size_t len, u8 *cid)
+{
+	static const u8 prefix[] = { 0x01, 0x55, 0x12, 0x20 };
+
+	static_assert(sizeof(prefix) + SHA256_DIGEST_SIZE == PG_FRAME_CID_LEN);
+	memcpy(cid, prefix, sizeof(prefix));
+	sha256(frame, len, cid + sizeof(prefix));
+}
+
 enum pg_kernel_pcid pg_kernel_pcid(const u8 *cid, size_t len)
 {
+	int i;
+
 	if (len != PG_KERNEL_PCID_LEN)
 		return PG_KPCID_NONE;
 	if (!memcmp(cid, pg_pcid_control, len))
 		return PG_KPCID_CONTROL;
 	if (!memcmp(cid, pg_pcid_delivery, len))
 		return PG_KPCID_DELIVERY;
+	for (i = 0; i < ARRAY_SIZE(pg_pcids_retired); i++)
+		if (!memcmp(cid, pg_pcids_retired[i], len))
+			return PG_KPCID_RETIRED;
 	return PG_KPCID_NONE;
 }

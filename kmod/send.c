@@ -32,6 +32,8 @@ static int pg_send_frame(struct pg_endpoint *ep, struct pg_buf *buf, u32 off,
 		return pg_control(ep, buf, off, env);
 	case PG_KPCID_DELIVERY:
 		return -EPERM;
+	case PG_KPCID_RETIRED:
+		return -EPROTONOSUPPORT;
 	default:
 		err = pg_authorize(PG_OP_SEND, ep, cid, env->cid_len,
 				   PG_RIGHT_SEND, env->frame_len);

@@ -647,6 +647,16 @@ int pg_frame_slot(const struct pg_frame *f, size_t i, struct cb_item *out)
 	return cb_child(&f->arr, i, out);
 }
 
+void pg_frame_cid(const uint8_t *p, size_t n, struct pg_cid *c)
+{
+	c->len = 36;
+	c->b[0] = 0x01;
+	c->b[1] = 0x55;
+	c->b[2] = 0x12;
+	c->b[3] = 0x20;
+	pg_sha256(p, n, c->b + 4);
+}
+
 int pg_reply_parse(const uint8_t *p, size_t n, struct pg_reply *r)
 {
 	struct pg_frame f;
@@ -655,14 +665,28 @@ int pg_reply_parse(const uint8_t *p, size_t n, struct pg_reply *r)
 	pg_buf_reset(&r->raw);
 	cb_raw(&r->raw, p, n);
 	r->got = false;
+	r->has_parent = false;
 	if (pg_frame_parse(r->raw.p, n, &f) ||
-	    !pg_cid_eq(&f.cid, &pg_cid_control) || f.nslots != 3)
+	    !pg_cid_eq(&f.cid, &pg_cid_control) ||
+	    (f.nslots != 3 && f.nslots != 4))
 		return -1;
 	if (pg_frame_slot(&f, 1, &id) || pg_frame_slot(&f, 2, &r->outcome) ||
 	    pg_frame_slot(&f, 3, &r->details))
 		return -1;
 	if (r->outcome.major != 3 || r->details.major != 5)
 		return -1;
+	if (f.nslots == 4) {
+		struct cb_item link, bs;
+
+		if (pg_frame_slot(&f, 4, &link) || link.major != 6 ||
+		    link.arg != PG_CID_TAG || cb_child(&link, 0, &bs) ||
+		    bs.major != 2 || bs.arg < 2 || bs.arg - 1 > PG_CID_MAX ||
+		    bs.p[bs.hlen] != 0)
+			return -1;
+		r->parent.len = bs.arg - 1;
+		memcpy(r->parent.b, bs.p + bs.hlen + 1, r->parent.len);
+		r->has_parent = true;
+	}
 	if (cb_is_null(&id)) {
 		r->id_null = true;
 		r->id = 0;
@@ -978,6 +1002,7 @@ int pg_request_raw(struct pg_ep *ep, const struct pg_buf *req, bool id_null,
 		   uint64_t id, struct pg_reply *r)
 {
 	ssize_t w = pg_send(ep, req);
+	struct pg_cid cid;
 	int wr;
 
 	if (w >= 0 && (size_t)w != req->len) {
@@ -991,6 +1016,13 @@ int pg_request_raw(struct pg_ep *ep, const struct pg_buf *req, bool id_null,
 		return 0;
 	}
 	pg_await_reply(ep, id_null, id, r, PG_WAIT_MS);
+	/* every reply names the request's exact bytes as its parent */
+	pg_frame_cid(req->p, req->len, &cid);
+	if (r->got && (!r->has_parent || !pg_cid_eq(&r->parent, &cid))) {
+		pg_diag("request: the reply's parent is not the request's CID");
+		pg_reply_diag(r);
+		return -PG_EBADREPLY;
+	}
 	return check_reply(wr, r);
 }
 
@@ -1107,12 +1139,17 @@ int pg_carry(struct pg_ep *ep, uint64_t to, const struct pg_buf *frame)
 
 int pg_accept_carry(struct pg_ep *ep, bool on)
 {
+	return pg_accept(ep, "carry", on);
+}
+
+int pg_accept(struct pg_ep *ep, const char *key, bool on)
+{
 	struct pg_reply r = { 0 };
 	struct pg_buf args = { 0 };
 	struct pg_map m = { 0 };
 	int err;
 
-	cb_bool(pg_map_put(&m, "carry"), on);
+	cb_bool(pg_map_put(&m, key), on);
 	pg_map_emit(&args, &m);
 	err = pg_request(ep, pg_next_id(), PG_VERB_ACCEPT, &args, &r);
 	pg_buf_free(&args);

@@ -172,9 +172,19 @@ struct pg_reply {
 	bool id_null;
 	uint64_t id;
 	struct cb_item outcome, details;
+	bool has_parent;	/* it answers a frame: */
+	struct pg_cid parent;	/* that frame's CID */
 };
 
-/* Parses a control frame grid([42(control), id, word, {details}]). */
+/* The CID of a frame's bytes, as kernel replies name it (raw, sha2-256). */
+void pg_frame_cid(const uint8_t *p, size_t n, struct pg_cid *c);
+/* SHA-256, from userland/lib/sha256.c (the kernel uses its own). */
+void pg_sha256(const void *data, size_t len, uint8_t digest[32]);
+
+/*
+ * Parses a control frame grid([42(control), id, word, {details}]) or,
+ * answering a frame, grid([42(control), id, word, {details}, 42(parent)]).
+ */
 int pg_reply_parse(const uint8_t *p, size_t n, struct pg_reply *r);
 bool pg_reply_is(const struct pg_reply *r, const char *outcome);
 /* details "errno", or -1 */
@@ -246,6 +256,8 @@ int pg_unreceive(struct pg_ep *ep, const struct pg_cid *c, const char *group);
 int pg_carry(struct pg_ep *ep, uint64_t to, const struct pg_buf *frame);
 /* accept {"carry": on}: anyone may carry to ep, or only those it read. */
 int pg_accept_carry(struct pg_ep *ep, bool on);
+/* accept {key: on}, key "carry" or "unread"; 0 or -errno. */
+int pg_accept(struct pg_ep *ep, const char *key, bool on);
 /* stats: the reply stays in *r; module and endpoint maps out. */
 int pg_stats(struct pg_ep *ep, struct pg_reply *r, struct cb_item *module,
 	     struct cb_item *endpoint);

@@ -35,7 +35,7 @@ static int t_hello(const void *arg)
 	CHECK(pg_reply_is(&r, PG_OUTCOME_KEPT));
 	CHECK(!r.id_null && r.id == 7);
 	CHECK_EQ(cb_map_uint(&r.details, "version", &v), 0);
-	CHECK_EQ(v, 2);
+	CHECK_EQ(v, 3);
 	CHECK_EQ(cb_map_uint(&r.details, "endpoint", &v), 0);
 	CHECK(v >= 1);
 	for (i = 0; i < PG_ARRAY_SIZE(limits); i++) {
@@ -478,19 +478,26 @@ static int t_id_null(const void *arg)
 	return PG_PASS;
 }
 
-/* Several requests in one write: one reply each, in order. */
+/*
+ * Several requests in one write: one reply each, in order, each naming
+ * its own request's bytes (not the write's) as its parent.
+ */
 static int t_batch(const void *arg)
 {
 	struct pg_buf b = { 0 }, got = { 0 };
 	struct pg_reply r = { 0 };
+	struct pg_cid want[3];
 	struct pg_ep a;
+	size_t start;
 	int i;
 
 	(void)arg;
 	CHECK_EQ(pg_open(&a, 0), 0);
 	for (i = 0; i < 3; i++) {
+		start = b.len;
 		pg_request_begin(&b, 31 + i, PG_VERB_HELLO);
 		cb_map(&b, 0);
+		pg_frame_cid(b.p + start, b.len - start, &want[i]);
 	}
 	CHECK_EQ(pg_send(&a, &b), b.len);
 	for (i = 0; i < 3; i++) {
@@ -498,6 +505,7 @@ static int t_batch(const void *arg)
 		CHECK_EQ(pg_reply_parse(got.p, got.len, &r), 0);
 		CHECK_EQ(r.id, 31 + i);
 		CHECK(pg_reply_is(&r, PG_OUTCOME_KEPT));
+		CHECK(r.has_parent && pg_cid_eq(&r.parent, &want[i]));
 	}
 	CHECK(pg_empty(&a));
 	return PG_PASS;
@@ -568,6 +576,39 @@ static int t_kernel_pcids(const void *arg)
 	return PG_PASS;
 }
 
+/*
+ * The earlier versions' pCIDs stay the kernel's: an old client's request
+ * fails EPROTONOSUPPORT with no reply, and nobody may receive on them to
+ * answer it in the kernel's name.
+ */
+static int t_retired_pcids(const void *arg)
+{
+	static const uint8_t retired[][PG_KERNEL_PCID_LEN] = {
+		PG_PCID_CONTROL_V1, PG_PCID_CONTROL_V2, PG_PCID_DELIVERY_V1,
+	};
+	struct pg_buf b = { 0 };
+	struct pg_cid c;
+	struct pg_ep a;
+	size_t i;
+
+	(void)arg;
+	CHECK_EQ(pg_open(&a, 0), 0);
+	for (i = 0; i < PG_ARRAY_SIZE(retired); i++) {
+		c.len = PG_KERNEL_PCID_LEN;
+		memcpy(c.b, retired[i], c.len);
+		CHECK_EQ(pcid_fails(&a, PG_VERB_RECEIVE, &c, NULL, EPERM), 0);
+		CHECK_EQ(pcid_fails(&a, PG_VERB_RECEIVE, &c, "g", EPERM), 0);
+		pg_buf_reset(&b);
+		pg_frame_begin(&b, &c, 3);
+		cb_uint(&b, 5);
+		cb_text(&b, PG_VERB_HELLO);
+		cb_map(&b, 0);
+		CHECK_ERR(pg_send(&a, &b), EPROTONOSUPPORT);
+		CHECK(pg_empty(&a));
+	}
+	return PG_PASS;
+}
+
 /* After unreceive nobody receives; what was queued stays queued. */
 static int t_unreceive(const void *arg)
 {
@@ -610,7 +651,7 @@ static int t_max_receives(const void *arg)
 int main(void)
 {
 	static const struct pg_test fixed[] = {
-		PG_TEST(t_hello, "hello: kept, version 2, endpoint id, limits = parameters"),
+		PG_TEST(t_hello, "hello: kept, version 3, endpoint id, limits = parameters"),
 		PG_TEST(t_hello_follows_params, "hello reports a limit changed at run time"),
 		PG_TEST(t_promises, "promises: protocols served, limits in force, EHOSTUNREACH for the unreceived, specs followed"),
 		PG_TEST(t_ids, "endpoint ids increase across opens, never reused"),
@@ -626,6 +667,7 @@ int main(void)
 		PG_TEST(t_receive_twice, "receive twice: EEXIST, not_promised"),
 		PG_TEST(t_unreceive_enoent, "unreceive when not receiving: ENOENT"),
 		PG_TEST(t_kernel_pcids, "receive on a kernel pCID: EPERM"),
+		PG_TEST(t_retired_pcids, "retired kernel pCIDs: EPROTONOSUPPORT, no receive"),
 		PG_TEST(t_unreceive, "after unreceive: EHOSTUNREACH, queued frames stay"),
 		PG_TEST(t_max_receives, "more than max_receives receives: ENOSPC"),
 	};

@@ -54,7 +54,7 @@ type CID []byte
 // PG_PCID_DELIVERY) and the function-call protocol: each the CID of the
 // exact bytes of its spec in docs/protocols/.
 var (
-	ControlPCID  = mustHex("01551220734d382b16e74cd1fe2da61b7c200c4066b2ea5125bb00951b7a8c1c03ff26ef")
+	ControlPCID  = mustHex("015512206ece0e65631be43efa5c46f782ab56288fe58f9edcced35ce6512e654e536981")
 	DeliveryPCID = mustHex("015512205069569a39fa5b5f38ae746e274e315047e0b0b2c129736c98072275af07fbda")
 	FnReplyPCID  = mustHex("01551220e1f2781ec632c0c514eaa716913477e8b5cf862bb8fccf74ef957f0fd811a520")
 )

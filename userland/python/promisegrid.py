@@ -35,7 +35,7 @@ MAX_DEPTH = 64
 
 # uapi/linux/promisegrid.h PG_PCID_CONTROL, PG_PCID_DELIVERY
 CONTROL_PCID = bytes.fromhex(
-    "01551220734d382b16e74cd1fe2da61b7c200c4066b2ea5125bb00951b7a8c1c03ff26ef")
+    "015512206ece0e65631be43efa5c46f782ab56288fe58f9edcced35ce6512e654e536981")
 DELIVERY_PCID = bytes.fromhex(
     "015512205069569a39fa5b5f38ae746e274e315047e0b0b2c129736c98072275af07fbda")
 # cid() of the exact bytes of docs/protocols/pg-function-call-v1.md
