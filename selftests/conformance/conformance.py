@@ -3,9 +3,9 @@
 """An independent conformance client for /dev/promisegrid.
 
 Written from the contract alone: docs/abi.md, uapi/linux/promisegrid.h and
-docs/protocols/pg-kernel-control-v2.md, pg-kernel-delivery-v2.md. It uses
+docs/protocols/pg-kernel-control-v3.md, pg-kernel-delivery-v2.md. It uses
 no code of the project (its own CBOR encoder and strict grid-cbor decoder
-are below) and checks, one test per promise, what those texts say the
+are below, and Python's own SHA-256 for the CIDs replies name) and checks, one test per promise, what those texts say the
 module does. Run as root in a VM with the module loaded; prints TAP and
 ends with "N passed, N failed[, N skipped]". Module parameters it changes
 are restored after each test.
@@ -239,6 +239,14 @@ def request(rid, verb, args=None):
     return frame(CONTROL, rid, verb, {} if args is None else args)
 
 
+ANY_ID = object()    # a raw request: its id is what the test wrote
+
+
+def link_to(raw):
+    """42(h'00' + the CIDv1, raw, sha2-256, of a frame's exact bytes)."""
+    return Tag(42, b"\x00\x01\x55\x12\x20" + hashlib.sha256(raw).digest())
+
+
 # ---------------------------------------------------------------- harness
 
 class Fail(Exception):
@@ -326,19 +334,24 @@ class EP:
         data = raw if raw is not None else request(rid, verb, args)
         n = self.write(data)
         err = 0 if n == len(data) else (-n if n < 0 else -1)
-        reply = self.reply(rid)
+        reply = self.reply(rid if raw is None else ANY_ID, data)
         if reply is None:
             return err, None, None, None
-        return (err,) + tuple(reply)
+        return (err,) + tuple(reply[:3])
 
-    def reply(self, rid, wait=0.3):
-        """The control reply with id rid from the queue, or None."""
+    def reply(self, rid, data, wait=0.3):
+        """The reply to request bytes data (id rid) from the queue, or None.
+
+        A reply names its request by a last slot 42(CID of its bytes).
+        """
         self.pull(wait)
         for i, raw in enumerate(self.backlog):
             pc, slots = envelope(raw)
-            if pc == CONTROL and slots[0] == rid:
+            if pc == CONTROL and slots[-1:] == [link_to(data)]:
                 del self.backlog[i]
-                check(len(slots) == 3, "reply of %d slots" % len(slots))
+                check(len(slots) == 4, "reply of %d slots" % len(slots))
+                check(rid is ANY_ID or slots[0] == rid,
+                      "reply id %r, request %r" % (slots[0], rid))
                 return slots
         return None
 
@@ -1127,9 +1140,11 @@ def failed_request_ends_write_short():
     a = EP()
     ok1 = request(7, "hello")
     bad = request(8, "no-such-verb")
-    n = a.write(ok1 + bad + request(9, "hello"))
+    ok2 = request(9, "hello")
+    n = a.write(ok1 + bad + ok2)
     check(n == len(ok1), "write returned %s" % errname(n))
-    r7, r8, r9 = a.reply(7), a.reply(8), a.reply(9, wait=0.1)
+    r7, r8 = a.reply(7, ok1), a.reply(8, bad)
+    r9 = a.reply(9, ok2, wait=0.1)
     check(r7 is not None and r7[1] == "kept", "first request not answered")
     check(r8 is not None and r8[1] == "malformed"
           and r8[2].get("errno") == E.EBADRQC, "no EBADRQC reply: %r" % r8)
@@ -1436,11 +1451,11 @@ HELLO_KEYS = {"version", "endpoint", "max_depth", "max_frame", "max_groups",
 
 @test
 def hello_v2_keys_and_limits():
-    """hello: version 2, endpoint and the limits in force"""
+    """hello: version 3, endpoint and the limits in force"""
     a = EP()
     d = a.kept("hello")
     check(set(d) == HELLO_KEYS, "keys %r" % sorted(d))
-    check(d["version"] == 2, "version %r" % d["version"])
+    check(d["version"] == 3, "version %r" % d["version"])
     for k in HELLO_KEYS - {"version", "endpoint"}:
         check(d[k] == param(k), "%s %r, parameter %d" % (k, d[k], param(k)))
 
@@ -1456,14 +1471,18 @@ def hello_reflects_parameter_change():
 
 @test
 def reply_envelope_and_id():
-    """replies: grid([42(CONTROL), id, outcome, details]) on one's own queue"""
+    """replies: grid([42(CONTROL), id, outcome, details, 42(parent)]), own queue"""
     a, b = EP(), EP()
-    a.write(request(4242, "hello"))
+    req = request(4242, "hello")
+    a.write(req)
     raw = a.deliveries()
     check(len(raw) == 1, "%d deliveries" % len(raw))
     pc, slots = envelope(raw[0])
-    check(pc == CONTROL and slots[0] == 4242 and slots[1] == "kept"
-          and isinstance(slots[2], dict), "reply %r" % slots)
+    check(pc == CONTROL and len(slots) == 4 and slots[0] == 4242
+          and slots[1] == "kept" and isinstance(slots[2], dict),
+          "reply %r" % slots)
+    check(slots[3] == link_to(req), "parent %r, not the request's CID"
+          % (slots[3],))
     check(b.deliveries() == [], "another endpoint got the reply")
 
 
@@ -1495,7 +1514,9 @@ def request_without_uint_id_reply_id_null():
             a.backlog = []
             check(len(ds) == 1, "id %r: %d replies" % (bad, len(ds)))
             _, slots = envelope(ds[0])
-            rid, out, det = slots
+            check(len(slots) == 4 and slots[3] == link_to(
+                frame(CONTROL, bad, "hello", {})), "id %r: no parent" % bad)
+            rid, out, det, _ = slots
         check(err == E.EINVAL, "id %r: write gave %s" % (bad, errname(-err)))
         check(rid is None and out == "malformed" and det["errno"] == E.EINVAL,
               "id %r: reply %r %r %r" % (bad, rid, out, det))
@@ -1620,12 +1641,14 @@ def carry_with_accept():
     p = new_pcid()
     t.receive(p, attest=True)
     d = t.kept("accept", {"carry": True})
-    check(d == {"carry": True}, "accept replied %r" % d)
-    check(t.kept("accept", {}) == {"carry": True}, "accept {} changed it")
+    check(d == {"carry": True, "unread": False}, "accept replied %r" % d)
+    check(t.kept("accept", {}) == {"carry": True, "unread": False},
+          "accept {} changed it")
     f = frame(p, "carried")
     c.kept("carry", carry_args(t.id, f))
     check(t.deliveries() == [f], "carried frame not exact")
-    check(t.kept("accept", {"carry": False}) == {"carry": False}, "reset")
+    check(t.kept("accept", {"carry": False}) == {"carry": False,
+                                                 "unread": False}, "reset")
     c.fails("carry", carry_args(t.id, f), E.EACCES)
 
 
@@ -2208,23 +2231,49 @@ def kernel_pcids_are_spec_cids():
     """the kernel's pCIDs are the CIDs of their spec files"""
     if not os.path.isdir(PROTOCOLS):
         raise Skip("no %s" % PROTOCOLS)
-    check(spec_cid("pg-kernel-control-v2.md") == CONTROL, "control v2")
+    check(spec_cid("pg-kernel-control-v3.md") == CONTROL, "control v3")
     check(spec_cid("pg-kernel-delivery-v2.md") == DELIVERY, "delivery v1")
 
 
 @test
-def control_v1_pcid_is_ordinary():
-    """a v1 request fails EHOSTUNREACH; the v1 pCID routes like any other"""
+def retired_pcids_stay_the_kernels():
+    """older kernel protocols: EPROTONOSUPPORT, no reply, nobody receives"""
     if not os.path.isdir(PROTOCOLS):
         raise Skip("no %s" % PROTOCOLS)
-    v1 = spec_cid("pg-kernel-control-v1.md")
-    a, r = EP(), EP()
-    f = frame(v1, 1, "hello", {})
-    expect_write(a, f, E.EHOSTUNREACH, "v1 hello")
-    check(a.deliveries() == [], "a v1 request was answered")
-    r.receive(v1)
-    a.send(f)
-    check(frames_of(r, v1) == [f], "the v1 frame was not routed")
+    for name in ("pg-kernel-control-v1.md", "pg-kernel-control-v2.md",
+                 "pg-kernel-delivery-v1.md"):
+        old = spec_cid(name)
+        a = EP()
+        expect_write(a, frame(old, 1, "hello", {}), E.EPROTONOSUPPORT, name)
+        check(a.deliveries() == [], "%s: a request was answered" % name)
+        a.fails("receive", {"pcid": pcid_item(old)}, E.EPERM)
+        a.fails("receive", {"pcid": pcid_item(old), "group": "g"}, E.EPERM)
+
+
+@test
+def unread_notice_at_close():
+    """accept unread: a receiver closing with our frames queued tells us"""
+    s, quiet, r = EP(), EP(), EP()
+    p = new_pcid()
+    check(s.kept("accept", {"unread": True}) == {"carry": False,
+                                                 "unread": True}, "accept")
+    r.receive(p, attest=True)
+    rid = r.id
+    fs = [frame(p, i) for i in range(3)]
+    for f in fs:
+        s.send(f)
+    quiet.send(frame(p, 9))
+    r.close()
+    ns = [notice_of(x) for x in s.deliveries()]
+    check(len(ns) == 3, "%d notices for 3 unread frames" % len(ns))
+    for f, n in zip(fs, ns):
+        check(n is not None and len(n) == 4 and n[1] == "broken"
+              and n[2].get("errno") == E.EPIPE and n[2].get("to") == rid
+              and n[2].get("pcid") == pcid_item(p)
+              and isinstance(n[2].get("reason"), str),
+              "notice %r" % (n,))
+        check(n[3] == link_to(f), "the notice names another frame")
+    check(quiet.deliveries() == [], "a sender that did not ask was told")
 
 
 @test

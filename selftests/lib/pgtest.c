@@ -62,6 +62,7 @@ const char *pg_errname(long err)
 		{ EHOSTUNREACH, "EHOSTUNREACH" }, { ENOBUFS, "ENOBUFS" },
 		{ EOPNOTSUPP, "EOPNOTSUPP" }, { EBADRQC, "EBADRQC" },
 		{ ETIMEDOUT, "ETIMEDOUT" }, { EBUSY, "EBUSY" },
+		{ EPIPE, "EPIPE" }, { EPROTONOSUPPORT, "EPROTONOSUPPORT" },
 		{ PG_EBADREPLY, "PG_EBADREPLY(bad or missing reply)" },
 	};
 	size_t i;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Description: the control protocol (docs/abi.md "The control protocol",
- * docs/protocols/pg-kernel-control-v2.md). Every request gets one reply on
+ * docs/protocols/pg-kernel-control-v3.md). Every request gets one reply on
  * the requester's queue with its id (id 0: only on failure; no uint id:
  * null); a failed request fails its write with the reply's errno;
  * malformed requests are EINVAL (EBADRQC for an unknown verb) with outcome

@@ -52,11 +52,11 @@ static struct pg_cid fuzz_cid(unsigned int i)
 
 static const char *const verbs[] = {
 	"hello", "receive", "unreceive", "carry", "stats", "claim", "grant",
-	"redeem", "revoke", "frobnicate", "",
+	"redeem", "revoke", "accept", "promises", "frobnicate", "",
 };
 static const char *const keys[] = {
 	"pcid", "group", "attest", "to", "frame", "rights", "ttl_ms", "token",
-	"x",
+	"carry", "unread", "x",
 };
 
 static void gen_value(struct pg_buf *b, uint64_t *r, int depth);
@@ -65,12 +65,18 @@ static void gen_cid(struct pg_buf *b, uint64_t *r)
 {
 	struct pg_cid c;
 
-	switch (st_rand(r) % 4) {
+	static const uint8_t retired[PG_KERNEL_PCID_LEN] = PG_PCID_CONTROL_V2;
+
+	switch (st_rand(r) % 5) {
 	case 0:
 		c = pg_cid_control;
 		break;
 	case 1:
 		c = pg_cid_delivery;
+		break;
+	case 2:
+		c.len = sizeof(retired);
+		memcpy(c.b, retired, c.len);
 		break;
 	default:
 		c = fuzz_cid(st_rand(r));

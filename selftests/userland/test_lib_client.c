@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "libpromisegrid.h"
@@ -54,7 +55,7 @@ static int t_hello(void)
 
 	CHECK_EQ(pg_open(&pg, 0), 0);
 	CHECK_EQ(pg_hello(pg, &h), 0);
-	CHECK_EQ(h.version, 2);
+	CHECK_EQ(h.version, 3);
 	CHECK(h.endpoint > 0);
 	CHECK(h.max_frame >= 64);
 	pg_close(pg);
@@ -387,6 +388,36 @@ static int t_call_errors(void)
 	return 0;
 }
 
+/*
+ * A worker that closes with the call unread: pg_call_wait() ends at once
+ * with EPIPE (the kernel's unread notice names the call), not at the
+ * timeout.
+ */
+static int t_call_worker_died(void)
+{
+	struct pg_result r = { 0 };
+	struct pg_cid fn, parent;
+	struct timespec t0, t1;
+	struct pg *pg, *w;
+	double took;
+
+	cid(&fn, "lib client: the worker dies");
+	CHECK_EQ(pg_open(&pg, 0), 0);
+	CHECK_EQ(pg_open(&w, 0), 0);
+	CHECK_EQ(pg_serve_join(w, &fn, "g"), 0);
+	CHECK_EQ(pg_call_send(pg, &fn, "x", 1, &parent), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	pg_close(w);
+	CHECK_EQ(pg_call_wait(pg, &parent, 30000, &r), -EPIPE);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	took = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+	printf("# EPIPE after %.3f s (timeout 30 s): %s\n", took, pg_reason(pg));
+	CHECK(took < 5);
+	CHECK(strstr(pg_reason(pg), "unread"));
+	pg_close(pg);
+	return 0;
+}
+
 /* ---- runner ------------------------------------------------------------ */
 
 static const struct {
@@ -401,6 +432,7 @@ static const struct {
 	{ "capabilities: claim, grant, redeem, revoke", t_caps },
 	{ "pg serve: 20 calls spread over two workers, replies by parent", t_call_spread },
 	{ "pg serve: error replies (exit status, stderr), timeouts, no worker", t_call_errors },
+	{ "a worker closes with the call unread: the call fails at once (EPIPE)", t_call_worker_died },
 };
 
 int main(void)

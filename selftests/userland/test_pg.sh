@@ -91,7 +91,7 @@ test_usage_exits() {
 test_hello() {
 	pg hello >"$T/out" || die "pg hello failed"
 	grep -q '^endpoint [1-9]' "$T/out" || die "$(cat "$T/out")"
-	pg hello --json | python3 -c 'import json, sys; d = json.load(sys.stdin); assert d["version"] == 2 and d["endpoint"] > 0, d'
+	pg hello --json | python3 -c 'import json, sys; d = json.load(sys.stdin); assert d["version"] == 3 and d["endpoint"] > 0, d'
 }
 
 test_cid() {
@@ -236,6 +236,37 @@ test_serve_stdio() {
 		die "empty body: $(cat "$T/err")"
 }
 
+# A worker (Python) joins and never reads; killed once a call is queued
+# for it (poll says so, nothing read), pg call fails at once (exit 1,
+# EPIPE), long before its timeout.
+test_call_worker_died() {
+	f=$(pcid dies)
+	PYTHONPATH="$PG_PY" python3 -c '
+import select, sys, time, promisegrid as pg
+e = pg.Endpoint()
+e.receive(bytes.fromhex(sys.argv[1])[1:], group="g", attest=True)
+open(sys.argv[2], "w").write("joined")
+p = select.poll()
+p.register(e.fd, select.POLLIN)
+p.poll(30000)
+open(sys.argv[2], "w").write("queued")
+time.sleep(60)' "$(pg cid --hex "$T/spec-dies")" "$T/worker" &
+	w=$!
+	WORKERS="$WORKERS $w"
+	wait_for "$T/worker" joined || return 1
+	start=$(date +%s)
+	echo x | pg call --timeout 30000 "$f" >"$T/out" 2>"$T/err" &
+	c=$!
+	wait_for "$T/worker" queued || return 1
+	kill -9 $w
+	wait $c
+	st=$?
+	took=$(($(date +%s) - start))
+	[ $st -eq 1 ] && grep -q "EPIPE" "$T/err" && grep -q "unread" "$T/err" ||
+		die "exit $st after ${took}s: $(cat "$T/err")"
+	[ $took -lt 10 ] || die "took ${took}s"
+}
+
 test_shell_example() {
 	sh "$PG_EXAMPLES/shell-example.sh" >"$T/out" 2>&1 || die "exit $?: $(cat "$T/out")"
 	grep -q '"hello", 1\])\])$' "$T/out" && grep -q "without a token: .*EACCES" "$T/out" &&
@@ -251,7 +282,7 @@ test_python_example() {
 }
 
 echo "TAP version 13"
-echo "1..16"
+echo "1..17"
 t "every verb has --help" test_help
 t "usage errors exit 2 with words" test_usage_exits
 t "pg hello, also as JSON" test_hello
@@ -266,6 +297,7 @@ t "pg serve answers pg call and the Python client" test_serve_call
 t "calls spread over two pg serve workers" test_spread
 t "a failing function: exit 4, errno, status, stderr; no worker: exit 1" test_call_errors
 t "pg serve --stdio with a long-lived Python worker" test_serve_stdio
+t "a worker killed with the call unread: pg call fails at once (EPIPE)" test_call_worker_died
 t "the shell example (userland/examples/shell-example.sh) runs" test_shell_example
 t "the Python example's attested exchange runs" test_python_example
 echo "$pass passed, $fail failed"

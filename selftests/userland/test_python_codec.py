@@ -218,7 +218,7 @@ def test_function_frames():
 
 def test_pcids_match_files():
     found = 0
-    for name, pcid in (("pg-kernel-control-v2.md", pg.CONTROL_PCID),
+    for name, pcid in (("pg-kernel-control-v3.md", pg.CONTROL_PCID),
                        ("pg-kernel-delivery-v2.md", pg.DELIVERY_PCID),
                        ("pg-function-call-v1.md", pg.FN_REPLY_PCID)):
         path = os.path.join(REPO, "docs", "protocols", name)

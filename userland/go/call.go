@@ -112,8 +112,14 @@ func (e noWorkerError) Is(target error) bool { return target == ErrNoWorker }
 
 // Call calls function fn with body and waits up to timeout for its
 // result. Errors: ErrNoWorker (wrapping EHOSTUNREACH), *FunctionError
-// for a reply not kept, os.ErrDeadlineExceeded when no reply came.
+// for a reply not kept, os.ErrDeadlineExceeded when no reply came,
+// syscall.EPIPE at once when the worker closed with the call unread.
 func (e *Endpoint) Call(fn CID, body []byte, timeout time.Duration) ([]byte, error) {
+	// A worker that dies with the call unread: the kernel says so at
+	// once (best effort; without it the timeout ends the call).
+	if !e.unreadAsked {
+		e.unreadAsked = e.request("accept", Args{"unread": true}, nil) == nil
+	}
 	call, parent, err := CallFrame(fn, nonce(), body)
 	if err != nil {
 		return nil, err
@@ -130,12 +136,20 @@ func (e *Endpoint) Call(fn CID, body []byte, timeout time.Duration) ([]byte, err
 // Wait waits for the reply to the call whose parent CID is parent (sent
 // with Send(CallFrame(...)), so that several calls can be in flight).
 func (e *Endpoint) Wait(parent CID, timeout time.Duration) ([]byte, error) {
-	reply, err := e.waitFor(func(m *Message) bool { return replyTo(m, parent) }, timeout)
+	reply, err := e.waitFor(func(m *Message) bool {
+		if got, ok := controlParent(m); ok {
+			return got.Equal(parent)
+		}
+		return replyTo(m, parent)
+	}, timeout)
 	if err != nil {
 		return nil, err
 	}
 	if reply == nil {
 		return nil, fmt.Errorf("promisegrid: no reply from the function: %w", os.ErrDeadlineExceeded)
+	}
+	if reply.PCID.Equal(ControlPCID) {
+		return nil, fmt.Errorf("promisegrid: the worker closed with the call unread: %w", syscall.EPIPE)
 	}
 	var outcome string
 	var result interface{}

@@ -28,7 +28,9 @@ type Endpoint struct {
 	pending []*Message // read, not yet returned by Recv
 	nextID  uint64
 	id      uint64
-	buf     []byte
+	// unreadAsked: accept {"unread": true} was kept (Call fails fast).
+	unreadAsked bool
+	buf         []byte
 	// Timeout bounds the wait for a control reply (default 5 s).
 	Timeout time.Duration
 }
@@ -215,7 +217,8 @@ func (e *KernelError) Unwrap() error { return e.Errno }
 type Args map[string]interface{}
 
 // request sends grid([42(control), id, verb, args]) and decodes the kept
-// reply's details into out (if not nil).
+// reply's details into out (if not nil). The reply is the control frame
+// whose parent link (its last slot) names the request's exact bytes.
 func (e *Endpoint) request(verb string, args Args, out interface{}) error {
 	id := e.nextID
 	e.nextID++
@@ -226,12 +229,12 @@ func (e *Endpoint) request(verb string, args Args, out interface{}) error {
 	if err != nil {
 		return err
 	}
+	parent := CIDOf(f)
 	// A failed request fails its write too; its reply still says why.
 	_, werr := e.Send(f)
 	reply, err := e.waitFor(func(m *Message) bool {
-		var rid uint64
-		return m.PCID.Equal(ControlPCID) && len(m.Slots) == 3 &&
-			m.Decode(0, &rid) == nil && rid == id
+		got, ok := controlParent(m)
+		return ok && got.Equal(parent)
 	}, e.Timeout)
 	if err != nil {
 		return err
@@ -263,6 +266,25 @@ func (e *Endpoint) request(verb string, args Args, out interface{}) error {
 		return fmt.Errorf("promisegrid: bad reply to %q: %w", verb, err)
 	}
 	return nil
+}
+
+// controlParent is the parent link of a kernel message that answers a
+// frame: grid([42(control), id, word, details, 42(parent)]).
+func controlParent(m *Message) (CID, bool) {
+	if !m.PCID.Equal(ControlPCID) || len(m.Slots) != 4 {
+		return nil, false
+	}
+	var link interface{}
+	if m.Decode(3, &link) != nil {
+		return nil, false
+	}
+	return LinkCID(link)
+}
+
+// Accept sets what this endpoint accepts: carries from anyone (carry),
+// and notices of its frames left unread by a receiver that closed (unread).
+func (e *Endpoint) Accept(carry, unread bool) error {
+	return e.request("accept", Args{"carry": carry, "unread": unread}, nil)
 }
 
 // Request makes any control request and returns the kept reply's details.

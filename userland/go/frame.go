@@ -13,7 +13,7 @@
 // encoding options. A write sends one frame or several back to back; a
 // read returns a CBOR sequence of whole frames, which Split cuts apart.
 // Endpoint speaks the kernel's control protocol
-// (docs/protocols/pg-kernel-control-v2.md) and functions as a service
+// (docs/protocols/pg-kernel-control-v3.md) and functions as a service
 // (docs/protocols/pg-function-call-v1.md).
 //
 // A CID here is the binary CIDv1, without the 0x00 that tag 42 adds.

@@ -140,7 +140,7 @@ func TestPCIDsAreTheSpecsCIDs(t *testing.T) {
 		t.Skip("needs the repository")
 	}
 	for file, want := range map[string]CID{
-		"pg-kernel-control-v2.md":  ControlPCID,
+		"pg-kernel-control-v3.md":  ControlPCID,
 		"pg-kernel-delivery-v2.md": DeliveryPCID,
 		"pg-function-call-v1.md":   FnReplyPCID,
 		"example-hello-v1.md":      helloPCID,

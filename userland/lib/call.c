@@ -43,7 +43,15 @@ PG_EXPORT int pg_call_send(struct pg *pg, const struct pg_cid *fn,
 			   const void *body, size_t len, struct pg_cid *parent)
 {
 	struct pg_buf b = { 0 };
-	ssize_t r = pg_call_frame(&b, fn, pg->next_nonce++, body, len, parent);
+	ssize_t r;
+
+	/*
+	 * A worker that dies with the call unread: the kernel says so, and
+	 * pg_call_wait() ends at once. Best effort: without it, the timeout.
+	 */
+	if (!pg->unread_asked)
+		pg->unread_asked = !pg_accept(pg, "unread", true);
+	r = pg_call_frame(&b, fn, pg->next_nonce++, body, len, parent);
 
 	if (!r)
 		r = pg_send(pg, b.p, b.len);
@@ -155,11 +163,13 @@ out:
 	return ok;
 }
 
+/* The worker's reply to the call, or the kernel's notice that it died. */
 static bool is_reply_for(const struct pg_msg *m, const void *arg)
 {
 	struct pg_cid parent;
 
-	return pg_reply_parse(m, &parent, NULL) && pg_cid_eq(&parent, arg);
+	return (pg_reply_parse(m, &parent, NULL) ||
+		pg_control_parent(m, &parent)) && pg_cid_eq(&parent, arg);
 }
 
 PG_EXPORT int pg_call_wait(struct pg *pg, const struct pg_cid *parent,
@@ -173,6 +183,8 @@ PG_EXPORT int pg_call_wait(struct pg *pg, const struct pg_cid *parent,
 		return pg_fail(pg, ETIMEDOUT, "no reply in time");
 	if (err < 0)
 		return err;
+	if (pg_msg_is_control(&m))	/* an unread notice */
+		return pg_fail(pg, EPIPE, "the worker closed with the call unread");
 	pg_reply_parse(&m, &got, r);
 	return 0;
 }

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /* Copyright (C) 2026 The PromiseGrid kernel module authors. */
 /*
- * The kernel's control protocol (docs/protocols/pg-kernel-control-v2.md):
+ * The kernel's control protocol (docs/protocols/pg-kernel-control-v3.md):
  * grid([42(control), id, verb, {args}]) answered on our own queue by
- * grid([42(control), id, outcome, {details}]).
+ * grid([42(control), id, outcome, {details}, 42(parent)]), parent the CID
+ * of the request's exact bytes: replies are matched by it.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -44,24 +45,33 @@ PG_EXPORT int pg_map_uint(const cbor_item_t *map, const char *key, uint64_t *v)
 	return 0;
 }
 
-/* The uint at the start of slot 1, if the frame is a control frame. */
-static bool reply_id(const struct pg_msg *m, uint64_t *id)
+bool pg_control_parent(const struct pg_msg *m, struct pg_cid *parent)
 {
-	uint8_t major;
-	bool indef;
-	size_t hlen;
+	cbor_item_t *link, *cid = NULL;
+	bool ok = false;
 
-	return pg_msg_is_control(m) && m->nslots == 3 &&
-	       !pg_cbor_read_head(m->frame + m->slots_off,
-				  m->frame_len - m->slots_off, &major, id,
-				  &indef, &hlen) && major == 0;
+	if (!pg_msg_is_control(m) || m->nslots != 4)
+		return false;
+	link = pg_msg_slot(m, 4);
+	if (link && cbor_isa_tag(link) && cbor_tag_value(link) == PG_CID_TAG) {
+		cid = cbor_tag_item(link);
+		ok = cbor_isa_bytestring(cid) && cbor_bytestring_is_definite(cid) &&
+		     pg_cid_from_slot(cbor_bytestring_handle(cid),
+				      cbor_bytestring_length(cid), parent);
+	}
+	if (cid)
+		cbor_decref(&cid);
+	if (link)
+		cbor_decref(&link);
+	return ok;
 }
 
+/* The reply to the request whose CID is arg: a control frame naming it. */
 static bool is_reply_to(const struct pg_msg *m, const void *arg)
 {
-	uint64_t id;
+	struct pg_cid parent;
 
-	return reply_id(m, &id) && id == *(const uint64_t *)arg;
+	return pg_control_parent(m, &parent) && pg_cid_eq(&parent, arg);
 }
 
 /* Text of a libcbor string item, NUL-terminated into buf. */
@@ -84,6 +94,7 @@ PG_EXPORT int pg_request(struct pg *pg, const char *verb, cbor_item_t *args,
 {
 	struct pg_buf b = { 0 };
 	struct pg_msg m;
+	struct pg_cid cid;
 	cbor_item_t *outcome = NULL, *det = NULL;
 	uint64_t id = pg->next_id++, err;
 	char word[32], reason[sizeof(pg->reason)];
@@ -97,12 +108,13 @@ PG_EXPORT int pg_request(struct pg *pg, const char *verb, cbor_item_t *args,
 		pg_buf_free(&b);
 		return pg_fail(pg, -r, "cannot encode the request");
 	}
+	pg_cid_of(b.p, b.len, &cid);
 	w = pg_send(pg, b.p, b.len);
 	pg_buf_free(&b);
 	/* These failures come before the module looked at the request. */
 	if (w < 0 && (w == -EAGAIN || w == -EINTR || w == -EFAULT))
 		return (int)w;
-	r = pg_wait_for(pg, is_reply_to, &id, PG_REPLY_WAIT_MS, &m);
+	r = pg_wait_for(pg, is_reply_to, &cid, PG_REPLY_WAIT_MS, &m);
 	if (r < 0)
 		return w < 0 ? (int)w : pg_fail(pg, -r, "no reply from the kernel");
 	outcome = pg_msg_slot(&m, 2);
@@ -209,6 +221,15 @@ PG_EXPORT int pg_unreceive(struct pg *pg, const struct pg_cid *pcid,
 static cbor_item_t *build_uint(uint64_t v)
 {
 	return cbor_build_uint64(v);	/* pg_cbor_encode picks the width */
+}
+
+PG_EXPORT int pg_accept(struct pg *pg, const char *what, bool on)
+{
+	cbor_item_t *args = cbor_new_definite_map(1);
+
+	if (args && !put(args, what, cbor_build_bool(on)))
+		cbor_decref(&args);
+	return request(pg, PG_VERB_ACCEPT, args, NULL);
 }
 
 PG_EXPORT int pg_carry(struct pg *pg, uint64_t to, const void *frame,

@@ -33,6 +33,7 @@ struct pg {
 	struct pg_buf held;	/* a match taken out of the stash */
 	int last_err;
 	char reason[256];
+	bool unread_asked;	/* accept {"unread": true} sent (call.c) */
 };
 
 /* grid([42(pcid), and the array head for 1 + nslots elements. */
@@ -49,6 +50,9 @@ double pg_half_to_double(uint16_t h);
 
 /* Takes the 0x00-prefixed slot-0 bytes into a CID; false if not one. */
 bool pg_cid_from_slot(const uint8_t *p, size_t n, struct pg_cid *c);
+
+/* A kernel message's parent link (slot 4): the frame it answers. */
+bool pg_control_parent(const struct pg_msg *m, struct pg_cid *parent);
 
 /* Sets the endpoint's last error and reason; returns -err. */
 int pg_fail(struct pg *pg, int err, const char *reason);

@@ -232,6 +232,12 @@ int pg_hello(struct pg *pg, struct pg_hello *h);
 int pg_receive(struct pg *pg, const struct pg_cid *pcid, const char *group,
 	       bool attest);
 int pg_unreceive(struct pg *pg, const struct pg_cid *pcid, const char *group);
+/*
+ * accept {what: on}: "carry" lets any endpoint carry frames to this one;
+ * "unread" asks for a notice when a receiver closes with a frame of ours
+ * unread (pg_call_wait() uses it to fail at once). 0 or -errno.
+ */
+int pg_accept(struct pg *pg, const char *what, bool on);
 /* Delivers one exact frame to endpoint to (a reply). */
 int pg_carry(struct pg *pg, uint64_t to, const void *frame, size_t len);
 /* The "module" and "endpoint" counter maps (cbor_decref both). */
@@ -271,7 +277,11 @@ int pg_call_send(struct pg *pg, const struct pg_cid *fn, const void *body,
 /* If m is a reply, fills parent (and r, if not NULL) and returns 1; else 0. */
 int pg_reply_parse(const struct pg_msg *m, struct pg_cid *parent,
 		   struct pg_result *r);
-/* Waits for the reply to parent (other deliveries are kept); 0 or -errno. */
+/*
+ * Waits for the reply to parent (other deliveries are kept); 0 or -errno:
+ * -ETIMEDOUT, or -EPIPE at once when the worker closed with the call
+ * unread (pg_call_send() asked the kernel for such notices).
+ */
 int pg_call_wait(struct pg *pg, const struct pg_cid *parent, int timeout_ms,
 		 struct pg_result *r);
 /* pg_call_send + pg_call_wait. 0 whenever a reply came: look at r. */

@@ -38,6 +38,7 @@ const char *pg_errno_name(int err)
 		{ EMFILE, "EMFILE" }, { ENODEV, "ENODEV" }, { ENXIO, "ENXIO" },
 		{ EBADF, "EBADF" }, { EFBIG, "EFBIG" }, { EINTR, "EINTR" },
 		{ ENOMEM, "ENOMEM" }, { EPIPE, "EPIPE" },
+		{ EPROTONOSUPPORT, "EPROTONOSUPPORT" },
 	};
 	size_t i;
 

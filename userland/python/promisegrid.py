@@ -8,7 +8,7 @@ The device is used with plain read() and write() of CBOR frames
 
 in grid-cbor (RFC 8949 section 4.2.1 deterministic encoding). This module
 has a small grid-cbor codec, frame helpers, an Endpoint class speaking the
-kernel's control protocol (docs/protocols/pg-kernel-control-v2.md) and
+kernel's control protocol (docs/protocols/pg-kernel-control-v3.md) and
 functions as a service (docs/protocols/pg-function-call-v1.md).
 
 pCIDs are bytes: the binary CIDv1, without the 0x00 that tag 42 adds.
@@ -320,6 +320,7 @@ class Endpoint:
         self._pending = []   # read, not yet returned by recv()
         self._next_id = 1
         self._id = None
+        self._unread_asked = False
 
     def close(self):
         if self.fd >= 0:
@@ -390,21 +391,25 @@ class Endpoint:
     def request(self, verb, args=None, timeout=5.0):
         """Sends grid([42(control), id, verb, {args}]); returns the details.
 
-        A failure reply raises KernelError with the kernel's errno and
-        reason. (The write of a failed request fails too: its reply is
-        still read, for the reason.)
+        The reply is the control frame whose parent link (its last slot)
+        is the CID of the request's bytes. A failure reply raises
+        KernelError with the kernel's errno and reason. (The write of a
+        failed request fails too: its reply is still read, for the reason.)
         """
         rid, self._next_id = self._next_id, self._next_id + 1
+        request = frame(CONTROL_PCID, rid, verb, args or {})
+        parent = _cidtag(cid(request))
         write_error = None
         try:
-            self.send(frame(CONTROL_PCID, rid, verb, args or {}))
+            self.send(request)
         except OSError as e:
             write_error = e
         reply = self._wait_for(
-            lambda d: d.pcid == CONTROL_PCID and d.slots[:1] == [rid], timeout)
+            lambda d: d.pcid == CONTROL_PCID and len(d.slots) == 4
+            and d.slots[3] == parent, timeout)
         if reply is None:
             raise write_error or TimeoutError("no reply to %r" % verb)
-        _, outcome, details = reply.slots
+        _, outcome, details, _ = reply.slots
         if outcome != "kept":
             raise KernelError(details.get("errno", 0),
                               details.get("reason", ""), outcome, details)
@@ -438,6 +443,15 @@ class Endpoint:
             args["group"] = group
         return self.request("unreceive", args)
 
+    def accept(self, carry=None, unread=None):
+        """carry: anyone may carry to us; unread: notices of unread frames."""
+        args = {}
+        if carry is not None:
+            args["carry"] = bool(carry)
+        if unread is not None:
+            args["unread"] = bool(unread)
+        return self.request("accept", args)
+
     def carry(self, to, frame_bytes):
         """Has the kernel deliver one frame, byte-exact, to endpoint to."""
         return self.request("carry", {"to": to, "frame": bytes(frame_bytes)})
@@ -468,16 +482,28 @@ class Endpoint:
         """Calls the function fn_pcid with body; returns its result bytes.
 
         Raises OSError if the call cannot be sent (EHOSTUNREACH: nobody
-        serves it), FunctionError if it came back not kept, TimeoutError.
+        serves it; EPIPE: the worker closed with the call unread, which
+        the kernel tells at once), FunctionError if it came back not kept,
+        TimeoutError.
         """
+        if not self._unread_asked:
+            try:
+                self.accept(unread=True)
+                self._unread_asked = True
+            except KernelError:
+                pass    # an older kernel: the timeout still ends the call
         call = call_frame(fn_pcid, int.from_bytes(os.urandom(8), "big"), body)
         parent = _cidtag(parent_cid(call))
         self.send(call)
         reply = self._wait_for(
-            lambda d: d.pcid == FN_REPLY_PCID and d.slots[:1] == [parent],
-            timeout)
+            lambda d: (d.pcid == FN_REPLY_PCID and d.slots[:1] == [parent])
+            or (d.pcid == CONTROL_PCID and len(d.slots) == 4
+                and d.slots[3] == parent), timeout)
         if reply is None:
             raise TimeoutError("no reply from %s" % fn_pcid.hex())
+        if reply.pcid == CONTROL_PCID:
+            raise OSError(_errno.EPIPE,
+                          "the worker closed with the call unread")
         if len(reply.slots) != 3:
             raise ValueError("bad reply frame")
         _, outcome, result = reply.slots

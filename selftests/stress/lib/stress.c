@@ -141,7 +141,7 @@ bool st_write_errno_ok(int err)
 	/* frames */
 	case EBADMSG: case EILSEQ: case EPROTO: case EMSGSIZE: case E2BIG:
 	case EHOSTUNREACH: case ENOBUFS: case EPERM: case EACCES:
-	case EAGAIN:
+	case EAGAIN: case EPROTONOSUPPORT:
 	/* control requests */
 	case EINVAL: case EBADRQC: case EEXIST: case ENOENT: case ENOSPC:
 	case ESRCH: case EMLINK:

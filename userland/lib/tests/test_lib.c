@@ -104,7 +104,7 @@ static void test_protocol_pcids(void)
 
 	CHECK_EQ(pg_cid_of_file("../../../docs/protocols/pg-function-call-v1.md", &c), 0);
 	CHECK(pg_cid_eq(&c, &pg_pcid_fn_reply));
-	CHECK_EQ(pg_cid_of_file("../../../docs/protocols/pg-kernel-control-v2.md", &c), 0);
+	CHECK_EQ(pg_cid_of_file("../../../docs/protocols/pg-kernel-control-v3.md", &c), 0);
 	CHECK(pg_cid_eq(&c, &pg_pcid_control));
 	CHECK_EQ(pg_cid_of_file("../../../docs/protocols/pg-kernel-delivery-v2.md", &c), 0);
 	CHECK(pg_cid_eq(&c, &pg_pcid_delivery));
