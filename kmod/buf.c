@@ -43,7 +43,7 @@ void pg_buf_cache_drop(struct pg_endpoint *ep)
  */
 struct pg_buf *pg_buf_alloc(struct pg_endpoint *owner, size_t size)
 {
-	struct pg_buf *buf = owner ? pg_buf_reuse(owner, size) : NULL;
+	struct pg_buf *buf = pg_buf_reuse(owner, size);
 
 	if (!buf) {
 		buf = kvmalloc(struct_size(buf, data, size), GFP_KERNEL_ACCOUNT);
@@ -53,7 +53,7 @@ struct pg_buf *pg_buf_alloc(struct pg_endpoint *owner, size_t size)
 	}
 	refcount_set(&buf->ref, 1);
 	buf->size = size;
-	buf->owner = owner ? pg_ep_get(owner) : NULL;
+	buf->owner = pg_ep_get(owner);
 	return buf;
 }
 
@@ -65,10 +65,6 @@ void pg_buf_put(struct pg_buf *buf)
 	if (!refcount_dec_and_test(&buf->ref))
 		return;
 	owner = buf->owner;
-	if (!owner) {
-		kvfree(buf);
-		return;
-	}
 	pg_ep_tx_release(owner, buf->size);
 	/* The owner's reference keeps it alive until the buffer is kept. */
 	if (buf->cap <= PG_BUF_CACHE_MAX)

@@ -3,7 +3,7 @@
  * Copyright (C) 2026 The PromiseGrid kernel module authors.
  *
  * A pg_buf holds the bytes of one write (one or more frames), copied from
- * user space once and checked in place, or a kernel reply being encoded.
+ * user space once and checked in place.
  * Each delivery copies its frame out of it (into memory charged to the
  * receiver), so the buffer lives only as long as the write: its size is
  * charged to the writing endpoint's in-flight budget until then.
@@ -20,7 +20,7 @@ struct pg_buf {
 	refcount_t ref;			/* the writer's */
 	u32 size;			/* bytes of data[] used, charged to owner */
 	u32 cap;			/* bytes of data[] allocated */
-	struct pg_endpoint *owner;	/* NULL when the kernel made it */
+	struct pg_endpoint *owner;	/* the writer, referenced */
 	u8 data[];
 };
 

@@ -11,6 +11,7 @@
  */
 #include <linux/errno.h>
 #include <linux/kernel.h>
+#include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/promisegrid.h>
 #include "authorize.h"
@@ -281,20 +282,51 @@ static void pg_spec_from_args(const struct pg_args *a,
 	spec->attest = a->attest;
 }
 
+/*
+ * The limits hello and promises report, keys in bytewise order of their
+ * encodings (grid-cbor: shorter keys first). hello leaves out
+ * max_receives (control v1 had none there).
+ */
+static const struct pg_limit {
+	const char *key;
+	const unsigned int *param;
+	bool in_hello;
+} pg_limits[] = {
+	{ "max_depth", &pg_max_depth, true },
+	{ "max_frame", &pg_max_frame, true },
+	{ "max_groups", &pg_max_groups, true },
+	{ "queue_bytes", &pg_queue_bytes, true },
+	{ "max_receives", &pg_max_receives, false },
+	{ "queue_frames", &pg_queue_frames, true },
+	{ "inflight_bytes", &pg_inflight_bytes, true },
+};
+
+/* The limits' key-value pairs (the map head is the caller's). */
+static void pg_enc_limits(struct pg_enc *e, bool hello)
+{
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(pg_limits); i++)
+		if (pg_limits[i].in_hello || !hello)
+			pg_enc_kv_uint(e, pg_limits[i].key,
+				       READ_ONCE(*pg_limits[i].param));
+}
+
+/* The version hello reports: pg-kernel-control-v3. */
+#define PG_CONTROL_VERSION	3
+
 static int pg_ctl_hello(struct pg_ctl *c)
 {
 	struct pg_enc *e = c->out;
+	int i, n = 2;
 
-	/* Keys in bytewise order of their encodings (grid-cbor). */
-	pg_enc_map(e, 8);
-	pg_enc_kv_uint(e, "version", 3);
+	for (i = 0; i < ARRAY_SIZE(pg_limits); i++)
+		n += pg_limits[i].in_hello;
+	/* "version" and "endpoint" are shorter than every limit's key. */
+	pg_enc_map(e, n);
+	pg_enc_kv_uint(e, "version", PG_CONTROL_VERSION);
 	pg_enc_kv_uint(e, "endpoint", c->ep->id);
-	pg_enc_kv_uint(e, "max_depth", READ_ONCE(pg_max_depth));
-	pg_enc_kv_uint(e, "max_frame", READ_ONCE(pg_max_frame));
-	pg_enc_kv_uint(e, "max_groups", READ_ONCE(pg_max_groups));
-	pg_enc_kv_uint(e, "queue_bytes", READ_ONCE(pg_queue_bytes));
-	pg_enc_kv_uint(e, "queue_frames", READ_ONCE(pg_queue_frames));
-	pg_enc_kv_uint(e, "inflight_bytes", READ_ONCE(pg_inflight_bytes));
+	pg_enc_limits(e, true);
 	return 0;
 }
 
@@ -340,14 +372,8 @@ static int pg_ctl_promises(struct pg_ctl *c)
 	pg_enc_text(e, "kernel");
 	pg_enc_text(e, "promisegrid " PG_VERSION);
 	pg_enc_text(e, "limits");
-	pg_enc_map(e, 7);
-	pg_enc_kv_uint(e, "max_depth", READ_ONCE(pg_max_depth));
-	pg_enc_kv_uint(e, "max_frame", READ_ONCE(pg_max_frame));
-	pg_enc_kv_uint(e, "max_groups", READ_ONCE(pg_max_groups));
-	pg_enc_kv_uint(e, "queue_bytes", READ_ONCE(pg_queue_bytes));
-	pg_enc_kv_uint(e, "max_receives", READ_ONCE(pg_max_receives));
-	pg_enc_kv_uint(e, "queue_frames", READ_ONCE(pg_queue_frames));
-	pg_enc_kv_uint(e, "inflight_bytes", READ_ONCE(pg_inflight_bytes));
+	pg_enc_map(e, ARRAY_SIZE(pg_limits));
+	pg_enc_limits(e, false);
 	pg_enc_text(e, "serves");
 	pg_enc_array(e, 2);
 	pg_enc_pcid(e, pg_pcid_control, sizeof(pg_pcid_control));
@@ -671,10 +697,10 @@ static const char *pg_outcome_of(int err)
 }
 
 /* grid([42(control), id or null, outcome, ... (details, parent follow) */
-static void pg_reply_begin(struct pg_enc *e, struct pg_buf *reply,
+static void pg_reply_begin(struct pg_enc *e, u8 *reply,
 			   const struct pg_ctl *c, const char *outcome)
 {
-	pg_enc_init(e, reply->data, reply->size);
+	pg_enc_init(e, reply, PG_REPLY_MAX);
 	pg_enc_grid(e, pg_pcid_control, sizeof(pg_pcid_control), 5);
 	if (c->has_id)
 		pg_enc_uint(e, c->id);
@@ -706,12 +732,13 @@ int pg_control(struct pg_endpoint *ep, struct pg_buf *buf, u32 off,
 	       const struct pg_envelope *env)
 {
 	struct pg_ctl c = { .ep = ep, .buf = buf, .off = off };
-	struct pg_buf *scratch;
 	struct pg_enc e;
+	u8 *scratch;
 	int err;
 
 	pg_stat_inc(PG_STAT_CONTROL);
-	scratch = pg_buf_alloc(NULL, PG_REPLY_MAX);
+	/* Only while encoding: the queued reply is the requester's copy. */
+	scratch = kmalloc(PG_REPLY_MAX, GFP_KERNEL);
 	if (!scratch)
 		return -ENOMEM;
 	c.out = &e;
@@ -731,7 +758,7 @@ int pg_control(struct pg_endpoint *ep, struct pg_buf *buf, u32 off,
 		if (!WARN_ON_ONCE(e.overflow))
 			pg_reply_queue(ep, &e);
 	}
-	pg_buf_put(scratch);
+	kfree(scratch);
 	return err;
 }
 

@@ -4,6 +4,40 @@
  *
  * PromiseGrid local grid kernel: routes CBOR frames between processes by
  * pCID through /dev/promisegrid.
+ *
+ * Where things live: device.c (the file operations), send.c (a write,
+ * frame by frame), route.c (pCID -> receivers), endpoint.c (receive
+ * queues, reads, wake-ups), control.c (the kernel's own protocol),
+ * caps.c and authorize.c (rights, and the eBPF hook), quota.c (per-user
+ * limits), attest.c (the delivery envelope), frame.c (frame checks, the
+ * kernel's pCIDs), pg_cbor.c and pg_envelope.c (the shared validator).
+ *
+ * Locks, and the order they nest in (outermost first); nothing else
+ * nests:
+ *
+ *   pg_table_mutex (route.c)   routes, groups, receives, each endpoint's
+ *                              recvs list; control path only
+ *   route->lock (route.c)      one route's receiver lists; the message
+ *                              path holds it while queueing one frame to
+ *                              all receivers (so a pCID's frames stay in
+ *                              order); IOCB_NOWAIT writers only try it
+ *   ep->rx_mutex (endpoint.c)  one reader of an endpoint at a time
+ *   ep->rx_lock (endpoint.c)   a spinlock: the receive queue, its counts,
+ *                              dead, reply_peers; innermost, never held
+ *                              across an allocation or a user copy
+ *
+ *   pg_caps_mutex (caps.c)     claims, tokens, holdings; taken alone.
+ *                              The message path reads holdings under RCU
+ *                              (inside route->lock) and never takes it.
+ *   pg_users_mutex (quota.c)   per-user endpoint counts; taken alone at
+ *                              open and close
+ *
+ * Lock-free: endpoints are found by id in an xarray under RCU and pinned
+ * by a kref; routes are found in an rhashtable under RCU and pinned by a
+ * refcount; tx_cache and tx_error are exchanged with xchg(); a receiver
+ * is on at most one writer's wake-up batch (PG_EP_WAKE_QUEUED bit).
+ * Functions that assume a lock say so with lockdep_assert_held(); the
+ * delivery paths, which allocate, with might_sleep().
  */
 #include <linux/init.h>
 #include <linux/module.h>

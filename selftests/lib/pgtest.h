@@ -8,7 +8,11 @@
  * - endpoint helpers: open, send, receive one delivery at a time, and the
  *   control protocol (pg_request, pg_hello, pg_receive, ...).
  *
- * Only libc: the tests must not depend on the userland library.
+ * Only libc, and the library's SHA-256 (userland/lib/sha256.c) to name
+ * requests: the tests must not depend on the userland library's client
+ * code. The CBOR encoder and decoder here are an oracle on purpose, apart
+ * from the kernel's and the library's shared codec (common source would
+ * share its bugs); the kernel hashes with its own sha256().
  */
 #ifndef PGTEST_H
 #define PGTEST_H

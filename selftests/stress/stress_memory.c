@@ -21,8 +21,8 @@
 
 #include "stress.h"
 
-#define CG_ROOT		"/sys/fs/cgroup"
-#define CG		CG_ROOT "/pg-stress"
+#define CG_NAME		"pg-stress"
+#define CG		PG_CG_ROOT "/" CG_NAME
 #define SLACK		(2u << 20)	/* page tables, stacks, slab pages */
 
 /*
@@ -126,31 +126,6 @@ static int test_queue_bytes(const void *arg)
 
 /* ---- the memory cgroup -------------------------------------------------- */
 
-static int cg_write(const char *file, const char *v)
-{
-	int fd = open(file, O_WRONLY | O_CLOEXEC), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, v, strlen(v)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
-static long long cg_current(void)
-{
-	char buf[32] = "";
-	int fd = open(CG "/memory.current", O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	return n > 0 ? atoll(buf) : -1;
-}
-
 struct filler {
 	volatile int ready, go, filled;
 	long long before, after;
@@ -172,7 +147,7 @@ static int filler(struct filler *f, const struct pg_cid *c, bool replies,
 	f->ready = 1;
 	while (!f->go)
 		usleep(1000);
-	f->before = cg_current();
+	f->before = pg_cg_current(CG_NAME);
 	if (replies) {	/* hello with an id: a reply each, never read */
 		for (i = 1; i <= 2 * qframes; i++) {	/* then they drop */
 			pg_buf_reset(&b);
@@ -187,7 +162,7 @@ static int filler(struct filler *f, const struct pg_cid *c, bool replies,
 		while ((w = pg_send(&tx, &b)) > 0)
 			f->frames++;
 	}
-	f->after = cg_current();
+	f->after = pg_cg_current(CG_NAME);
 	f->filled = 1;
 	while (f->go != 2)	/* keep it all alive until measured */
 		usleep(1000);
@@ -207,9 +182,9 @@ static int run_filler(bool replies)
 	long long used;
 	pid_t pid;
 
-	if (access(CG_ROOT "/cgroup.controllers", F_OK))
-		return pg_skip("no cgroup v2 at " CG_ROOT);
-	cg_write(CG_ROOT "/cgroup.subtree_control", "+memory");
+	if (access(PG_CG_ROOT "/cgroup.controllers", F_OK))
+		return pg_skip("no cgroup v2 at " PG_CG_ROOT);
+	pg_cg_write(PG_CG_ROOT "/cgroup.subtree_control", "+memory");
 	mkdir(CG, 0755);
 	if (access(CG "/memory.current", F_OK))
 		return pg_skip("no memory controller");
@@ -223,7 +198,7 @@ static int run_filler(bool replies)
 	if (pid == 0)
 		exit(filler(f, &c, replies, qframes));
 	snprintf(pid_s, sizeof(pid_s), "%d", pid);
-	CHECK(cg_write(CG "/cgroup.procs", pid_s) == 0);
+	CHECK(pg_cg_write(CG "/cgroup.procs", pid_s) == 0);
 	while (!f->ready)
 		usleep(1000);
 	f->go = 1;

@@ -194,6 +194,28 @@ def test_function_call():
         check(reap(pid) == 0, "worker exit status")
 
 
+def test_call_worker_died():
+    """A worker closing with the call unread: call() raises EPIPE at once."""
+    fn = fresh_pcid("worker died")
+    with pg.Endpoint() as ep:
+        w = pg.Endpoint()
+        w.receive(fn, group="g", attest=True)
+        pid = os.fork()
+        if pid == 0:    # closes the worker once the call is queued, unread
+            p = select.poll()
+            p.register(w.fd, select.POLLIN)
+            p.poll(int(WAIT * 1000))
+            os._exit(0)
+        children.append(pid)
+        w.close()       # the child's copy is the last one
+        start = time.monotonic()
+        e = expect_errno(errno.EPIPE, ep.call, fn, b"never read", 30.0)
+        took = time.monotonic() - start
+        check(took < WAIT, "EPIPE after %.1f s" % took)
+        check("unread" in str(e), "reason %r" % str(e))
+        check(reap(pid) == 0, "closer exit status")
+
+
 def test_stats():
     with pg.Endpoint() as ep:
         before = ep.stats()
@@ -213,6 +235,8 @@ TESTS = [
     ("bad frames: EPROTO, EBADMSG, EILSEQ", test_bad_frames),
     ("function call round trip with a forked serve() worker",
      test_function_call),
+    ("a worker closes with the call unread: call() raises EPIPE at once",
+     test_call_worker_died),
     ("stats counts receives and requests", test_stats),
 ] + codec.TESTS
 

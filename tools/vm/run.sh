@@ -92,7 +92,8 @@ prepare() {
 # Run QEMU in the background (so INT/TERM reach our trap at once), the
 # console going to stdout and $tmp/console. Sets rc to timeout's status.
 boot() {
-	local cmdline="console=ttyS0 panic=-1 oops=panic loglevel=4 $append"
+	# edd=off: no "Probing EDD" line from the boot stub on the console.
+	local cmdline="console=ttyS0 panic=-1 oops=panic loglevel=4 edd=off $append"
 	[ "$interactive" = 0 ] || cmdline="$cmdline pg.shell=1"
 	# Single-threaded TCG: QEMU 7.2's multi-threaded TCG crashes guests
 	# when static keys are patched (tools/vm/README.md, "QEMU").
@@ -105,7 +106,12 @@ boot() {
 	fi
 	echo "run.sh: booting $abi, timeout ${timeout}s" >&2
 	mkfifo "$tmp/fifo"
-	sed -u 's/\r//g' <"$tmp/fifo" | tee "$tmp/console" ${logfile:+"$logfile"} &
+	# The guest's output, not the firmware's: SeaBIOS's banner and the
+	# terminal resets (ESC c, ESC [ ... ) it and the boot stub send.
+	sed -u -e 's/\r//g' -e '/^\(\x1bc\|\x1b\[[0-9;?]*[A-Za-z]\)\+$/d' \
+		-e 's/\x1bc//g' -e 's/\x1b\[[0-9;?]*[A-Za-z]//g' \
+		-e '/^SeaBIOS (version /d' -e '/^Booting from ROM\.\.\.$/d' \
+		<"$tmp/fifo" | tee "$tmp/console" ${logfile:+"$logfile"} &
 	teepid=$!
 	timeout --kill-after=10 "$timeout" "${cmd[@]}" </dev/null \
 		>"$tmp/fifo" 2>&1 &

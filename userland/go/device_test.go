@@ -322,6 +322,33 @@ func TestDeviceCallGoWorker(t *testing.T) {
 	}
 }
 
+// A worker that closes with the call unread: the caller learns at once
+// (EPIPE, from the kernel's unread notice naming the call), not at its
+// timeout.
+func TestDeviceCallWorkerDied(t *testing.T) {
+	e, w := open(t), open(t)
+	fn := freshPCID("worker died")
+	if err := w.Receive(fn, ReceiveOptions{Group: "g", Attest: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Accept(false, true); err != nil {
+		t.Fatal(err)
+	}
+	call, parent, err := CallFrame(fn, 1, []byte("never read"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Send(call); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	w.Close()
+	_, err = e.Wait(parent, 30*time.Second)
+	if !errors.Is(err, syscall.EPIPE) || time.Since(start) > wait {
+		t.Errorf("after %v: %v, want EPIPE at once", time.Since(start), err)
+	}
+}
+
 func needPg(t *testing.T) string {
 	t.Helper()
 	pg, err := exec.LookPath("pg")

@@ -12,6 +12,10 @@ kernel's control protocol (docs/protocols/pg-kernel-control-v3.md) and
 functions as a service (docs/protocols/pg-function-call-v1.md).
 
 pCIDs are bytes: the binary CIDv1, without the 0x00 that tag 42 adds.
+
+The codec here is Python's own, on purpose: it shares no source with the
+kernel's and the C library's validator, so the Python tests are a second
+opinion on the wire format, not a copy of the first.
 """
 
 import errno as _errno
