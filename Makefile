@@ -101,9 +101,11 @@ install: module
 dkms-install:
 	@command -v dkms >/dev/null || { echo "no dkms (apt-get install dkms)"; exit 1; }
 	if ! dkms status -m promisegrid -v "$(VERSION)" | grep -c . >/dev/null; then \
-		rm -rf "$(DKMS_SRC)" && mkdir -p "$(DKMS_SRC)/kmod" "$(DKMS_SRC)/uapi/linux" && \
+		rm -rf "$(DKMS_SRC)" && mkdir -p "$(DKMS_SRC)/kmod" "$(DKMS_SRC)/common" \
+			"$(DKMS_SRC)/uapi/linux" && \
 		cp Kbuild dkms.conf "$(DKMS_SRC)/" && \
 		cp kmod/Kbuild kmod/*.c kmod/*.h "$(DKMS_SRC)/kmod/" && \
+		cp common/*.c common/*.h "$(DKMS_SRC)/common/" && \
 		cp uapi/linux/*.h "$(DKMS_SRC)/uapi/linux/" && \
 		echo "$(VERSION)" >"$(DKMS_SRC)/VERSION" && \
 		sed -i 's/^PACKAGE_VERSION=.*/PACKAGE_VERSION="$(VERSION)"/' \

@@ -5,6 +5,7 @@
 #include <linux/string.h>
 #include <linux/promisegrid.h>
 #include "cbor_enc.h"
+#include "pg_cbor.h"
 
 void pg_enc_raw(struct pg_enc *e, const void *p, size_t n)
 {
@@ -18,31 +19,9 @@ void pg_enc_raw(struct pg_enc *e, const void *p, size_t n)
 
 void pg_enc_head(struct pg_enc *e, u8 major, u64 arg)
 {
-	u8 h[9];
-	size_t n;
-	int i;
+	u8 h[PG_CBOR_HEAD_MAX];
 
-	major <<= 5;
-	if (arg < 24) {
-		h[0] = major | arg;
-		n = 1;
-	} else if (arg <= U8_MAX) {
-		h[0] = major | 24;
-		n = 2;
-	} else if (arg <= U16_MAX) {
-		h[0] = major | 25;
-		n = 3;
-	} else if (arg <= U32_MAX) {
-		h[0] = major | 26;
-		n = 5;
-	} else {
-		h[0] = major | 27;
-		n = 9;
-	}
-	/* Big-endian argument after the initial byte. */
-	for (i = n - 1; i > 0; i--, arg >>= 8)
-		h[i] = arg & 0xff;
-	pg_enc_raw(e, h, n);
+	pg_enc_raw(e, h, pg_cbor_put_head(h, major, arg));
 }
 
 void pg_enc_text(struct pg_enc *e, const char *s)

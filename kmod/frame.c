@@ -10,16 +10,6 @@
 #include "frame.h"
 #include "params.h"
 
-/*
- * The shared codec (pg_cbor.c, pg_envelope.c) also builds in user space
- * without the uapi header, so it carries its own copies of these limits:
- * they must agree (selftests/uapi/run.sh compares the grid tag bytes).
- */
-static_assert(PG_ENV_CID_MIN == PG_CID_MIN);
-static_assert(PG_ENV_CID_MAX == PG_CID_MAX);
-static_assert(PG_CBOR_DEPTH_MAX == PG_MAX_DEPTH_LIMIT);
-static_assert(PG_ENV_GRID_TAG_LEN == PG_GRID_TAG_LEN);
-
 const u8 pg_pcid_control[PG_KERNEL_PCID_LEN] = PG_PCID_CONTROL;
 const u8 pg_pcid_delivery[PG_KERNEL_PCID_LEN] = PG_PCID_DELIVERY;
 
@@ -57,7 +47,7 @@ int pg_frame_parse(const u8 *p, size_t len, struct pg_envelope *env)
  */
 void pg_frame_cid(const u8 *frame, size_t len, u8 *cid)
 {
-	static const u8 prefix[] = { 0x01, 0x55, 0x12, 0x20 };
+	static const u8 prefix[] = PG_CID_RAW_SHA256_PREFIX;
 
 	static_assert(sizeof(prefix) + SHA256_DIGEST_SIZE == PG_FRAME_CID_LEN);
 	memcpy(cid, prefix, sizeof(prefix));

@@ -23,22 +23,22 @@ if [ ! -x "$cp_dir/checkpatch.pl" ]; then
 fi
 
 cd "$top"
-# pg_cbor.[ch] and pg_envelope.[ch] also build in userland: they use the
+# common/ (pg_cbor.[ch], pg_envelope.[ch]) also builds in userland: it uses the
 # C99 fixed-width types on purpose (PREFER_KERNEL_TYPES is ignored there).
 # params.c and pcid.h paste macro arguments into several names: tokens,
 # never expressions, so MACRO_ARG_REUSE cannot bite there. trace.h keeps the
 # TRACE_EVENT() layout of include/trace/events/, which checkpatch's
 # parenthesis rules do not know.
 status=0
-for f in $(git ls-files 'kmod/*.[ch]'); do
+for f in $(git ls-files 'kmod/*.[ch]' 'common/*.[ch]'); do
 	ignore=FILE_PATH_CHANGES
 	case $f in
-	kmod/pg_cbor.* | kmod/pg_envelope.*) ignore=$ignore,PREFER_KERNEL_TYPES ;;
+	common/*) ignore=$ignore,PREFER_KERNEL_TYPES ;;
 	kmod/params.c | kmod/pcid.h) ignore=$ignore,MACRO_ARG_REUSE ;;
 	kmod/trace.h) ignore=$ignore,OPEN_ENDED_LINE,PARENTHESIS_ALIGNMENT ;;
 	esac
 	"$cp_dir/checkpatch.pl" --strict --no-tree --terse --show-types \
 		--ignore "$ignore" -f "$f" || status=1
 done
-[ "$status" -eq 0 ] && echo "checkpatch: kmod/ clean"
+[ "$status" -eq 0 ] && echo "checkpatch: kmod/ and common/ clean"
 exit "$status"

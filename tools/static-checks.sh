@@ -22,7 +22,7 @@ report() {	# report N NAME STATUS
 echo "TAP version 13"
 echo "1..2"
 tools/checkpatch.sh >"$out/log" 2>&1
-report 1 "checkpatch.pl --strict: kmod/ clean" $?
+report 1 "checkpatch.pl --strict: kmod/ and common/ clean" $?
 
 abi=$(tools/vm/fetch-kernel.sh "${PG_KERNEL:-6.1}" 2>"$out/log" | tail -n 1)
 abi=${abi#ABI=}
@@ -30,7 +30,7 @@ kdir=${PG_CACHE:-/var/cache/promisegrid}/kernels/$abi/kdir
 # Build in a scratch copy so sparse sees every file, and the tree stays
 # clean. Any line sparse prints is a finding.
 mkdir -p "$out/src"
-cp -r Kbuild kmod uapi "$out/src/"
+cp -r Kbuild kmod common uapi "$out/src/"
 make -C "$kdir" M="$out/src" C=2 CHECK=sparse modules >"$out/build" 2>&1
 rc=$?
 grep -E 'warning:|error:' "$out/build" >"$out/log"

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * libFuzzer target over the very sources the module compiles:
- * kmod/pg_cbor.c (well-formedness, determinism) and kmod/pg_envelope.c.
+ * common/pg_cbor.c (well-formedness, determinism) and common/pg_envelope.c.
  *
  * Each input is checked three ways and any disagreement aborts:
  *  - self-consistency: deterministic acceptance implies plain acceptance;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Copyright (C) 2026 The PromiseGrid kernel module authors. */
 /*
- * Host unit tests for kmod/pg_cbor.c and kmod/pg_envelope.c, TAP output.
+ * Host unit tests for common/pg_cbor.c and common/pg_envelope.c, TAP output.
  * Every input is copied into an exactly sized heap buffer so that the
  * sanitizers catch any read past len.
  *

@@ -2,7 +2,7 @@
 /* Copyright (C) 2026 The PromiseGrid kernel module authors. */
 /*
  * cbor-check: validate stdin as exactly one CBOR item with the module's
- * own validator (kmod/pg_cbor.c, kmod/pg_envelope.c).
+ * own validator (common/pg_cbor.c, common/pg_envelope.c).
  * Exit 0 if valid, 1 if not (reason on stderr), 2 on usage error.
  */
 #include <errno.h>

@@ -55,6 +55,7 @@ t "promisegrid-dkms: Architecture all, Section kernel, depends on dkms" \
 t "promisegrid-dkms: the module's sources in /usr/src/promisegrid-$ver" \
 	has "$dkms" "^\./$src_re/dkms\.conf\$" "^\./$src_re/Kbuild\$" \
 	"^\./$src_re/kmod/main\.c\$" "^\./$src_re/kmod/Kbuild\$" \
+	"^\./$src_re/common/pg_cbor\.c\$" \
 	"^\./$src_re/uapi/linux/promisegrid\.h\$" "^\./$src_re/VERSION\$"
 t "promisegrid-dkms: no build outputs" \
 	sh -c "! dpkg-deb -c '$dkms' | grep -E '\.(o|ko|cmd|mod)\$'"

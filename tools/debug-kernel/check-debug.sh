@@ -111,9 +111,10 @@ main() {
 	# one per run: two trees checked at once must not build each other's.
 	src=$(mktemp -d "$DIR/module-src.XXXXXX")
 	cp -a "$top/Kbuild" "$src/"
-	cp -a "$top/kmod" "$top/uapi" "$src/"
+	cp -a "$top/kmod" "$top/common" "$top/uapi" "$src/"
 	(cd "$src/kmod" && rm -f ./*.o ./*.ko ./*.mod ./*.mod.c .*.cmd \
 		modules.order)
+	(cd "$src/common" && rm -f ./*.o .*.cmd)
 
 	make -s -C "$top/selftests" all
 	make -s -C "$top/selftests/stress" all

@@ -38,6 +38,8 @@
  * checks these bytes against docs/protocols/.
  */
 #define PG_KERNEL_PCID_LEN	36
+/* How such a CIDv1 begins: version 1, codec raw, sha2-256, 32 bytes. */
+#define PG_CID_RAW_SHA256_PREFIX	{ 0x01, 0x55, 0x12, 0x20 }
 /* docs/protocols/pg-kernel-control-v3.md */
 #define PG_PCID_CONTROL { \
 	0x01, 0x55, 0x12, 0x20, 0x6e, 0xce, 0x0e, 0x65, 0x63, 0x1b, 0xe4, 0x3e, \

@@ -60,7 +60,7 @@ PG_EXPORT void pg_buf_free(struct pg_buf *b)
 
 PG_EXPORT void pg_cid_of(const void *data, size_t len, struct pg_cid *out)
 {
-	static const uint8_t prefix[4] = { 0x01, 0x55, 0x12, 0x20 };
+	static const uint8_t prefix[] = PG_CID_RAW_SHA256_PREFIX;
 
 	memcpy(out->b, prefix, sizeof(prefix));
 	pg_sha256(data, len, out->b + sizeof(prefix));

@@ -17,25 +17,9 @@ static const uint8_t grid_tag[PG_GRID_TAG_LEN] = PG_GRID_TAG_BYTES;
 
 int pg_put_head(struct pg_buf *b, unsigned int major, uint64_t v)
 {
-	uint8_t h[9];
-	size_t n, i;
+	uint8_t h[PG_CBOR_HEAD_MAX];
 
-	if (v < 24) {
-		h[0] = (uint8_t)(major << 5 | v);
-		return pg_buf_put(b, h, 1);
-	}
-	if (v <= 0xff)
-		n = 1;
-	else if (v <= 0xffff)
-		n = 2;
-	else if (v <= 0xffffffffu)
-		n = 4;
-	else
-		n = 8;
-	h[0] = (uint8_t)(major << 5 | (n == 1 ? 24 : n == 2 ? 25 : n == 4 ? 26 : 27));
-	for (i = 0; i < n; i++)
-		h[1 + i] = (uint8_t)(v >> (8 * (n - 1 - i)));
-	return pg_buf_put(b, h, 1 + n);
+	return pg_buf_put(b, h, pg_cbor_put_head(h, (uint8_t)major, v));
 }
 
 int pg_put_text(struct pg_buf *b, const char *s)

@@ -110,6 +110,29 @@ int pg_cbor_read_head(const uint8_t *buf, size_t len, uint8_t *major,
 	return 0;
 }
 
+size_t pg_cbor_put_head(uint8_t *out, uint8_t major, uint64_t arg)
+{
+	size_t n, i;
+
+	if (arg < 24) {
+		out[0] = (uint8_t)(major << 5 | arg);
+		return 1;
+	}
+	if (arg <= 0xff)
+		n = 1;
+	else if (arg <= 0xffff)
+		n = 2;
+	else if (arg <= 0xffffffffu)
+		n = 4;
+	else
+		n = 8;
+	/* ai 24..27 for 1, 2, 4, 8 bytes; the argument big-endian after it */
+	out[0] = (uint8_t)(major << 5 | (n == 1 ? 24 : n == 2 ? 25 : n == 4 ? 26 : 27));
+	for (i = 0; i < n; i++)
+		out[1 + i] = (uint8_t)(arg >> (8 * (n - 1 - i)));
+	return 1 + n;
+}
+
 /*
  * Can a finite, nonzero binary float with w stored mantissa bits m and
  * unbiased exponent e be represented exactly by a narrower format with t

@@ -4,7 +4,8 @@
  * Portable, non-recursive CBOR (RFC 8949) well-formedness validator with an
  * optional core deterministic encoding check (RFC 8949 section 4.2.1) and an
  * optional check that every tag 42 is a CID link (DAG-CBOR, grid-cbor).
- * The same source builds in the kernel and in userland (tests, fuzzing).
+ * The same source builds in the kernel, libpromisegrid, cbor-check and the
+ * host tests and fuzzer; its limits are the uapi header's.
  */
 #ifndef PG_CBOR_H
 #define PG_CBOR_H
@@ -18,8 +19,10 @@
 #include <string.h>
 #include <stdbool.h>
 #endif
+#include <linux/promisegrid.h>
 
-#define PG_CBOR_DEPTH_MAX 32	/* hard cap on nesting the parser can track */
+/* The hard cap on nesting the parser can track: max_depth's highest value. */
+#define PG_CBOR_DEPTH_MAX	PG_MAX_DEPTH_LIMIT
 
 /*
  * Limits.  A NULL limits pointer means PG_CBOR_DEPTH_MAX and no size limit.
@@ -123,5 +126,15 @@ const char *pg_cbor_strerror(int err);
  */
 int pg_cbor_read_head(const uint8_t *buf, size_t len, uint8_t *major,
 		      uint64_t *arg, bool *indef, size_t *hlen);
+
+/* The longest head: the initial byte and an 8-byte argument. */
+#define PG_CBOR_HEAD_MAX	9
+
+/*
+ * Write the shortest head for @major (0..7) and @arg to @out, which has
+ * room for PG_CBOR_HEAD_MAX bytes; returns its length. The one CBOR head
+ * encoder of C code: the kernel's replies and libpromisegrid's frames.
+ */
+size_t pg_cbor_put_head(uint8_t *out, uint8_t major, uint64_t arg);
 
 #endif /* PG_CBOR_H */

@@ -9,15 +9,11 @@
 
 #include "pg_cbor.h"
 
-/*
- * The grid tag's bytes, and slot 0's CIDv1 length. kmod/frame.c and
- * selftests/uapi/run.sh tie them to the uapi header's PG_GRID_TAG_BYTES,
- * PG_CID_MIN and PG_CID_MAX.
- */
-#define PG_ENV_GRID_TAG		{ 0xda, 0x67, 0x72, 0x69, 0x64 }
-#define PG_ENV_GRID_TAG_LEN	5
-#define PG_ENV_CID_MIN		4
-#define PG_ENV_CID_MAX		96
+/* The grid tag's bytes, and slot 0's CIDv1 length: the uapi header's. */
+#define PG_ENV_GRID_TAG		PG_GRID_TAG_BYTES
+#define PG_ENV_GRID_TAG_LEN	PG_GRID_TAG_LEN
+#define PG_ENV_CID_MIN		PG_CID_MIN
+#define PG_ENV_CID_MAX		PG_CID_MAX
 
 enum pg_env_err {	/* continue numbering after the CBOR errors, returned negated */
 	PG_ENV_ENOTGRID = PG_CBOR_EMAX,	/* does not start with the grid tag da 67 72 69 64 */
