@@ -32,6 +32,7 @@ staged() {	# DESTDIR puts the files under it, paths as for PREFIX
 	make -s -C "$top/userland/lib" install PREFIX=/usr DESTDIR="$tmp/stage" &&
 	for f in lib/libpromisegrid.so.1 lib/libpromisegrid.a \
 		lib/pkgconfig/libpromisegrid.pc include/libpromisegrid.h \
+		include/libpromisegrid-cbor.h \
 		include/linux/promisegrid.h share/man/man3/libpromisegrid.3; do
 		[ -e "$tmp/stage/usr/$f" ] || { echo "missing /usr/$f"; return 1; }
 	done &&
@@ -43,7 +44,7 @@ write_program() {
 	mkdir -p "$tmp/user"
 	cat >"$tmp/user/prog.c" <<'PROG'
 #include <stdio.h>
-#include <libpromisegrid.h>
+#include <libpromisegrid-cbor.h>
 
 int main(void)
 {
@@ -87,6 +88,28 @@ only_pg_symbols() {	# the ABI is pg_* only, versioned
 	! grep -v '^pg_.*@@LIBPROMISEGRID_1$' "$tmp/syms"
 }
 
+# The map names every PG_EXPORT and nothing else; the static library's
+# global symbols are the same set (the shared validator stays inside).
+exports_are_the_map() {
+	grep -ho 'PG_EXPORT [^(=]*' "$top"/userland/lib/*.c |
+		sed 's/ *$//; s/.*[ *]//' | sort -u >"$tmp/exported" &&
+	sed -n 's/^\t\t\(pg_[a-z0-9_]*\);$/\1/p' \
+		"$top/userland/lib/libpromisegrid.map" | sort >"$tmp/map" &&
+	diff "$tmp/exported" "$tmp/map" &&
+	sed 's/@@.*//' "$tmp/syms" | sort >"$tmp/so" &&
+	diff "$tmp/map" "$tmp/so" &&
+	nm -g --defined-only "$tmp/prefix/lib/libpromisegrid.a" |
+		awk 'NF == 3 { print $3 }' | sort >"$tmp/a" &&
+	diff "$tmp/map" "$tmp/a"
+}
+
+# <libpromisegrid.h> alone does not pull in libcbor's headers.
+bytes_header_without_libcbor() {
+	echo '#include <libpromisegrid.h>' |
+		cc -E -H -I"$tmp/prefix/include" -x c - -o /dev/null 2>"$tmp/inc" &&
+	! grep 'cbor' "$tmp/inc"
+}
+
 installed_pg() {
 	"$tmp/prefix/bin/pg" cid "$top/docs/protocols/example-hello-v1.md" |
 		grep -qx "$("$top/tools/pg-cid" "$top/docs/protocols/example-hello-v1.md" | head -1)" &&
@@ -94,13 +117,15 @@ installed_pg() {
 }
 
 echo "TAP version 13"
-echo "1..6"
+echo "1..8"
 t "make install PREFIX= installs the library, header, pkg-config file, pg" install_prefix
 t "make install DESTDIR= stages the same files" staged
 write_program
 t "a program outside the repo links the shared library via pkg-config" build_shared
 t "and the static library" build_static
 t "the shared library exports only versioned pg_* symbols" only_pg_symbols
+t "the map lists every PG_EXPORT; the .a and .so export exactly those" exports_are_the_map
+t "<libpromisegrid.h> compiles without libcbor's headers" bytes_header_without_libcbor
 t "the installed pg works and has its man page" installed_pg
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -18,7 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "libpromisegrid.h"
+#include "libpromisegrid-cbor.h"
 
 #define WAIT_MS		5000
 /* Seconds one test may take; PG_TEST_TIMEOUT overrides (debug kernels). */

@@ -81,6 +81,7 @@ t "libpromisegrid1: the shared library and its shlibs" \
 	       [ '$(field "$lib" Section)' = libs ]"
 t "libpromisegrid-dev: header, uapi header, .so, .a, pkg-config file, man page" \
 	has "$dev" 'usr/include/libpromisegrid\.h$' \
+	'usr/include/libpromisegrid-cbor\.h$' \
 	'usr/include/linux/promisegrid\.h$' \
 	'usr/lib/x86_64-linux-gnu/libpromisegrid\.so$' \
 	'usr/lib/x86_64-linux-gnu/libpromisegrid\.a$' \

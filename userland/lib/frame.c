@@ -308,6 +308,17 @@ PG_EXPORT ssize_t pg_frame_len(const void *p, size_t n)
 	return err ? pg_env_errno(err) : (ssize_t)env.frame_len;
 }
 
+PG_EXPORT ssize_t pg_item_len(const void *p, size_t n, bool grid_cbor)
+{
+	size_t len;
+	int err = pg_cbor_item_len(p, n, NULL,
+				   grid_cbor ? PG_CBOR_DETERMINISTIC : 0, &len);
+
+	if (err == -PG_CBOR_ETRUNC)
+		return -EAGAIN;
+	return err ? pg_env_errno(err) : (ssize_t)len;
+}
+
 /* An unsigned integer at *off, which moves past it. */
 static bool read_uint(const uint8_t *p, size_t n, size_t *off, uint64_t *v)
 {

@@ -4,7 +4,7 @@
 #ifndef PG_LIB_INTERNAL_H
 #define PG_LIB_INTERNAL_H
 
-#include "libpromisegrid.h"
+#include "libpromisegrid-cbor.h"
 
 #define PG_EXPORT	__attribute__((visibility("default")))
 #define PG_ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))

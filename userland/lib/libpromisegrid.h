@@ -6,9 +6,11 @@
  * The device has two operations: write sends CBOR frames, read receives
  * them. A frame is 1735551332([42(pCID), ...slots]) in grid-cbor (RFC 8949
  * section 4.2.1 deterministic encoding). This library builds and checks
- * frames (with libcbor and the module's own validator), sends and receives
- * them one at a time, in batches, or through io_uring, and speaks the
- * kernel's control protocol and the pg-function-call-v1 protocol for you.
+ * frames (with the module's own validator), sends and receives them one
+ * at a time, in batches, or through io_uring, and speaks the kernel's
+ * control protocol and the pg-function-call-v1 protocol for you. What
+ * takes or gives libcbor items is in <libpromisegrid-cbor.h>: a program
+ * that only sends and receives bytes does not compile against libcbor.
  *
  * Conventions:
  * - Functions that can fail return 0 (or a count) on success and a
@@ -42,7 +44,6 @@
 #include <stdio.h>
 #include <sys/types.h>
 
-#include <cbor.h>
 #include <linux/promisegrid.h>
 
 #ifdef __cplusplus
@@ -88,20 +89,9 @@ void pg_sha256(const void *data, size_t len, uint8_t digest[32]);
 
 /* ---- frames -------------------------------------------------------------- */
 
-/*
- * Encodes grid([42(pcid), slots[0], ..., slots[n-1]]) in grid-cbor and
- * appends it to out. The slots are libcbor items (not consumed): integers
- * get their shortest form whatever their libcbor width, maps are sorted,
- * floats take the shortest width that keeps their value. 0, -EINVAL (an
- * indefinite item, or deeper than PG_MAX_DEPTH_LIMIT), -ENOMEM.
- */
-int pg_frame_encode(struct pg_buf *out, const struct pg_cid *pcid,
-		    cbor_item_t *const *slots, size_t n);
 /* Appends grid([42(pcid), ...]) around n slots already in grid-cbor. */
 int pg_frame_wrap(struct pg_buf *out, const struct pg_cid *pcid,
 		  const void *slots, size_t len, size_t n);
-/* Appends one libcbor item in grid-cbor. */
-int pg_cbor_encode(struct pg_buf *out, const cbor_item_t *item);
 
 /*
  * Checks that p holds exactly one frame the module would accept (with the
@@ -112,6 +102,12 @@ int pg_cbor_encode(struct pg_buf *out, const cbor_item_t *item);
 int pg_frame_check(const void *p, size_t n);
 /* Length of the first whole frame of a CBOR sequence, or -errno. */
 ssize_t pg_frame_len(const void *p, size_t n);
+/*
+ * Length of the first CBOR item at p (well-formed; in grid-cbor too if
+ * grid_cbor): -EAGAIN if it is cut short (read more), else the errno a
+ * frame with it would get (-EBADMSG, -EILSEQ, -E2BIG, ...).
+ */
+ssize_t pg_item_len(const void *p, size_t n, bool grid_cbor);
 /* Short text for pg_frame_check()'s detailed reason of the last failure. */
 const char *pg_frame_strerror(const void *p, size_t n);
 
@@ -139,8 +135,6 @@ struct pg_msg {
  * its length, or -EBADMSG/-EPROTO.
  */
 ssize_t pg_msg_parse(const uint8_t *p, size_t n, struct pg_msg *m);
-/* Decodes slot i (1 is the first after the pCID) with libcbor; NULL if none. */
-cbor_item_t *pg_msg_slot(const struct pg_msg *m, size_t i);
 /* A kernel control frame (a reply or a notice)? */
 bool pg_msg_is_control(const struct pg_msg *m);
 
@@ -167,9 +161,6 @@ const char *pg_reason(const struct pg *pg);
 
 /* Writes frames (one, or a CBOR sequence); the bytes accepted or -errno. */
 ssize_t pg_send(struct pg *pg, const void *frames, size_t len);
-/* Encodes grid([42(pcid), slots...]) and sends it; 0 or -errno. */
-int pg_send_slots(struct pg *pg, const struct pg_cid *pcid,
-		  cbor_item_t *const *slots, size_t n);
 
 /*
  * Receives the next delivery, waiting up to timeout_ms (-1: forever, 0:
@@ -187,8 +178,6 @@ struct pg_batch {
 };
 
 int pg_batch_add(struct pg_batch *b, const void *frame, size_t len);
-int pg_batch_add_slots(struct pg_batch *b, const struct pg_cid *pcid,
-		       cbor_item_t *const *slots, size_t n);
 void pg_batch_reset(struct pg_batch *b);
 void pg_batch_free(struct pg_batch *b);
 /*
@@ -207,20 +196,6 @@ ssize_t pg_recv_batch(struct pg *pg, struct pg_msg *msgs, size_t max,
 
 /* ---- the kernel's control protocol --------------------------------------- */
 
-/*
- * Sends grid([42(control), id, verb, args]) with a fresh id and waits for
- * its reply (deliveries that come first are kept for pg_recv). args is a
- * libcbor map or NULL for {}. On "kept" returns 0 and, if details is not
- * NULL, the reply's details map (cbor_decref it); otherwise -errno, with
- * the kernel's reason in pg_reason().
- */
-int pg_request(struct pg *pg, const char *verb, cbor_item_t *args,
-	       cbor_item_t **details);
-
-/* Looks up a text key in a libcbor map; a borrowed item or NULL. */
-cbor_item_t *pg_map_get(const cbor_item_t *map, const char *key);
-/* The unsigned integer under key, or -ENOENT/-EINVAL. */
-int pg_map_uint(const cbor_item_t *map, const char *key, uint64_t *v);
 
 struct pg_hello {
 	uint64_t version, endpoint, max_depth, max_frame;
@@ -240,8 +215,6 @@ int pg_unreceive(struct pg *pg, const struct pg_cid *pcid, const char *group);
 int pg_accept(struct pg *pg, const char *what, bool on);
 /* Delivers one exact frame to endpoint to (a reply). */
 int pg_carry(struct pg *pg, uint64_t to, const void *frame, size_t len);
-/* The "module" and "endpoint" counter maps (cbor_decref both). */
-int pg_stats(struct pg *pg, cbor_item_t **module, cbor_item_t **endpoint);
 int pg_claim(struct pg *pg, const struct pg_cid *pcid, uint32_t *rights);
 /* rights 0: all the granter holds; ttl_ms 0: never expires. */
 int pg_grant(struct pg *pg, const struct pg_cid *pcid, uint32_t rights,

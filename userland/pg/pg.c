@@ -20,7 +20,6 @@
 #include <unistd.h>
 
 #include "pg.h"
-#include "pg_cbor.h"
 
 const char *pg_verb_name = "pg";
 
@@ -337,13 +336,14 @@ static int parse_slot(const char *s, struct pg_buf *out)
 /* The slots of stdin: a CBOR sequence of items, each in grid-cbor. */
 static int stdin_slots(struct pg_buf *slots, size_t *n)
 {
-	size_t off = 0, len;
+	size_t off = 0;
 	int r = pg_read_all(0, slots, PG_MAX_FRAME_LIMIT);
+	ssize_t len;
 
 	*n = 0;
 	while (!r && off < slots->len) {
-		if (pg_cbor_item_len(slots->p + off, slots->len - off, NULL,
-				     PG_CBOR_DETERMINISTIC, &len))
+		len = pg_item_len(slots->p + off, slots->len - off, true);
+		if (len < 0)
 			return -EBADMSG;
 		off += len;
 		++*n;

@@ -4,7 +4,7 @@
 #ifndef PG_CMD_H
 #define PG_CMD_H
 
-#include <libpromisegrid.h>
+#include <libpromisegrid-cbor.h>
 
 /* Exit codes, for scripts. */
 enum {

@@ -19,7 +19,6 @@
 #include <unistd.h>
 
 #include "pg.h"
-#include "pg_cbor.h"
 
 #define STDERR_KEEP	4096	/* bytes of a command's stderr in a reply */
 #define CALL_TIMEOUT_MS	10000	/* pg call's default wait */
@@ -232,9 +231,8 @@ static void run_stdio(struct stdio_worker *w, const struct pg_call *c,
 	uint8_t chunk[65536];
 	cbor_item_t *it;
 	struct cbor_load_result lr;
-	size_t len;
+	ssize_t n, len;
 	uint64_t v;
-	ssize_t n;
 	int left;
 
 	memset(res, 0, sizeof(*res));
@@ -243,7 +241,7 @@ static void run_stdio(struct stdio_worker *w, const struct pg_call *c,
 		fail_result(res, EREMOTEIO, "the worker stopped reading its calls");
 		return;
 	}
-	while (pg_cbor_item_len(w->buf.p, w->buf.len, NULL, 0, &len)) {
+	while ((len = pg_item_len(w->buf.p, w->buf.len, false)) < 0) {
 		left = deadline < 0 ? -1 : (int)(deadline - now_ms());
 		if (w->buf.len > max_out) {
 			fail_result(res, EMSGSIZE, "the reply does not fit in one frame");
@@ -260,9 +258,9 @@ static void run_stdio(struct stdio_worker *w, const struct pg_call *c,
 		}
 		pg_buf_put(&w->buf, chunk, n);
 	}
-	it = cbor_load(w->buf.p, len, &lr);
-	memmove(w->buf.p, w->buf.p + len, w->buf.len - len);
-	w->buf.len -= len;
+	it = cbor_load(w->buf.p, (size_t)len, &lr);
+	memmove(w->buf.p, w->buf.p + len, w->buf.len - (size_t)len);
+	w->buf.len -= (size_t)len;
 	if (it && cbor_isa_bytestring(it) && cbor_bytestring_is_definite(it)) {
 		res->outcome = PG_KEPT;
 		res->len = cbor_bytestring_length(it);

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "libpromisegrid.h"
+#include "libpromisegrid-cbor.h"
 
 static int failed, passed, current_failed;
 static int test_no;
