@@ -1,0 +1,167 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# make check-grid: the grid across hosts (issue 14), with real servers.
+# A cluster of three nats-server processes on the host's loopback
+# (127.0.0.1, client ports PG_GRID_PORT.. +2, route ports +2000..), and
+# three QEMU guests (tools/vm/run.sh --net: each reaches the host's
+# loopback as 10.0.2.2), each with the module, pg and pg-bridge, each
+# connecting first to a different server. A sends fan-out frames and
+# calls a function that B and C serve in one worker group; the guests
+# print GRID-* lines (selftests/grid/guest-grid.sh) and this script
+# judges them and prints TAP. Installs nats-server and libnats-dev.
+#   PG_GRID_FRAMES (20), PG_GRID_CALLS (40), PG_KERNEL (6.1),
+#   PG_GRID_PORT (24222)
+set -uo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$top" || exit 2
+
+frames=${PG_GRID_FRAMES:-20}
+calls=${PG_GRID_CALLS:-40}
+kernel=${PG_KERNEL:-6.1}
+port=${PG_GRID_PORT:-24222}
+roles=(A B C)
+tmp=$(mktemp -d)
+pids=()
+pass=0 fail=0
+
+cleanup() {
+	local p
+	for p in "${pids[@]}"; do
+		kill "$p" 2>/dev/null
+	done
+	wait 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+ok() { pass=$((pass + 1)); echo "ok $((pass + fail)) - $*"; }
+nok() { fail=$((fail + 1)); echo "not ok $((pass + fail)) - $*"; }
+check() {	# check NAME CONDITION...
+	local name=$1
+	shift
+	if "$@"; then ok "$name"; else nok "$name"; fi
+}
+
+need=()
+for p in nats-server libnats-dev; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+		need+=("$p")
+done
+if [ ${#need[@]} -gt 0 ]; then
+	echo "# installing ${need[*]}"
+	apt-get update -qq &&
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		--no-install-recommends "${need[@]}" >/dev/null || exit 1
+fi
+tools/deps.sh
+make -s -C userland/pg >/dev/null && make -s -C userland/bridge >/dev/null ||
+	{ echo "Bail out! build failed"; exit 1; }
+abi=$(tools/vm/fetch-kernel.sh "$kernel" | tail -n 1)
+abi=${abi#ABI=}
+tools/vm/build-module.sh "$abi" >"$tmp/build.log" 2>&1 ||
+	{ cat "$tmp/build.log"; echo "Bail out! module build failed"; exit 1; }
+
+# The NATS cluster: three servers, full mesh of routes, on 127.0.0.1.
+urls=()
+for i in 0 1 2; do
+	urls+=("nats://10.0.2.2:$((port + i))")
+	routes=""
+	for j in 0 1 2; do
+		[ "$j" = "$i" ] && continue
+		routes="$routes${routes:+,}nats://127.0.0.1:$((port + 2000 + j))"
+	done
+	# --no_advertise: the guests would read 127.0.0.1 as their own.
+	nats-server -a 127.0.0.1 -p $((port + i)) -n "pg-grid-$i" \
+		--cluster_name pg-grid --cluster "nats://127.0.0.1:$((port + 2000 + i))" \
+		--routes "$routes" --no_advertise >"$tmp/nats$i.log" 2>&1 &
+	pids+=($!)
+done
+for i in 0 1 2; do
+	for _ in $(seq 1 50); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$((port + i))") 2>/dev/null && break
+		sleep 0.2
+	done
+done
+echo "# nats-server $(nats-server --version | head -n 1) x3 on 127.0.0.1:$port..$((port + 2))"
+
+# The guests, each with the servers in its own order (A starts on the
+# first, B on the second, C on the third).
+echo "1..9"
+k=0
+for r in "${roles[@]}"; do
+	list=""
+	for j in 0 1 2; do
+		list="$list${list:+,}${urls[$(((k + j) % 3))]}"
+	done
+	tools/vm/run.sh --kernel "$kernel" --no-build --net --timeout 480 \
+		--mem 512 --bin userland/pg/build/pg \
+		--bin userland/bridge/build/pg-bridge \
+		--append "pg.role=$r pg.hosts=A,B,C pg.nats=$list pg.frames=$frames pg.calls=$calls" \
+		--script selftests/grid/guest-grid.sh --log "$tmp/$r.log" \
+		>"$tmp/$r.out" 2>&1 &
+	pids+=($!)
+	eval "vm_$r=$!"
+	k=$((k + 1))
+done
+for r in "${roles[@]}"; do
+	eval "wait \$vm_$r"
+	echo "$?" >"$tmp/$r.rc"
+done
+
+for r in "${roles[@]}"; do
+	echo "# --- guest $r ---"
+	grep -hE '^(GRID-|pg-bridge|PG-VM)' "$tmp/$r.log" 2>/dev/null |
+		grep -vE '^GRID-(CALL|SERVED|STATS) ' | sed 's/^/# /' | head -n 60
+	grep -h '^run.sh:' "$tmp/$r.out" | sed 's/^/# /'
+done
+g() { grep -h "^GRID-$1" "$tmp/$2.log" 2>/dev/null; }
+
+for r in "${roles[@]}"; do
+	check "guest $r: module, bridge up, every other host heard (VM exit $(cat "$tmp/$r.rc"))" \
+		test "$(cat "$tmp/$r.rc")" = 0 -a -n "$(g "UP $r" "$r")"
+done
+
+# Case 1: fan-out, byte-exact and exactly once. A's own local receiver
+# has the frames as sent; B's and C's must be the same bytes, with no
+# frame missing or repeated (and none coming back to A).
+fa=$(g "FAN A" A)
+fb=$(g "FAN B" B)
+fc=$(g "FAN C" C)
+echo "# $fa"
+echo "# $fb"
+echo "# $fc"
+bytes_a=$(sed -n 's/.*bytes=\([0-9]*\).*/\1/p' <<<"$fa")
+check "fan-out: A's $frames frames, each once at A (no loop back), $bytes_a bytes" \
+	test -n "$bytes_a" -a "${bytes_a:-0}" -gt 0 -a $((${bytes_a:-0} % frames)) = 0
+check "fan-out: B got A's frames byte-exact, each exactly once" \
+	test -n "$fa" -a "${fb#GRID-FAN B }" = "${fa#GRID-FAN A }"
+check "fan-out: C got A's frames byte-exact, each exactly once" \
+	test -n "$fa" -a "${fc#GRID-FAN C }" = "${fa#GRID-FAN A }"
+
+# Case 2: one worker group on B and C; A calls.
+answered=0 wrong=0 by_b=0 by_c=0
+for i in $(seq 1 "$calls"); do
+	line=$(g "CALL $i " A | head -n 1)
+	case $line in
+	"GRID-CALL $i rc=0 reply=B call $i") answered=$((answered + 1)); by_b=$((by_b + 1)) ;;
+	"GRID-CALL $i rc=0 reply=C call $i") answered=$((answered + 1)); by_c=$((by_c + 1)) ;;
+	*) wrong=$((wrong + 1)); [ "$wrong" -le 5 ] && echo "# unexpected: ${line:-no line for call $i}" ;;
+	esac
+done
+echo "# calls: $answered of $calls answered ($by_b by B, $by_c by C) in $(g CALLS-SECONDS A | cut -d' ' -f2) s"
+check "group: $calls calls from A, each answered by B or C" \
+	test "$answered" = "$calls"
+served=$( (g "SERVED B" B; g "SERVED C" C) | sed 's/^GRID-SERVED [A-Z] //' | sort)
+dups=$(uniq -d <<<"$served" | grep -c . || true)
+nserved=$(grep -c . <<<"$served" || true)
+echo "# served: $nserved calls, $dups served twice"
+check "group: each call served exactly once across B and C" \
+	test "$nserved" = "$calls" -a "$dups" = 0
+check "group: both hosts served (B $by_b, C $by_c)" \
+	test "$by_b" -gt 0 -a "$by_c" -gt 0
+for r in "${roles[@]}"; do
+	echo "# bridge $r: $(g "STATS" "$r" | sed 's/^GRID-STATS //')"
+done
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]

@@ -1,0 +1,107 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# One host of the grid test (selftests/grid/check-grid.sh), in the VM.
+# The kernel command line says which: pg.role=A (the sender and caller)
+# or another letter (a receiver and worker), pg.hosts=A,B,C (all roles)
+# and pg.nats=URL,... (the host's nats-servers, as 10.0.2.2). This script
+# prints GRID-* lines; the host script judges them and prints the TAP.
+# Every wait is bounded.
+
+arg() { tr ' ' '\n' </proc/cmdline | sed -n "s/^pg\.$1=//p"; }
+role=$(arg role)
+hosts=$(arg hosts | tr ',' ' ')
+nats=$(arg nats)
+nframes=$(arg frames)
+ncalls=$(arg calls)
+say() { echo "GRID-$*"; }
+
+# waitlog FILE PATTERN SECONDS: until a line of FILE matches.
+waitlog() {
+	i=0
+	while [ "$i" -lt $(($3 * 10)) ]; do
+		grep -q "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
+insmod /pg/promisegrid.ko || { say "FAIL $role insmod"; exit 1; }
+cd /tmp || exit 1
+# The test's pCIDs: names of three short texts, the same on every host.
+echo "pg-grid test: fan-out frames" >fan.txt
+echo "pg-grid test: done" >done.txt
+echo "pg-grid test: a function served on several hosts" >fn.txt
+FAN=$(pg cid --hex fan.txt | sed "s/^00//")
+DONE=$(pg cid --hex done.txt | sed "s/^00//")
+FN=$(pg cid --hex fn.txt | sed "s/^00//")
+
+pg sub --raw --timeout 300000 "$FAN" >fan.raw 2>fan.err &
+fanpid=$!
+if [ "$role" = A ]; then
+	mode="--call $FN:workers"
+else
+	mode="--serve $FN:workers"
+	# A worker: reply "ROLE BODY", and note the body served.
+	pg serve "$FN" workers -- sh -c \
+		'b=$(cat); echo "$b" >>/tmp/served; printf "%s %s" '"$role"' "$b"' \
+		2>serve.err &
+	servepid=$!
+fi
+sleep 0.5
+# shellcheck disable=SC2086  # $mode is two words
+pg-bridge --nats "$nats" --host-id "$role" --export "$FAN" \
+	--export "$DONE" $mode >bridge.json 2>bridge.log &
+bridgepid=$!
+
+ok=1
+for h in $hosts; do
+	[ "$h" = "$role" ] && continue
+	waitlog bridge.log "host $h heard" 120 || { ok=0; say "FAIL $role never heard $h"; }
+done
+waitlog bridge.log "route +fanout $FAN" 10 || ok=0
+if [ "$role" = A ]; then
+	waitlog bridge.log "route +call $FN workers" 10 || ok=0
+fi
+[ "$ok" = 1 ] && say "UP $role"
+cat bridge.log
+
+if [ "$role" = A ]; then
+	# Every other host heard announces the others too: give their
+	# subscriptions a moment to reach every server of the cluster.
+	sleep 2
+	seq 1 400 | head -c 1000 >payload
+	i=1
+	while [ "$i" -le "$nframes" ]; do
+		pg send "$FAN" "$i" @payload || say "FAIL A send $i"
+		i=$((i + 1))
+	done
+	start=$(date +%s)
+	i=1
+	while [ "$i" -le "$ncalls" ]; do
+		r=$(echo "call $i" | pg call --timeout 10000 "$FN")
+		say "CALL $i rc=$? reply=$r"
+		i=$((i + 1))
+	done
+	say "CALLS-SECONDS $(($(date +%s) - start))"
+	sleep 1
+	pg send "$DONE" '"done"' || say "FAIL A send done"
+else
+	pg sub --count 1 --timeout 240000 "$DONE" >done.out 2>&1 ||
+		say "FAIL $role no done frame"
+fi
+# Late duplicates (a loop) would come now.
+sleep 3
+kill "$fanpid" ${servepid:+"$servepid"} 2>/dev/null
+wait "$fanpid" ${servepid:+"$servepid"} 2>/dev/null
+say "FAN $role bytes=$(wc -c <fan.raw) sha=$(sha256sum <fan.raw | cut -d' ' -f1)"
+if [ -f served ]; then
+	while read -r line; do say "SERVED $role $line"; done <served
+fi
+kill -TERM "$bridgepid"
+wait "$bridgepid"
+say "BRIDGE-EXIT $role $?"
+say "STATS $(tail -n 1 bridge.json)"
+tail -n 5 bridge.log
+exit 0
