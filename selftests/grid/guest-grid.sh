@@ -65,7 +65,6 @@ if [ "$role" = A ]; then
 	waitlog bridge.log "route +call $FN workers" 10 || ok=0
 fi
 [ "$ok" = 1 ] && say "UP $role"
-cat bridge.log
 
 if [ "$role" = A ]; then
 	# Every other host heard announces the others too: give their
@@ -103,5 +102,5 @@ kill -TERM "$bridgepid"
 wait "$bridgepid"
 say "BRIDGE-EXIT $role $?"
 say "STATS $(tail -n 1 bridge.json)"
-tail -n 5 bridge.log
+cat bridge.log
 exit 0
