@@ -89,7 +89,19 @@ echo "# nats-server $(nats-server --version | head -n 1) x3 on 127.0.0.1:$port..
 
 # The guests, each with the servers in its own order (A starts on the
 # first, B on the second, C on the third).
-echo "1..9"
+# Kill A's first server when A says so (bounded like the VMs).
+(
+	for _ in $(seq 1 4800); do
+		if grep -q '^GRID-KILL-MY-NATS' "$tmp/A.log" 2>/dev/null; then
+			kill "${pids[0]}"
+			echo "# killed nats-server pg-grid-0 (pid ${pids[0]})"
+			break
+		fi
+		sleep 0.1
+	done
+) &
+pids+=($!)
+echo "1..14"
 k=0
 for r in "${roles[@]}"; do
 	list=""
@@ -157,12 +169,34 @@ check "group: $calls calls from A, each answered by B or C" \
 	test "$answered" = "$calls"
 served=$( (g "SERVED B" B; g "SERVED C" C) | sed 's/^GRID-SERVED [A-Z] //' | sort)
 dups=$(uniq -d <<<"$served" | grep -c . || true)
-nserved=$(grep -c . <<<"$served" || true)
-echo "# served: $nserved calls, $dups served twice"
-check "group: each call served exactly once across B and C" \
+nserved=$(grep -c '^call ' <<<"$served" || true)
+echo "# served: $nserved of the $calls calls; $dups bodies served twice in the whole run"
+check "group: each call served exactly once across B and C, none twice in the run" \
 	test "$nserved" = "$calls" -a "$dups" = 0
 check "group: both hosts served (B $by_b, C $by_c)" \
 	test "$by_b" -gt 0 -a "$by_c" -gt 0
+
+# Fault: A's nats-server killed mid-stream.
+fcalls=$(g "FCALL " A)
+nf=$(grep -c . <<<"$fcalls" || true)
+lost=$(grep -c ' rc=3 ' <<<"$fcalls" || true)
+other=$(grep -vcE ' rc=(0|3) ' <<<"$fcalls" || true)
+rstats=$(g STATS A)
+reconn=$(sed -n 's/.*"reconnects":\([0-9]*\).*/\1/p' <<<"$rstats")
+echo "# server kill: $nf calls, $lost timed out (lost in flight), A's bridge reconnected ${reconn:-?} times"
+check "server killed: every call during the fault ended in time (answered or timed out)" \
+	test "$nf" -gt 0 -a "$other" = 0
+check "server killed: A's bridge reconnected to another server of the cluster" \
+	test "${reconn:-0}" -ge 1
+check "server killed: traffic resumed (10 calls answered after the reconnect)" \
+	test "$(g FAULT-AFTER A | cut -d' ' -f2)" = 10
+
+# Fault: C's bridge killed.
+acalls=$(g "ACALL " A)
+byb=$(grep -cE '^GRID-ACALL ([0-9]+) rc=0 reply=B after \1$' <<<"$acalls" || true)
+echo "# bridge kill: $(g BRIDGE-KILLED C) $(g C-GONE A); after it $byb of 10 calls answered by B"
+check "bridge killed: A saw C's interest lapse" test -n "$(g C-GONE A)"
+check "bridge killed: the next 10 calls all answered, by B" test "$byb" = 10
 for r in "${roles[@]}"; do
 	echo "# bridge $r: $(g "STATS" "$r" | sed 's/^GRID-STATS //')"
 done

@@ -32,9 +32,11 @@ cd /tmp || exit 1
 # The test's pCIDs: names of three short texts, the same on every host.
 echo "pg-grid test: fan-out frames" >fan.txt
 echo "pg-grid test: done" >done.txt
+echo "pg-grid test: control" >ctl.txt
 echo "pg-grid test: a function served on several hosts" >fn.txt
 FAN=$(pg cid --hex fan.txt | sed "s/^00//")
 DONE=$(pg cid --hex done.txt | sed "s/^00//")
+CTL=$(pg cid --hex ctl.txt | sed "s/^00//")
 FN=$(pg cid --hex fn.txt | sed "s/^00//")
 
 pg sub --raw --timeout 300000 "$FAN" >fan.raw 2>fan.err &
@@ -51,8 +53,8 @@ else
 fi
 sleep 0.5
 # shellcheck disable=SC2086  # $mode is two words
-pg-bridge --nats "$nats" --host-id "$role" --export "$FAN" \
-	--export "$DONE" $mode >bridge.json 2>bridge.log &
+pg-bridge --nats "$nats" --no-randomize --host-id "$role" --export "$FAN,$DONE,$CTL" \
+	$mode >bridge.json 2>bridge.log &
 bridgepid=$!
 
 ok=1
@@ -84,8 +86,44 @@ if [ "$role" = A ]; then
 		i=$((i + 1))
 	done
 	say "CALLS-SECONDS $(($(date +%s) - start))"
+
+	# A fault: after 3 calls the host kills this host's nats-server
+	# (the first of its list); calls go on, each ending in time (answered, or
+	# timed out with pg call's status 3), until 10 are answered after
+	# the bridge reconnected to another server of the cluster.
+	i=1 after=0
+	while [ "$i" -le 60 ] && [ "$after" -lt 10 ]; do
+		[ "$i" = 4 ] && say "KILL-MY-NATS"
+		r=$(echo "fault $i" | pg call --timeout 3000 "$FN")
+		rc=$?
+		say "FCALL $i rc=$rc reply=$r"
+		if [ "$rc" = 0 ] && grep -q reconnected bridge.log; then
+			after=$((after + 1))
+		fi
+		i=$((i + 1))
+	done
+	say "FAULT-AFTER $after"
+
+	# Another: C's bridge dies; once C's interest lapsed, calls go to
+	# B alone, and every one is answered.
+	pg send "$CTL" '"kill-bridge-C"' || say "FAIL A send ctl"
+	waitlog bridge.log "host C gone" 20 && say "C-GONE"
+	i=1
+	while [ "$i" -le 10 ]; do
+		r=$(echo "after $i" | pg call --timeout 5000 "$FN")
+		say "ACALL $i rc=$? reply=$r"
+		i=$((i + 1))
+	done
 	sleep 1
 	pg send "$DONE" '"done"' || say "FAIL A send done"
+elif [ "$role" = C ]; then
+	# C's bridge is killed (SIGKILL, after its counters) when A says.
+	pg sub --count 1 --timeout 240000 "$CTL" >ctl.out 2>&1 ||
+		say "FAIL C no control frame"
+	kill -USR1 "$bridgepid"
+	sleep 0.5
+	kill -KILL "$bridgepid"
+	say "BRIDGE-KILLED C"
 else
 	pg sub --count 1 --timeout 240000 "$DONE" >done.out 2>&1 ||
 		say "FAIL $role no done frame"

@@ -65,7 +65,7 @@ struct bridge {
 	const char *creds, *tls_ca, *tls_cert, *tls_key;
 	int interest_ms, interest_ttl_ms;
 	int max_proxies;
-	bool verbose;
+	bool verbose, no_randomize;
 
 	struct br_route routes[BR_MAX_ROUTES];
 	int nroutes;

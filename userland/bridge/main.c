@@ -92,7 +92,7 @@ static int usage(const char *why)
 		"         [--call PCID:GROUP]... [--prefix P] [--creds FILE]\n"
 		"         [--tls-ca FILE] [--tls-cert FILE --tls-key FILE]\n"
 		"         [--interest-ms MS] [--interest-ttl-ms MS]\n"
-		"         [--max-proxies N] [--verbose]\n"
+		"         [--max-proxies N] [--no-randomize] [--verbose]\n"
 		"PCID: a CID (base32 or hex) or a spec file. SIGUSR1 prints\n"
 		"the counters as JSON on stdout (also at exit).\n");
 	return 2;
@@ -221,6 +221,8 @@ static int nats_connect(struct bridge *b)
 	/* Our own publications never come back to us. */
 	if (s == NATS_OK)
 		s = natsOptions_SetNoEcho(o, true);
+	if (s == NATS_OK)
+		s = natsOptions_SetNoRandomize(o, b->no_randomize);
 	if (s == NATS_OK)
 		s = natsOptions_SetMaxReconnect(o, -1);
 	if (s == NATS_OK)
@@ -467,6 +469,7 @@ int main(int argc, char **argv)
 		{ "interest-ttl-ms", required_argument, NULL, 'I' },
 		{ "max-proxies", required_argument, NULL, 'P' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "no-randomize", no_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, '?' },
 		{ 0 }
 	};
@@ -509,6 +512,7 @@ int main(int argc, char **argv)
 		case 'I': b->interest_ttl_ms = atoi(optarg); break;
 		case 'P': b->max_proxies = atoi(optarg); break;
 		case 'v': b->verbose = true; break;
+		case 'R': b->no_randomize = true; break;
 		default: return usage(NULL);
 		}
 	}
