@@ -101,7 +101,7 @@ echo "# nats-server $(nats-server --version | head -n 1) x3 on 127.0.0.1:$port..
 	done
 ) &
 pids+=($!)
-echo "1..14"
+echo "1..17"
 k=0
 for r in "${roles[@]}"; do
 	list=""
@@ -197,6 +197,21 @@ byb=$(grep -cE '^GRID-ACALL ([0-9]+) rc=0 reply=B after \1$' <<<"$acalls" || tru
 echo "# bridge kill: $(g BRIDGE-KILLED C) $(g C-GONE A); after it $byb of 10 calls answered by B"
 check "bridge killed: A saw C's interest lapse" test -n "$(g C-GONE A)"
 check "bridge killed: the next 10 calls all answered, by B" test "$byb" = 10
+# Claimed pCIDs: B and C each claimed CLM; only B's bridge had a token.
+clm() { g "CLM $1" "$1" | sed -n "s/.*from-$2=\([0-9]*\).*/\1/p"; }
+echo "# CLM at A: from B $(clm A B), from C $(clm A C); at B: from A $(clm B A); at C: from A $(clm C A), from B $(clm C B)"
+echo "pg-grid test: a claimed pCID" >"$tmp/clm.txt"
+clmhex=$(userland/pg/build/pg cid --hex "$tmp/clm.txt" | sed 's/^00//')
+cfail=$(g STATS C | grep -o "\"pcid\":\"$clmhex\",[^}]*" |
+	sed -n 's/.*"inject_failed":\([0-9]*\).*/\1/p')
+echo "# C's bridge refused ${cfail:-?} injections on the claimed pCID
+check "claimed: without a token, C's frame on its claimed pCID did not leave C" \
+	test "$(clm A C)" = 0 -a "$(clm C C)" = 1
+check "claimed: with B's token its claimed pCID crossed both ways, once each" \
+	test "$(clm A B)" = 1 -a "$(clm B A)" = 1
+check "claimed: frames from other hosts did not enter C without a token (refused and counted)" \
+	test "$(clm C A)" = 0 -a "$(clm C B)" = 0 -a "${cfail:-0}" -ge 1
+
 for r in "${roles[@]}"; do
 	echo "# bridge $r: $(g "STATS" "$r" | sed 's/^GRID-STATS //')"
 done

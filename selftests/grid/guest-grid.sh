@@ -33,10 +33,12 @@ cd /tmp || exit 1
 echo "pg-grid test: fan-out frames" >fan.txt
 echo "pg-grid test: done" >done.txt
 echo "pg-grid test: control" >ctl.txt
+echo "pg-grid test: a claimed pCID" >clm.txt
 echo "pg-grid test: a function served on several hosts" >fn.txt
 FAN=$(pg cid --hex fan.txt | sed "s/^00//")
 DONE=$(pg cid --hex done.txt | sed "s/^00//")
 CTL=$(pg cid --hex ctl.txt | sed "s/^00//")
+CLM=$(pg cid --hex clm.txt | sed "s/^00//")
 FN=$(pg cid --hex fn.txt | sed "s/^00//")
 
 pg sub --raw --timeout 300000 "$FAN" >fan.raw 2>fan.err &
@@ -51,10 +53,23 @@ else
 		2>serve.err &
 	servepid=$!
 fi
+# Capabilities stay the kernel's: B and C each claim CLM on their own
+# kernel, on fd 3, and receive on it there; only B gives its bridge a
+# token. A receives CLM unclaimed.
+tok=""
+if [ "$role" = A ]; then
+	pg sub --timeout 300000 "$CLM" >clm.out 2>clm.err &
+	clmpid=$!
+else
+	exec 3<>/dev/promisegrid
+	pg claim --fd 3 "$CLM" >/dev/null || say "FAIL $role claim"
+	pg sub --fd 3 "$CLM" || say "FAIL $role sub on the claim"
+	[ "$role" = B ] && tok="--token $(pg grant --fd 3 "$CLM")"
+fi
 sleep 0.5
-# shellcheck disable=SC2086  # $mode is two words
-pg-bridge --nats "$nats" --no-randomize --host-id "$role" --export "$FAN,$DONE,$CTL" \
-	$mode >bridge.json 2>bridge.log &
+# shellcheck disable=SC2086  # $mode and $tok are two words each
+pg-bridge --nats "$nats" --no-randomize --host-id "$role" \
+	--export "$FAN,$DONE,$CTL,$CLM" $mode $tok >bridge.json 2>bridge.log &
 bridgepid=$!
 
 ok=1
@@ -68,10 +83,15 @@ if [ "$role" = A ]; then
 fi
 [ "$ok" = 1 ] && say "UP $role"
 
+# Every other host heard announces the others too: give their
+# subscriptions a moment to reach every server of the cluster.
+sleep 2
 if [ "$role" = A ]; then
-	# Every other host heard announces the others too: give their
-	# subscriptions a moment to reach every server of the cluster.
-	sleep 2
+	pg send "$CLM" '"from A"' || say "FAIL A send on CLM"
+else
+	pg send --fd 3 "$CLM" "\"from $role\"" || say "FAIL $role send on CLM"
+fi
+if [ "$role" = A ]; then
 	seq 1 400 | head -c 1000 >payload
 	i=1
 	while [ "$i" -le "$nframes" ]; do
@@ -130,8 +150,16 @@ else
 fi
 # Late duplicates (a loop) would come now.
 sleep 3
-kill "$fanpid" ${servepid:+"$servepid"} 2>/dev/null
-wait "$fanpid" ${servepid:+"$servepid"} 2>/dev/null
+kill "$fanpid" ${servepid:+"$servepid"} ${clmpid:+"$clmpid"} 2>/dev/null
+wait "$fanpid" ${servepid:+"$servepid"} ${clmpid:+"$clmpid"} 2>/dev/null
+if [ "$role" = A ]; then
+	cat clm.out >clm.all
+else
+	pg recv --fd 3 --timeout 500 >clm.all 2>/dev/null
+fi
+for f in A B C; do
+	say "CLM $role from-$f=$(grep -c "\"from $f\"" clm.all)"
+done
 say "FAN $role bytes=$(wc -c <fan.raw) sha=$(sha256sum <fan.raw | cut -d' ' -f1)"
 if [ -f served ]; then
 	while read -r line; do say "SERVED $role $line"; done <served

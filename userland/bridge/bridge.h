@@ -23,6 +23,7 @@
 #define BR_INBOUND_FRAMES	4096	/* NATS messages queued for the kernel */
 #define BR_INBOUND_BYTES	(64u << 20)
 #define BR_BATCH		1024	/* deliveries handled per loop, per source */
+#define BR_MAX_TOKENS		16	/* --token */
 
 enum br_kind { BR_FANOUT, BR_SERVE, BR_CALL };
 
@@ -66,6 +67,9 @@ struct bridge {
 	int interest_ms, interest_ttl_ms;
 	int max_proxies;
 	bool verbose, no_randomize;
+	/* Tokens for claimed pCIDs, redeemed by every endpoint it opens. */
+	uint8_t tokens[BR_MAX_TOKENS][PG_TOKEN_LEN];
+	int ntokens;
 
 	struct br_route routes[BR_MAX_ROUTES];
 	int nroutes;
@@ -103,6 +107,9 @@ void br_on_interest(natsConnection *nc, natsSubscription *sub, natsMsg *msg,
 int br_inbound_take(struct bridge *b, natsMsg **msg, enum br_in_kind *kind,
 		    struct br_route **route);
 void br_inbound_free(struct bridge *b);
+
+/* Redeems the --token's on pg; 0 or -errno (logged). */
+int br_redeem_all(struct bridge *b, struct pg *pg);
 
 /* proxy.c: one local endpoint per remote sender, for replies */
 int br_proxy_inject(struct bridge *b, struct br_route *r, const char *reply,

@@ -92,7 +92,8 @@ static int usage(const char *why)
 		"         [--call PCID:GROUP]... [--prefix P] [--creds FILE]\n"
 		"         [--tls-ca FILE] [--tls-cert FILE --tls-key FILE]\n"
 		"         [--interest-ms MS] [--interest-ttl-ms MS]\n"
-		"         [--max-proxies N] [--no-randomize] [--verbose]\n"
+		"         [--max-proxies N] [--no-randomize] [--token HEX]...\n"
+		"         [--verbose]\n"
 		"PCID: a CID (base32 or hex) or a spec file. SIGUSR1 prints\n"
 		"the counters as JSON on stdout (also at exit).\n");
 	return 2;
@@ -150,6 +151,39 @@ static int add_route(struct bridge *b, enum br_kind kind, const char *arg)
 		if (pg_cid_eq(&b->routes[i].pcid, &r->pcid))
 			return usage("a pCID may be named once (--export, --serve or --call)");
 	b->nroutes++;
+	return 0;
+}
+
+static int token_arg(struct bridge *b, const char *s)
+{
+	uint8_t *t;
+	int i;
+
+	if (b->ntokens == BR_MAX_TOKENS)
+		return usage("too many --token");
+	if (strlen(s) != 2 * PG_TOKEN_LEN)
+		return usage("--token wants 64 hex digits (pg grant's output)");
+	t = b->tokens[b->ntokens];
+	for (i = 0; i < PG_TOKEN_LEN; i++)
+		if (sscanf(s + 2 * i, "%2hhx", &t[i]) != 1)
+			return usage("--token wants 64 hex digits");
+	b->ntokens++;
+	return 0;
+}
+
+int br_redeem_all(struct bridge *b, struct pg *pg)
+{
+	struct pg_cid c;
+	uint32_t rights;
+	int i, err;
+
+	for (i = 0; i < b->ntokens; i++) {
+		err = pg_redeem(pg, b->tokens[i], &c, &rights);
+		if (err) {
+			br_log(b, "redeem token %d: %s", i + 1, pg_reason(pg));
+			return err;
+		}
+	}
 	return 0;
 }
 
@@ -470,6 +504,7 @@ int main(int argc, char **argv)
 		{ "max-proxies", required_argument, NULL, 'P' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "no-randomize", no_argument, NULL, 'R' },
+		{ "token", required_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, '?' },
 		{ 0 }
 	};
@@ -513,6 +548,10 @@ int main(int argc, char **argv)
 		case 'P': b->max_proxies = atoi(optarg); break;
 		case 'v': b->verbose = true; break;
 		case 'R': b->no_randomize = true; break;
+		case 'k':
+			if (token_arg(b, optarg))
+				return 2;
+			break;
 		default: return usage(NULL);
 		}
 	}
@@ -541,6 +580,10 @@ int main(int argc, char **argv)
 		err = pg_hello(b->local, &h);
 	if (err) {
 		br_log(b, "open %s: %s", PG_DEVICE_PATH, strerror(-err));
+		return 1;
+	}
+	if (br_redeem_all(b, b->local)) {
+		pg_close(b->local);
 		return 1;
 	}
 	b->local_id = h.endpoint;

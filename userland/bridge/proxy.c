@@ -55,6 +55,8 @@ static struct br_proxy *find_or_open(struct bridge *b, const char *reply)
 	err = pg_open(&p->pg, O_NONBLOCK);
 	if (!err)
 		err = pg_hello(p->pg, &h);
+	if (!err)
+		err = br_redeem_all(b, p->pg);
 	if (err) {
 		br_log(b, "cannot open a proxy endpoint: %s", strerror(-err));
 		if (p->pg)
