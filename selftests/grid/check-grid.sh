@@ -101,7 +101,7 @@ echo "# nats-server $(nats-server --version | head -n 1) x3 on 127.0.0.1:$port..
 	done
 ) &
 pids+=($!)
-echo "1..17"
+echo "1..18"
 k=0
 for r in "${roles[@]}"; do
 	list=""
@@ -204,13 +204,20 @@ echo "pg-grid test: a claimed pCID" >"$tmp/clm.txt"
 clmhex=$(userland/pg/build/pg cid --hex "$tmp/clm.txt" | sed 's/^00//')
 cfail=$(g STATS C | grep -o "\"pcid\":\"$clmhex\",[^}]*" |
 	sed -n 's/.*"inject_failed":\([0-9]*\).*/\1/p')
-echo "# C's bridge refused ${cfail:-?} injections on the claimed pCID
+echo "# C's bridge refused ${cfail:-?} injections on the claimed pCID"
 check "claimed: without a token, C's frame on its claimed pCID did not leave C" \
 	test "$(clm A C)" = 0 -a "$(clm C C)" = 1
 check "claimed: with B's token its claimed pCID crossed both ways, once each" \
 	test "$(clm A B)" = 1 -a "$(clm B A)" = 1
 check "claimed: frames from other hosts did not enter C without a token (refused and counted)" \
 	test "$(clm C A)" = 0 -a "$(clm C B)" = 0 -a "${cfail:-0}" -ge 1
+
+# A and B stop their bridges with SIGTERM at the end (C's was killed).
+grep -hE 'Sanitizer|runtime error' "$tmp/A.log" "$tmp/B.log" "$tmp/C.log" |
+	head -n 20 | sed 's/^/# /'
+check "bridges A and B exited 0 on SIGTERM" \
+	test "$(g "BRIDGE-EXIT A" A)" = "GRID-BRIDGE-EXIT A 0" -a \
+	"$(g "BRIDGE-EXIT B" B)" = "GRID-BRIDGE-EXIT B 0"
 
 for r in "${roles[@]}"; do
 	echo "# bridge $r: $(g "STATS" "$r" | sed 's/^GRID-STATS //')"

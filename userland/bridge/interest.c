@@ -79,12 +79,16 @@ void br_interest_heard(struct bridge *b, natsMsg *msg)
 {
 	const char *data = natsMsg_GetData(msg);
 	int len = natsMsg_GetDataLength(msg);
-	char name[BR_HOST_MAX + 1], state[8];
+	char name[BR_HOST_MAX + 1], state[8], first[128];
 	const char *nl;
 	int i;
 
-	nl = memchr(data, '\n', len);
-	if (!nl || sscanf(data, PROTO " %64s %7s", name, state) != 2)
+	nl = data ? memchr(data, '\n', len) : NULL;
+	if (!nl || nl - data >= (int)sizeof(first))
+		return;
+	memcpy(first, data, nl - data);	/* sscanf on a terminated copy */
+	first[nl - data] = 0;
+	if (sscanf(first, PROTO " %64s %7s", name, state) != 2)
 		return;
 	if (!strcmp(name, b->host))
 		return;

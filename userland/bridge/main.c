@@ -301,14 +301,17 @@ static int subscribe(struct bridge *b)
 	for (i = 0; i < b->nroutes && s == NATS_OK; i++) {
 		struct br_route *r = &b->routes[i];
 
+		if (r->kind == BR_FANOUT)
+			snprintf(subj, sizeof(subj), "%s.f.%s", b->prefix,
+				 r->hex);
+		else
+			snprintf(subj, sizeof(subj), "%s.q.%s.%s", b->prefix,
+				 r->hex, r->ghex);
+		memcpy(r->subject, subj, sizeof(r->subject));
 		if (r->kind == BR_FANOUT) {
-			snprintf(r->subject, sizeof(r->subject), "%s.f.%s",
-				 b->prefix, r->hex);
 			s = natsConnection_Subscribe(&r->sub, b->nc, r->subject,
 						     br_on_frame, r);
 		} else {
-			snprintf(r->subject, sizeof(r->subject), "%s.q.%s.%s",
-				 b->prefix, r->hex, r->ghex);
 			if (r->kind == BR_SERVE)
 				s = natsConnection_QueueSubscribe(&r->sub, b->nc,
 						r->subject, "pg", br_on_frame, r);
