@@ -146,6 +146,7 @@ clean:
 	$(MAKE) -C userland/lib/tests clean
 	$(MAKE) -C userland/pg clean
 	$(MAKE) -C userland/bridge clean
+	$(MAKE) -C selftests/grid clean
 	$(MAKE) -C selftests/userland clean
 	$(MAKE) -C userland/go clean
 	-$(MAKE) -C selftests clean

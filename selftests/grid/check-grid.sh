@@ -10,8 +10,9 @@
 # calls a function that B and C serve in one worker group; the guests
 # print GRID-* lines (selftests/grid/guest-grid.sh) and this script
 # judges them and prints TAP. Installs nats-server and libnats-dev.
-#   PG_GRID_FRAMES (20), PG_GRID_CALLS (40), PG_KERNEL (6.1),
-#   PG_GRID_PORT (24222)
+#   PG_GRID_FRAMES (20), PG_GRID_CALLS (40), PG_GRID_BENCH (2000 frames
+#   of 1051 bytes, one way A to B, through the bridges and raw NATS),
+#   PG_KERNEL (6.1), PG_GRID_PORT (24222)
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 2
@@ -20,6 +21,7 @@ frames=${PG_GRID_FRAMES:-20}
 [ "$frames" -ge 1 ] && [ "$frames" -le 23 ] ||
 	{ echo "PG_GRID_FRAMES: 1 to 23"; exit 2; }
 calls=${PG_GRID_CALLS:-40}
+nbench=${PG_GRID_BENCH:-2000}
 kernel=${PG_KERNEL:-6.1}
 port=${PG_GRID_PORT:-24222}
 roles=(A B C)
@@ -57,7 +59,8 @@ if [ ${#need[@]} -gt 0 ]; then
 		--no-install-recommends "${need[@]}" >/dev/null || exit 1
 fi
 tools/deps.sh
-make -s -C userland/pg >/dev/null && make -s -C userland/bridge >/dev/null ||
+make -s -C userland/pg >/dev/null && make -s -C userland/bridge >/dev/null &&
+	make -s -C selftests/grid >/dev/null ||
 	{ echo "Bail out! build failed"; exit 1; }
 abi=$(tools/vm/fetch-kernel.sh "$kernel" | tail -n 1)
 abi=${abi#ABI=}
@@ -101,7 +104,7 @@ echo "# nats-server $(nats-server --version | head -n 1) x3 on 127.0.0.1:$port..
 	done
 ) &
 pids+=($!)
-echo "1..18"
+echo "1..19"
 k=0
 for r in "${roles[@]}"; do
 	list=""
@@ -111,7 +114,8 @@ for r in "${roles[@]}"; do
 	tools/vm/run.sh --kernel "$kernel" --no-build --net --timeout 480 \
 		--mem 512 --bin userland/pg/build/pg \
 		--bin userland/bridge/build/pg-bridge \
-		--append "pg.role=$r pg.hosts=A,B,C pg.nats=$list pg.frames=$frames pg.calls=$calls" \
+		--bin selftests/grid/build/grid-bench \
+		--append "pg.role=$r pg.hosts=A,B,C pg.nats=$list pg.frames=$frames pg.calls=$calls pg.bench=$nbench" \
 		--script selftests/grid/guest-grid.sh --log "$tmp/$r.log" \
 		>"$tmp/$r.out" 2>&1 &
 	pids+=($!)
@@ -218,6 +222,25 @@ grep -hE 'Sanitizer|runtime error' "$tmp/A.log" "$tmp/B.log" "$tmp/C.log" |
 check "bridges A and B exited 0 on SIGTERM" \
 	test "$(g "BRIDGE-EXIT A" A)" = "GRID-BRIDGE-EXIT A 0" -a \
 	"$(g "BRIDGE-EXIT B" B)" = "GRID-BRIDGE-EXIT B 0"
+
+# The bench (informative, but every frame must arrive once).
+bpg=$(g "BENCH pg" B)
+bnats=$(g "BENCH nats" B)
+echo "# raw NATS A->B:  ${bnats#GRID-BENCH nats }"
+echo "# via bridges:    ${bpg#GRID-BENCH pg }"
+rate() {	# frames per second from "n=N ... us=T"
+	local n us
+	n=$(sed -n 's/.* n=\([0-9]*\).*/\1/p' <<<"$1")
+	us=$(sed -n 's/.* us=\([0-9]*\).*/\1/p' <<<"$1")
+	[ -n "$n" ] && [ "${us:-0}" -gt 0 ] && echo $((n * 1000000 / us))
+}
+rp=$(rate "$bpg")
+rn=$(rate "$bnats")
+if [ -n "$rp" ] && [ -n "$rn" ]; then
+	echo "# one-way throughput, frames of about 1050 bytes: bridges $rp/s, raw NATS $rn/s, ratio $(awk -v a="$rp" -v b="$rn" 'BEGIN { printf "%.2f", a / b }') (first to last arrival at B, under TCG)"
+fi
+check "bench: $nbench frames A to B through the bridges, each exactly once" \
+	test -n "$bpg" -a -z "$(grep -v " n=$nbench dup=0 missing=0 " <<<"$bpg")"
 
 for r in "${roles[@]}"; do
 	echo "# bridge $r: $(g "STATS" "$r" | sed 's/^GRID-STATS //')"

@@ -34,11 +34,14 @@ echo "pg-grid test: fan-out frames" >fan.txt
 echo "pg-grid test: done" >done.txt
 echo "pg-grid test: control" >ctl.txt
 echo "pg-grid test: a claimed pCID" >clm.txt
+echo "pg-grid test: one-way throughput" >bench.txt
 echo "pg-grid test: a function served on several hosts" >fn.txt
 FAN=$(pg cid --hex fan.txt | sed "s/^00//")
 DONE=$(pg cid --hex done.txt | sed "s/^00//")
 CTL=$(pg cid --hex ctl.txt | sed "s/^00//")
 CLM=$(pg cid --hex clm.txt | sed "s/^00//")
+BENCH=$(pg cid --hex bench.txt | sed "s/^00//")
+nbench=$(arg bench)
 FN=$(pg cid --hex fn.txt | sed "s/^00//")
 
 pg sub --raw --timeout 300000 "$FAN" >fan.raw 2>fan.err &
@@ -53,6 +56,16 @@ else
 		2>serve.err &
 	servepid=$!
 fi
+# One-way throughput, A to B: through the bridges, and raw NATS
+# between the same guests with the same payload sizes.
+if [ "$role" = B ]; then
+	grid-bench pg-recv "$BENCH" "$nbench" 400000 10000 >bench-pg.out 2>&1 &
+	benchpg=$!
+	grid-bench nats-sub "$nats" pgtest.raw "$nbench" 400000 10000 \
+		>bench-nats.out 2>&1 &
+	benchnats=$!
+fi
+
 # Capabilities stay the kernel's: B and C each claim CLM on their own
 # kernel, on fd 3, and receive on it there; only B gives its bridge a
 # token. A receives CLM unclaimed.
@@ -69,7 +82,7 @@ fi
 sleep 0.5
 # shellcheck disable=SC2086  # $mode and $tok are two words each
 pg-bridge --nats "$nats" --no-randomize --host-id "$role" \
-	--export "$FAN,$DONE,$CTL,$CLM" $mode $tok >bridge.json 2>bridge.log &
+	--export "$FAN,$DONE,$CTL,$CLM,$BENCH" $mode $tok >bridge.json 2>bridge.log &
 bridgepid=$!
 
 ok=1
@@ -134,7 +147,12 @@ if [ "$role" = A ]; then
 		say "ACALL $i rc=$? reply=$r"
 		i=$((i + 1))
 	done
-	sleep 1
+	# The bench: raw NATS first, then the bridges, apart in time.
+	grid-bench nats-pub "$nats" pgtest.raw "$nbench" 1051 >bench.out 2>&1
+	sleep 6
+	grid-bench pg-send "$BENCH" "$nbench" 1000 >>bench.out 2>&1
+	while read -r line; do say "$line"; done <bench.out
+	sleep 8
 	pg send "$DONE" '"done"' || say "FAIL A send done"
 elif [ "$role" = C ]; then
 	# C's bridge is killed (SIGKILL, after its counters) when A says.
@@ -145,8 +163,11 @@ elif [ "$role" = C ]; then
 	kill -KILL "$bridgepid"
 	say "BRIDGE-KILLED C"
 else
-	pg sub --count 1 --timeout 240000 "$DONE" >done.out 2>&1 ||
+	pg sub --count 1 --timeout 300000 "$DONE" >done.out 2>&1 ||
 		say "FAIL $role no done frame"
+	wait "$benchpg" "$benchnats"
+	cat bench-nats.out bench-pg.out | grep '^BENCH' |
+		while read -r line; do say "$line"; done
 fi
 # Late duplicates (a loop) would come now.
 sleep 3
