@@ -3,7 +3,9 @@
 /*
  * Messages from NATS, queued for the thread that owns the kernel
  * endpoints. cnats calls the callbacks on its own threads; they only
- * append to a bounded queue and wake the main loop through an eventfd.
+ * append to a bounded queue and wake the main loop through an eventfd
+ * when the queue was empty (the main loop reads the eventfd only when
+ * it finds the queue empty, so a non-empty queue always has it set).
  * A message that finds the queue full is dropped and counted: NATS core
  * is at-most-once anyway, and a slow kernel side must not grow memory.
  */
@@ -57,9 +59,10 @@ static void push(struct bridge *b, natsMsg *msg, enum br_in_kind kind,
 	size_t len = (size_t)natsMsg_GetDataLength(msg);
 	struct br_in *e = malloc(sizeof(*e));
 	uint64_t one = 1;
-	bool full;
+	bool full, wake;
 
 	pthread_mutex_lock(&q->lock);
+	wake = !q->frames;	/* the reader sleeps only on an empty queue */
 	full = !e || q->frames >= BR_INBOUND_FRAMES ||
 	       q->bytes + len > BR_INBOUND_BYTES;
 	if (full) {
@@ -83,7 +86,7 @@ static void push(struct bridge *b, natsMsg *msg, enum br_in_kind kind,
 		natsMsg_Destroy(msg);
 		return;
 	}
-	if (write(q->efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+	if (wake && write(q->efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
 		abort();
 }
 

@@ -389,8 +389,29 @@ static void drain_local(struct bridge *b)
 	}
 }
 
-/* A frame from another host: inject it from its sender's proxy. */
-static void remote_frame(struct bridge *b, struct br_route *r, natsMsg *msg)
+/*
+ * Frames from other hosts, injected from their senders' proxies. A run of
+ * frames of one sender on one route goes in one write.
+ */
+struct run {
+	struct br_route *r;
+	char reply[BR_SUBJECT_MAX];
+	struct pg_buf buf;
+	size_t ends[BR_RUN_FRAMES];
+	int n;
+};
+
+static void run_flush(struct bridge *b, struct run *run)
+{
+	if (run->n)
+		br_proxy_inject(b, run->r, *run->reply ? run->reply : NULL,
+				run->buf.p, run->ends, run->n);
+	run->n = 0;
+	run->buf.len = 0;
+}
+
+static void remote_frame(struct bridge *b, struct br_route *r, natsMsg *msg,
+			 struct run *run)
 {
 	const uint8_t *data = (const uint8_t *)natsMsg_GetData(msg);
 	int len = natsMsg_GetDataLength(msg);
@@ -406,9 +427,21 @@ static void remote_frame(struct bridge *b, struct br_route *r, natsMsg *msg)
 	}
 	/* Replies go only to another bridge's reply subjects. */
 	snprintf(want, sizeof(want), "%s.to.", b->prefix);
-	if (reply && strncmp(reply, want, strlen(want)))
-		reply = NULL;
-	br_proxy_inject(b, r, reply, data, len);
+	if (!reply || strncmp(reply, want, strlen(want)) ||
+	    strlen(reply) >= sizeof(run->reply))
+		reply = "";
+	if (run->n && (run->r != r || strcmp(run->reply, reply) ||
+		       run->n == BR_RUN_FRAMES ||
+		       run->buf.len + len > BR_RUN_BYTES))
+		run_flush(b, run);
+	if (pg_buf_put(&run->buf, data, len)) {
+		r->inject_failed++;
+		b->st.inject_failed++;
+		return;
+	}
+	run->r = r;
+	strcpy(run->reply, reply);
+	run->ends[run->n++] = run->buf.len;
 }
 
 /* A reply for a local sender: carry it from the endpoint that read its
@@ -440,6 +473,7 @@ static void remote_reply(struct bridge *b, natsMsg *msg)
 
 static void drain_inbound(struct bridge *b)
 {
+	static struct run run;
 	enum br_in_kind kind;
 	struct br_route *r;
 	natsMsg *msg;
@@ -447,17 +481,21 @@ static void drain_inbound(struct bridge *b)
 
 	for (n = 0; n < BR_BATCH && br_inbound_take(b, &msg, &kind, &r) > 0;
 	     n++) {
-		if (kind == BR_IN_FRAME)
-			remote_frame(b, r, msg);
-		else if (kind == BR_IN_REPLY)
-			remote_reply(b, msg);
-		else
-			br_interest_heard(b, msg);
+		if (kind == BR_IN_FRAME) {
+			remote_frame(b, r, msg, &run);
+		} else {
+			run_flush(b, &run);	/* keep the order of arrival */
+			if (kind == BR_IN_REPLY)
+				remote_reply(b, msg);
+			else
+				br_interest_heard(b, msg);
+		}
 		natsMsg_Destroy(msg);
 	}
+	run_flush(b, &run);
 }
 
-static int run(struct bridge *b)
+static int loop(struct bridge *b)
 {
 	struct pollfd pfd[2 + 1024];
 	int64_t next = 0, now;
@@ -480,11 +518,15 @@ static int run(struct bridge *b)
 		pfd[1].events = POLLIN;
 		n = 2 + br_proxy_pollfds(b, pfd + 2, 1024);
 		timeout = (int)(next - now);
-		if (poll(pfd, n, timeout < 0 ? 0 : timeout) < 0 && errno != EINTR)
-			return -errno;
+		if (poll(pfd, n, timeout < 0 ? 0 : timeout) < 0) {
+			if (errno != EINTR)
+				return -errno;
+			continue;
+		}
+		/* Proxies first: drain_inbound may open or close some. */
+		br_proxy_drain_ready(b, pfd + 2, n - 2);
 		drain_inbound(b);
 		drain_local(b);	/* always: replies to requests stash deliveries */
-		br_proxy_drain(b);
 	}
 	return 0;
 }
@@ -596,7 +638,7 @@ int main(int argc, char **argv)
 	}
 	br_log(b, "up: endpoint %llu, %d routes, prefix %s",
 	       (unsigned long long)b->local_id, b->nroutes, b->prefix);
-	err = run(b);
+	err = loop(b);
 	if (err)
 		br_log(b, "poll: %s", strerror(-err));
 	br_interest_announce(b, true);

@@ -82,24 +82,42 @@ found:
 }
 
 int br_proxy_inject(struct bridge *b, struct br_route *r, const char *reply,
-		    const void *frame, size_t len)
+		    const uint8_t *frames, const size_t *ends, int n)
 {
 	struct br_proxy *p = find_or_open(b, reply ? reply : "");
-	ssize_t n;
+	size_t off = 0;
+	ssize_t w;
+	int i = 0;
 
-	if (!p)
+	if (!p) {
+		r->inject_failed += n;
+		b->st.inject_failed += n;
 		return -ENOMEM;
-	n = pg_send(p->pg, frame, len);
-	if (n < 0) {
+	}
+	/*
+	 * One write for the run of frames (a CBOR sequence). The kernel
+	 * takes whole frames; a short write either stopped at its size
+	 * limit or kept the next frame's error for the next write, which
+	 * then takes nothing: that frame is counted and skipped.
+	 */
+	while (i < n) {
+		w = pg_send(p->pg, frames + off, ends[n - 1] - off);
+		if (w > 0) {
+			off += w;
+			while (i < n && ends[i] <= off) {
+				r->in++;
+				b->st.injected++;
+				i++;
+			}
+			continue;
+		}
 		r->inject_failed++;
 		b->st.inject_failed++;
 		if (b->verbose)
 			br_log(b, "inject on %.16s...: %s", r->hex,
 			       pg_reason(p->pg));
-		return (int)n;
+		off = ends[i++];
 	}
-	r->in++;
-	b->st.injected++;
 	return 0;
 }
 
@@ -146,6 +164,15 @@ static void drain_one(struct bridge *b, struct br_proxy *p)
 		else
 			b->st.replies_out++;
 	}
+}
+
+void br_proxy_drain_ready(struct bridge *b, const struct pollfd *pfd, int n)
+{
+	int i;
+
+	for (i = 0; i < n && i < b->nproxies; i++)
+		if (pfd[i].revents & (POLLIN | POLLERR))
+			drain_one(b, &b->proxies[i]);
 }
 
 void br_proxy_drain(struct bridge *b)
