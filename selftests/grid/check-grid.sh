@@ -90,6 +90,23 @@ for i in 0 1 2; do
 done
 echo "# nats-server $(nats-server --version | head -n 1) x3 on 127.0.0.1:$port..$((port + 2))"
 
+echo "1..21"
+# On the host: the binary and its options (no module needed).
+br=userland/bridge/build/pg-bridge
+check "host: pg-bridge is linked with Debian's cnats ($(ldd "$br" | awk '/libnats/ { print $3 }'))" \
+	sh -c "ldd '$br' | grep -q '=> /lib/x86_64-linux-gnu/libnats.so'"
+bad=0
+for args in "" "--nats n --host-id a.b" "--nats n --host-id 'a b'" \
+	"--nats n --host-id a --prefix a..b" "--nats n --host-id a --export nope" \
+	"--nats n --host-id a --serve bafkreidtzm4frjuhvbeuzizsgbjqcyuc6pnnhhkcz5rmuttz3wrkvr6zvq" \
+	"--nats n --host-id a --export bafkreidtzm4frjuhvbeuzizsgbjqcyuc6pnnhhkcz5rmuttz3wrkvr6zvq --call bafkreidtzm4frjuhvbeuzizsgbjqcyuc6pnnhhkcz5rmuttz3wrkvr6zvq:g" \
+	"--nats n --host-id a --token 00"; do
+	eval "\"$br\" $args" >/dev/null 2>&1
+	rc=$?
+	[ "$rc" = 2 ] || { bad=$((bad + 1)); echo "# pg-bridge $args: exit $rc, not 2"; }
+done
+check "host: pg-bridge refuses bad options with exit 2 (8 cases)" test "$bad" = 0
+
 # The guests, each with the servers in its own order (A starts on the
 # first, B on the second, C on the third).
 # Kill A's first server when A says so (bounded like the VMs).
@@ -104,7 +121,6 @@ echo "# nats-server $(nats-server --version | head -n 1) x3 on 127.0.0.1:$port..
 	done
 ) &
 pids+=($!)
-echo "1..19"
 k=0
 for r in "${roles[@]}"; do
 	list=""
