@@ -68,6 +68,12 @@ tools/vm/build-module.sh "$abi" >"$tmp/build.log" 2>&1 ||
 	{ cat "$tmp/build.log"; echo "Bail out! module build failed"; exit 1; }
 
 # The NATS cluster: three servers, full mesh of routes, on 127.0.0.1.
+for p in $port $((port + 1)) $((port + 2)) $((port + 2000)) $((port + 2001)) $((port + 2002)); do
+	if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+		echo "Bail out! 127.0.0.1:$p is in use: set PG_GRID_PORT to another base"
+		exit 1
+	fi
+done
 urls=()
 for i in 0 1 2; do
 	urls+=("nats://10.0.2.2:$((port + i))")
