@@ -114,14 +114,18 @@ void br_inbound_free(struct bridge *b);
 int br_redeem_all(struct bridge *b, struct pg *pg);
 
 /* proxy.c: one local endpoint per remote sender, for replies */
-/* Injects n frames (back to back, ends[i] the end of frame i) of one
- * sender, from its proxy; failures are counted. */
+/*
+ * Injects n frames (back to back, ends[i] the end of frame i) of one
+ * sender, from its proxy; failures are counted.
+ */
 int br_proxy_inject(struct bridge *b, struct br_route *r, const char *reply,
 		    const uint8_t *frames, const size_t *ends, int n);
 /* Adds the proxies' fds to pfd (up to max); returns how many. */
 int br_proxy_pollfds(struct bridge *b, struct pollfd *pfd, int max);
-/* Forwards what was carried to proxies back to their origins: all of
- * them, or those whose pollfds (from br_proxy_pollfds) are readable. */
+/*
+ * Forwards what was carried to proxies back to their origins: all of
+ * them, or those whose pollfds (from br_proxy_pollfds) are readable.
+ */
 void br_proxy_drain(struct bridge *b);
 void br_proxy_drain_ready(struct bridge *b, const struct pollfd *pfd, int n);
 void br_proxy_free(struct bridge *b);

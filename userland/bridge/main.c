@@ -144,9 +144,11 @@ static int add_route(struct bridge *b, enum br_kind kind, const char *arg)
 		snprintf(r->group, sizeof(r->group), "%s", group);
 		br_hex(group, strlen(group), r->ghex);
 	}
-	/* One use per pCID on a host: an injected frame reaches every
+	/*
+	 * One use per pCID on a host: an injected frame reaches every
 	 * local receive of its pCID, and a delivery does not say which
-	 * receive it came through. */
+	 * receive it came through.
+	 */
 	for (i = 0; i < b->nroutes; i++)
 		if (pg_cid_eq(&b->routes[i].pcid, &r->pcid))
 			return usage("a pCID may be named once (--export, --serve or --call)");
@@ -357,8 +359,10 @@ static void local_frame(struct bridge *b, const struct pg_msg *m)
 	}
 	if (!m->attested)
 		return;
-	/* Frames this process injected (through any of its endpoints) are
-	 * never forwarded again: the kernel attests the opener's pid. */
+	/*
+	 * Frames this process injected (through any of its endpoints) are
+	 * never forwarded again: the kernel attests the opener's pid.
+	 */
 	if (m->from.pid == (uint32_t)getpid()) {
 		b->st.own_skipped++;
 		return;
@@ -444,8 +448,10 @@ static void remote_frame(struct bridge *b, struct br_route *r, natsMsg *msg,
 	run->ends[run->n++] = run->buf.len;
 }
 
-/* A reply for a local sender: carry it from the endpoint that read its
- * frame (the kernel's consent for carry). */
+/*
+ * A reply for a local sender: carry it from the endpoint that read its
+ * frame (the kernel's consent for carry).
+ */
 static void remote_reply(struct bridge *b, natsMsg *msg)
 {
 	const char *subj = natsMsg_GetSubject(msg);
@@ -565,8 +571,12 @@ int main(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
-		case 'n': b->servers = optarg; break;
-		case 'h': b->host = optarg; break;
+		case 'n':
+			b->servers = optarg;
+			break;
+		case 'h':
+			b->host = optarg;
+			break;
 		case 'e':
 			list = strdup(optarg);
 			for (one = strtok_r(list, ",", &save); one;
@@ -583,21 +593,42 @@ int main(int argc, char **argv)
 			if (add_route(b, BR_CALL, optarg))
 				return 2;
 			break;
-		case 'p': b->prefix = optarg; break;
-		case 'C': b->creds = optarg; break;
-		case 'A': b->tls_ca = optarg; break;
-		case 'T': b->tls_cert = optarg; break;
-		case 'K': b->tls_key = optarg; break;
-		case 'i': b->interest_ms = atoi(optarg); break;
-		case 'I': b->interest_ttl_ms = atoi(optarg); break;
-		case 'P': b->max_proxies = atoi(optarg); break;
-		case 'v': b->verbose = true; break;
-		case 'R': b->no_randomize = true; break;
+		case 'p':
+			b->prefix = optarg;
+			break;
+		case 'C':
+			b->creds = optarg;
+			break;
+		case 'A':
+			b->tls_ca = optarg;
+			break;
+		case 'T':
+			b->tls_cert = optarg;
+			break;
+		case 'K':
+			b->tls_key = optarg;
+			break;
+		case 'i':
+			b->interest_ms = atoi(optarg);
+			break;
+		case 'I':
+			b->interest_ttl_ms = atoi(optarg);
+			break;
+		case 'P':
+			b->max_proxies = atoi(optarg);
+			break;
+		case 'v':
+			b->verbose = true;
+			break;
+		case 'R':
+			b->no_randomize = true;
+			break;
 		case 'k':
 			if (token_arg(b, optarg))
 				return 2;
 			break;
-		default: return usage(NULL);
+		default:
+			return usage(NULL);
 		}
 	}
 	if (optind != argc)
