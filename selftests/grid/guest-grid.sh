@@ -59,9 +59,10 @@ fi
 # One-way throughput, A to B: through the bridges, and raw NATS
 # between the same guests with the same payload sizes.
 if [ "$role" = B ]; then
-	grid-bench pg-recv "$BENCH" "$nbench" 400000 10000 >bench-pg.out 2>&1 &
+	grid-bench pg-recv "$BENCH" "$nbench" 400000 30000 3 \
+		>bench-pg.out 2>&1 &
 	benchpg=$!
-	grid-bench nats-sub "$nats" pgtest.raw "$nbench" 400000 10000 \
+	grid-bench nats-sub "$nats" pgtest.raw "$nbench" 400000 30000 3 \
 		>bench-nats.out 2>&1 &
 	benchnats=$!
 fi
@@ -147,12 +148,20 @@ if [ "$role" = A ]; then
 		say "ACALL $i rc=$? reply=$r"
 		i=$((i + 1))
 	done
-	# The bench: raw NATS first, then the bridges, apart in time.
-	grid-bench nats-pub "$nats" pgtest.raw "$nbench" 1051 >bench.out 2>&1
-	sleep 6
-	grid-bench pg-send "$BENCH" "$nbench" 1000 >>bench.out 2>&1
+	# The bench: three rounds, raw NATS and the bridges in turn,
+	# apart in time.
+	r=0
+	while [ "$r" -lt 3 ]; do
+		grid-bench nats-pub "$nats" pgtest.raw "$nbench" 1051 \
+			$((r * nbench)) >>bench.out 2>&1
+		sleep 3
+		grid-bench pg-send "$BENCH" "$nbench" 1000 $((r * nbench)) \
+			>>bench.out 2>&1
+		sleep 3
+		r=$((r + 1))
+	done
 	while read -r line; do say "$line"; done <bench.out
-	sleep 8
+	sleep 2
 	pg send "$DONE" '"done"' || say "FAIL A send done"
 elif [ "$role" = C ]; then
 	# C's bridge is killed (SIGKILL, after its counters) when A says.
