@@ -9,6 +9,10 @@
 #   make check-matrix   selftests, userland and stress suites on every kernel
 #                       of tools/vm/kernels.list
 #   make check-host     the host unit tests only
+#   make check-grid     the grid across hosts: pg-bridge in three VMs on a
+#                       three-server NATS cluster (installs nats-server and
+#                       libnats-dev; not in make check yet)
+#   make bridge         userland/bridge/build/pg-bridge (needs libnats-dev)
 #   make demo           boot the VM and run the demo exchange
 #   make bench          benchmarks in the VM, written to docs/bench.md
 #   make stress         the stress and frame-fuzz suite in the VM
@@ -67,6 +71,12 @@ check-host: tools
 
 check:
 	tools/check.sh
+
+check-grid:
+	selftests/grid/check-grid.sh
+
+bridge:
+	$(MAKE) -C userland/bridge
 
 check-matrix:
 	tools/check-matrix.sh
@@ -137,9 +147,11 @@ clean:
 	$(MAKE) -C userland/lib clean
 	$(MAKE) -C userland/lib/tests clean
 	$(MAKE) -C userland/pg clean
+	$(MAKE) -C userland/bridge clean
+	$(MAKE) -C selftests/grid clean
 	$(MAKE) -C selftests/userland clean
 	$(MAKE) -C userland/go clean
 	-$(MAKE) -C selftests clean
 
-.PHONY: all module tools userland install-userland check-host check check-matrix demo bench stress conformance check-debug fuzz \
+.PHONY: all module tools userland install-userland check-host check check-grid bridge check-matrix demo bench stress conformance check-debug fuzz \
 	install deb dkms-install dkms-uninstall style sparse clean

@@ -25,6 +25,14 @@ mnt cgroup2 /sys/fs/cgroup
 mkdir -p /dev/pts /dev/shm /root /run /var/tmp
 mount -t devpts devpts /dev/pts 2>/dev/null
 ip link set lo up 2>/dev/null
+# run.sh --net: QEMU's user-mode network, the host's loopback as 10.0.2.2.
+if grep -qw pg.net=1 /proc/cmdline; then
+	insmod /pg/net/e1000.ko &&
+	ip addr add 10.0.2.15/24 dev eth0 &&
+	ip link set eth0 up &&
+	ip route add default via 10.0.2.2 ||
+		echo "PG-VM: warning: network setup failed"
+fi
 exec </dev/console >/dev/console 2>&1
 
 echo

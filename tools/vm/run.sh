@@ -14,6 +14,9 @@
 #   --python SCRIPT    add /usr/bin/python3 and the stdlib SCRIPT imports
 #                      (or a module name: that module too)
 #   --append ARGS      extra kernel command line
+#   --net              a NIC on QEMU's user-mode network: the guest is
+#                      10.0.2.15 on eth0 and reaches the host's loopback
+#                      (127.0.0.1) as 10.0.2.2; nothing is forwarded in
 #   --log FILE         also write the console (without \r) to FILE
 #   --no-build         use the existing .ko (must match the kernel)
 #   --interactive      a shell on the console instead of the script
@@ -26,6 +29,7 @@ CACHE=${PG_CACHE:-/var/cache/promisegrid}
 
 kernel=${PG_KERNEL:-6.1} timeout="" smp=2 mem=1024 append="" logfile=""
 build=1 interactive=0 script="" pack_args=() tmp="" qpid="" teepid=""
+net=0
 
 die() { echo "run.sh: $*" >&2; exit 2; }
 
@@ -38,11 +42,12 @@ parse_args() {
 		--mem) mem=$2; shift 2 ;;
 		--bin|--file|--python) pack_args+=("$1" "$2"); shift 2 ;;
 		--append) append=$2; shift 2 ;;
+		--net) net=1; shift ;;
 		--log) logfile=$2; shift 2 ;;
 		--no-build) build=0; shift ;;
 		--interactive) interactive=1; shift ;;
 		--script) script=$2; shift 2 ;;
-		-h|--help) sed -n '4,21s/^# \{0,1\}//p' "$0"; exit 0 ;;
+		-h|--help) sed -n '4,24s/^# \{0,1\}//p' "$0"; exit 0 ;;
 		*) die "unknown argument $1 (see --help)" ;;
 		esac
 	done
@@ -84,6 +89,11 @@ prepare() {
 		modinfo -F vermagic "$ko" | grep -q "^$abi " ||
 			echo "run.sh: warning: $ko is not built for $abi" >&2
 	fi
+	if [ "$net" = 1 ]; then
+		# Debian builds QEMU's default NIC driver (e1000) as a module.
+		netko=$("$here/fetch-netmod.sh" "$abi" | tail -n 1)
+		pack_args+=(--file "${netko#NETKO=}:/pg/net/e1000.ko")
+	fi
 	"$here/mkinitramfs.sh" --out "$tmp/initrd.gz" --module "$ko" \
 		${script:+--script "$script"} "${pack_args[@]}"
 	exec 8>&-
@@ -94,11 +104,16 @@ prepare() {
 boot() {
 	# edd=off: no "Probing EDD" line from the boot stub on the console.
 	local cmdline="console=ttyS0 panic=-1 oops=panic loglevel=4 edd=off $append"
+	local nic=(-nic none)
 	[ "$interactive" = 0 ] || cmdline="$cmdline pg.shell=1"
+	if [ "$net" = 1 ]; then
+		cmdline="$cmdline pg.net=1"
+		nic=(-nic user,model=e1000)
+	fi
 	# Single-threaded TCG: QEMU 7.2's multi-threaded TCG crashes guests
 	# when static keys are patched (tools/vm/README.md, "QEMU").
 	local cmd=(qemu-system-x86_64 -accel tcg,thread=single -cpu max -m "$mem"
-		-smp "$smp" -nographic -no-reboot -nic none
+		-smp "$smp" -nographic -no-reboot "${nic[@]}"
 		-kernel "$vmlinuz" -initrd "$tmp/initrd.gz" -append "$cmdline")
 	if [ "$interactive" = 1 ]; then
 		timeout --foreground "$timeout" "${cmd[@]}"

@@ -1,0 +1,279 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# make check-grid: the grid across hosts (issue 14), with real servers.
+# A cluster of three nats-server processes on the host's loopback
+# (127.0.0.1, client ports PG_GRID_PORT.. +2, route ports +2000..), and
+# three QEMU guests (tools/vm/run.sh --net: each reaches the host's
+# loopback as 10.0.2.2), each with the module, pg and pg-bridge, each
+# connecting first to a different server. A sends fan-out frames and
+# calls a function that B and C serve in one worker group; the guests
+# print GRID-* lines (selftests/grid/guest-grid.sh) and this script
+# judges them and prints TAP. Installs nats-server and libnats-dev.
+#   PG_GRID_FRAMES (20), PG_GRID_CALLS (40), PG_GRID_BENCH (2000 frames
+#   of 1051 bytes, one way A to B, through the bridges and raw NATS),
+#   PG_KERNEL (6.1), PG_GRID_PORT (24222)
+set -uo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$top" || exit 2
+
+frames=${PG_GRID_FRAMES:-20}
+[ "$frames" -ge 1 ] && [ "$frames" -le 23 ] ||
+	{ echo "PG_GRID_FRAMES: 1 to 23"; exit 2; }
+calls=${PG_GRID_CALLS:-40}
+nbench=${PG_GRID_BENCH:-2000}
+kernel=${PG_KERNEL:-6.1}
+port=${PG_GRID_PORT:-24222}
+roles=(A B C)
+tmp=$(mktemp -d)
+pids=()
+pass=0 fail=0
+
+cleanup() {
+	local p
+	for p in "${pids[@]}"; do
+		kill "$p" 2>/dev/null
+	done
+	wait 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+ok() { pass=$((pass + 1)); echo "ok $((pass + fail)) - $*"; }
+nok() { fail=$((fail + 1)); echo "not ok $((pass + fail)) - $*"; }
+check() {	# check NAME CONDITION...
+	local name=$1
+	shift
+	if "$@"; then ok "$name"; else nok "$name"; fi
+}
+
+need=()
+for p in nats-server libnats-dev; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+		need+=("$p")
+done
+if [ ${#need[@]} -gt 0 ]; then
+	echo "# installing ${need[*]}"
+	apt-get update -qq &&
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		--no-install-recommends "${need[@]}" >/dev/null || exit 1
+fi
+tools/deps.sh
+make -s -C userland/pg >/dev/null && make -s -C userland/bridge >/dev/null &&
+	make -s -C selftests/grid >/dev/null ||
+	{ echo "Bail out! build failed"; exit 1; }
+abi=$(tools/vm/fetch-kernel.sh "$kernel" | tail -n 1)
+abi=${abi#ABI=}
+tools/vm/build-module.sh "$abi" >"$tmp/build.log" 2>&1 ||
+	{ cat "$tmp/build.log"; echo "Bail out! module build failed"; exit 1; }
+
+# The NATS cluster: three servers, full mesh of routes, on 127.0.0.1.
+for p in $port $((port + 1)) $((port + 2)) $((port + 2000)) $((port + 2001)) $((port + 2002)); do
+	if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+		echo "Bail out! 127.0.0.1:$p is in use: set PG_GRID_PORT to another base"
+		exit 1
+	fi
+done
+urls=()
+for i in 0 1 2; do
+	urls+=("nats://10.0.2.2:$((port + i))")
+	routes=""
+	for j in 0 1 2; do
+		[ "$j" = "$i" ] && continue
+		routes="$routes${routes:+,}nats://127.0.0.1:$((port + 2000 + j))"
+	done
+	# --no_advertise: the guests would read 127.0.0.1 as their own.
+	nats-server -a 127.0.0.1 -p $((port + i)) -n "pg-grid-$i" \
+		--cluster_name pg-grid --cluster "nats://127.0.0.1:$((port + 2000 + i))" \
+		--routes "$routes" --no_advertise >"$tmp/nats$i.log" 2>&1 &
+	pids+=($!)
+done
+for i in 0 1 2; do
+	for _ in $(seq 1 50); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$((port + i))") 2>/dev/null && break
+		sleep 0.2
+	done
+done
+echo "# nats-server $(nats-server --version | head -n 1) x3 on 127.0.0.1:$port..$((port + 2))"
+
+echo "1..21"
+# On the host: the binary and its options (no module needed).
+br=userland/bridge/build/pg-bridge
+check "host: pg-bridge is linked with Debian's cnats ($(ldd "$br" | awk '/libnats/ { print $3 }'))" \
+	sh -c "ldd '$br' | grep -q '=> /lib/x86_64-linux-gnu/libnats.so'"
+bad=0
+for args in "" "--nats n --host-id a.b" "--nats n --host-id 'a b'" \
+	"--nats n --host-id a --prefix a..b" "--nats n --host-id a --export nope" \
+	"--nats n --host-id a --serve bafkreidtzm4frjuhvbeuzizsgbjqcyuc6pnnhhkcz5rmuttz3wrkvr6zvq" \
+	"--nats n --host-id a --export bafkreidtzm4frjuhvbeuzizsgbjqcyuc6pnnhhkcz5rmuttz3wrkvr6zvq --call bafkreidtzm4frjuhvbeuzizsgbjqcyuc6pnnhhkcz5rmuttz3wrkvr6zvq:g" \
+	"--nats n --host-id a --token 00"; do
+	eval "\"$br\" $args" >/dev/null 2>&1
+	rc=$?
+	[ "$rc" = 2 ] || { bad=$((bad + 1)); echo "# pg-bridge $args: exit $rc, not 2"; }
+done
+check "host: pg-bridge refuses bad options with exit 2 (8 cases)" test "$bad" = 0
+
+# The guests, each with the servers in its own order (A starts on the
+# first, B on the second, C on the third).
+# Kill A's first server when A says so (bounded like the VMs).
+(
+	for _ in $(seq 1 4800); do
+		if grep -q '^GRID-KILL-MY-NATS' "$tmp/A.log" 2>/dev/null; then
+			kill "${pids[0]}"
+			echo "# killed nats-server pg-grid-0 (pid ${pids[0]})"
+			break
+		fi
+		sleep 0.1
+	done
+) &
+pids+=($!)
+k=0
+for r in "${roles[@]}"; do
+	list=""
+	for j in 0 1 2; do
+		list="$list${list:+,}${urls[$(((k + j) % 3))]}"
+	done
+	tools/vm/run.sh --kernel "$kernel" --no-build --net --timeout 480 \
+		--mem 512 --bin userland/pg/build/pg \
+		--bin userland/bridge/build/pg-bridge \
+		--bin selftests/grid/build/grid-bench \
+		--append "pg.role=$r pg.hosts=A,B,C pg.nats=$list pg.frames=$frames pg.calls=$calls pg.bench=$nbench" \
+		--script selftests/grid/guest-grid.sh --log "$tmp/$r.log" \
+		>"$tmp/$r.out" 2>&1 &
+	pids+=($!)
+	eval "vm_$r=$!"
+	k=$((k + 1))
+done
+for r in "${roles[@]}"; do
+	eval "wait \$vm_$r"
+	echo "$?" >"$tmp/$r.rc"
+done
+
+for r in "${roles[@]}"; do
+	echo "# --- guest $r ---"
+	grep -hE '^(GRID-|pg-bridge|PG-VM)' "$tmp/$r.log" 2>/dev/null |
+		grep -vE '^GRID-(CALL|SERVED|STATS) ' | sed 's/^/# /' | head -n 60
+	grep -h '^run.sh:' "$tmp/$r.out" | sed 's/^/# /'
+done
+g() { grep -h "^GRID-$1" "$tmp/$2.log" 2>/dev/null; }
+
+for r in "${roles[@]}"; do
+	check "guest $r: module, bridge up, every other host heard (VM exit $(cat "$tmp/$r.rc"))" \
+		test "$(cat "$tmp/$r.rc")" = 0 -a -n "$(g "UP $r" "$r")"
+done
+
+# Case 1: fan-out, byte-exact and exactly once. A's own local receiver
+# has the frames as sent; B's and C's must be the same bytes, with no
+# frame missing or repeated (and none coming back to A).
+fa=$(g "FAN A" A)
+fb=$(g "FAN B" B)
+fc=$(g "FAN C" C)
+echo "# $fa"
+echo "# $fb"
+echo "# $fc"
+bytes_a=$(sed -n 's/.*bytes=\([0-9]*\).*/\1/p' <<<"$fa")
+# grid([42(FAN), i, h'1000 bytes']) is 1051 bytes for i <= 23.
+check "fan-out: A's $frames frames, each once at A (no loop back), $bytes_a bytes" \
+	test "${bytes_a:-0}" = $((frames * 1051))
+check "fan-out: B got A's frames byte-exact, each exactly once" \
+	test -n "$fa" -a "${fb#GRID-FAN B }" = "${fa#GRID-FAN A }"
+check "fan-out: C got A's frames byte-exact, each exactly once" \
+	test -n "$fa" -a "${fc#GRID-FAN C }" = "${fa#GRID-FAN A }"
+
+# Case 2: one worker group on B and C; A calls.
+answered=0 wrong=0 by_b=0 by_c=0
+for i in $(seq 1 "$calls"); do
+	line=$(g "CALL $i " A | head -n 1)
+	case $line in
+	"GRID-CALL $i rc=0 reply=B call $i") answered=$((answered + 1)); by_b=$((by_b + 1)) ;;
+	"GRID-CALL $i rc=0 reply=C call $i") answered=$((answered + 1)); by_c=$((by_c + 1)) ;;
+	*) wrong=$((wrong + 1)); [ "$wrong" -le 5 ] && echo "# unexpected: ${line:-no line for call $i}" ;;
+	esac
+done
+echo "# calls: $answered of $calls answered ($by_b by B, $by_c by C) in $(g CALLS-SECONDS A | cut -d' ' -f2) s"
+check "group: $calls calls from A, each answered by B or C" \
+	test "$answered" = "$calls"
+served=$( (g "SERVED B" B; g "SERVED C" C) | sed 's/^GRID-SERVED [A-Z] //' | sort)
+dups=$(uniq -d <<<"$served" | grep -c . || true)
+nserved=$(grep -c '^call ' <<<"$served" || true)
+echo "# served: $nserved of the $calls calls; $dups bodies served twice in the whole run"
+check "group: each call served exactly once across B and C, none twice in the run" \
+	test "$nserved" = "$calls" -a "$dups" = 0
+check "group: both hosts served (B $by_b, C $by_c)" \
+	test "$by_b" -gt 0 -a "$by_c" -gt 0
+
+# Fault: A's nats-server killed mid-stream.
+fcalls=$(g "FCALL " A)
+nf=$(grep -c . <<<"$fcalls" || true)
+lost=$(grep -c ' rc=3 ' <<<"$fcalls" || true)
+other=$(grep -vcE ' rc=(0|3) ' <<<"$fcalls" || true)
+rstats=$(g STATS A)
+reconn=$(sed -n 's/.*"reconnects":\([0-9]*\).*/\1/p' <<<"$rstats")
+echo "# server kill: $nf calls, $lost timed out (lost in flight), A's bridge reconnected ${reconn:-?} times"
+check "server killed: every call during the fault ended in time (answered or timed out)" \
+	test "$nf" -gt 0 -a "$other" = 0
+check "server killed: A's bridge reconnected to another server of the cluster" \
+	test "${reconn:-0}" -ge 1
+check "server killed: traffic resumed (10 calls answered after the reconnect)" \
+	test "$(g FAULT-AFTER A | cut -d' ' -f2)" = 10
+
+# Fault: C's bridge killed.
+acalls=$(g "ACALL " A)
+byb=$(grep -cE '^GRID-ACALL ([0-9]+) rc=0 reply=B after \1$' <<<"$acalls" || true)
+echo "# bridge kill: $(g BRIDGE-KILLED C) $(g C-GONE A); after it $byb of 10 calls answered by B"
+check "bridge killed: A saw C's interest lapse" test -n "$(g C-GONE A)"
+check "bridge killed: the next 10 calls all answered, by B" test "$byb" = 10
+# Claimed pCIDs: B and C each claimed CLM; only B's bridge had a token.
+clm() { g "CLM $1" "$1" | sed -n "s/.*from-$2=\([0-9]*\).*/\1/p"; }
+echo "# CLM at A: from B $(clm A B), from C $(clm A C); at B: from A $(clm B A); at C: from A $(clm C A), from B $(clm C B)"
+echo "pg-grid test: a claimed pCID" >"$tmp/clm.txt"
+clmhex=$(userland/pg/build/pg cid --hex "$tmp/clm.txt" | sed 's/^00//')
+cfail=$(g STATS C | grep -o "\"pcid\":\"$clmhex\",[^}]*" |
+	sed -n 's/.*"inject_failed":\([0-9]*\).*/\1/p')
+echo "# C's bridge refused ${cfail:-?} injections on the claimed pCID"
+check "claimed: without a token, C's frame on its claimed pCID did not leave C" \
+	test "$(clm A C)" = 0 -a "$(clm C C)" = 1
+check "claimed: with B's token its claimed pCID crossed both ways, once each" \
+	test "$(clm A B)" = 1 -a "$(clm B A)" = 1
+check "claimed: frames from other hosts did not enter C without a token (refused and counted)" \
+	test "$(clm C A)" = 0 -a "$(clm C B)" = 0 -a "${cfail:-0}" -ge 1
+
+# A and B stop their bridges with SIGTERM at the end (C's was killed).
+grep -hE 'Sanitizer|runtime error' "$tmp/A.log" "$tmp/B.log" "$tmp/C.log" |
+	head -n 20 | sed 's/^/# /'
+check "bridges A and B exited 0 on SIGTERM" \
+	test "$(g "BRIDGE-EXIT A" A)" = "GRID-BRIDGE-EXIT A 0" -a \
+	"$(g "BRIDGE-EXIT B" B)" = "GRID-BRIDGE-EXIT B 0"
+
+# The bench (informative, but every frame must arrive once): three
+# rounds of N, raw NATS and the bridges in turn; per round the ratio of
+# rates is raw time / bridge time, and the median of the three is given.
+bpg=$(g "BENCH pg" B)
+bnats=$(g "BENCH nats" B)
+echo "# raw NATS A->B:  ${bnats#GRID-BENCH nats }"
+echo "# via bridges:    ${bpg#GRID-BENCH pg }"
+rp=$(sed -n 's/.* rounds=\([0-9,]*\).*/\1/p' <<<"$bpg")
+rn=$(sed -n 's/.* rounds=\([0-9,]*\).*/\1/p' <<<"$bnats")
+if [ -n "$rp" ] && [ -n "$rn" ]; then
+	awk -v p="$rp" -v r="$rn" -v n="$nbench" 'BEGIN {
+		k = split(p, a, ","); split(r, b, ",")
+		for (i = 1; i <= k; i++) {
+			x[i] = (a[i] > 0) ? b[i] / a[i] : 0
+			fa = (a[i] > 0) ? n * 1e6 / a[i] : 0
+			fb = (b[i] > 0) ? n * 1e6 / b[i] : 0
+			printf "# round %d: bridges %d/s, raw NATS %d/s, ratio %.2f\n", i, fa, fb, x[i]
+		}
+		# the median: sort the k ratios
+		for (i = 1; i <= k; i++) for (j = i + 1; j <= k; j++)
+			if (x[j] < x[i]) { t = x[i]; x[i] = x[j]; x[j] = t }
+		printf "# one-way throughput, frames of about 1050 bytes, bridges / raw NATS: median ratio %.2f (first to last arrival at B, under TCG)\n", x[int((k + 1) / 2)]
+	}'
+fi
+check "bench: 3 x $nbench frames A to B through the bridges, each exactly once" \
+	test -n "$bpg" -a -z "$(grep -v " n=$((3 * nbench)) dup=0 missing=0 " <<<"$bpg")"
+
+for r in "${roles[@]}"; do
+	echo "# bridge $r: $(g "STATS" "$r" | sed 's/^GRID-STATS //')"
+done
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]

@@ -1,0 +1,202 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# One host of the grid test (selftests/grid/check-grid.sh), in the VM.
+# The kernel command line says which: pg.role=A (the sender and caller)
+# or another letter (a receiver and worker), pg.hosts=A,B,C (all roles)
+# and pg.nats=URL,... (the host's nats-servers, as 10.0.2.2). This script
+# prints GRID-* lines; the host script judges them and prints the TAP.
+# Every wait is bounded.
+
+arg() { tr ' ' '\n' </proc/cmdline | sed -n "s/^pg\.$1=//p"; }
+role=$(arg role)
+hosts=$(arg hosts | tr ',' ' ')
+nats=$(arg nats)
+nframes=$(arg frames)
+ncalls=$(arg calls)
+say() { echo "GRID-$*"; }
+
+# waitlog FILE PATTERN SECONDS: until a line of FILE matches.
+waitlog() {
+	i=0
+	while [ "$i" -lt $(($3 * 10)) ]; do
+		grep -q "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
+insmod /pg/promisegrid.ko || { say "FAIL $role insmod"; exit 1; }
+cd /tmp || exit 1
+# The test's pCIDs: names of three short texts, the same on every host.
+echo "pg-grid test: fan-out frames" >fan.txt
+echo "pg-grid test: done" >done.txt
+echo "pg-grid test: control" >ctl.txt
+echo "pg-grid test: a claimed pCID" >clm.txt
+echo "pg-grid test: one-way throughput" >bench.txt
+echo "pg-grid test: a function served on several hosts" >fn.txt
+FAN=$(pg cid --hex fan.txt | sed "s/^00//")
+DONE=$(pg cid --hex done.txt | sed "s/^00//")
+CTL=$(pg cid --hex ctl.txt | sed "s/^00//")
+CLM=$(pg cid --hex clm.txt | sed "s/^00//")
+BENCH=$(pg cid --hex bench.txt | sed "s/^00//")
+nbench=$(arg bench)
+FN=$(pg cid --hex fn.txt | sed "s/^00//")
+
+pg sub --raw --timeout 300000 "$FAN" >fan.raw 2>fan.err &
+fanpid=$!
+if [ "$role" = A ]; then
+	mode="--call $FN:workers"
+else
+	mode="--serve $FN:workers"
+	# A worker: reply "ROLE BODY", and note the body served.
+	pg serve "$FN" workers -- sh -c \
+		'b=$(cat); echo "$b" >>/tmp/served; printf "%s %s" '"$role"' "$b"' \
+		2>serve.err &
+	servepid=$!
+fi
+# One-way throughput, A to B: through the bridges, and raw NATS
+# between the same guests with the same payload sizes.
+if [ "$role" = B ]; then
+	grid-bench pg-recv "$BENCH" "$nbench" 400000 30000 3 \
+		>bench-pg.out 2>&1 &
+	benchpg=$!
+	grid-bench nats-sub "$nats" pgtest.raw "$nbench" 400000 30000 3 \
+		>bench-nats.out 2>&1 &
+	benchnats=$!
+fi
+
+# Capabilities stay the kernel's: B and C each claim CLM on their own
+# kernel, on fd 3, and receive on it there; only B gives its bridge a
+# token. A receives CLM unclaimed.
+tok=""
+if [ "$role" = A ]; then
+	pg sub --timeout 300000 "$CLM" >clm.out 2>clm.err &
+	clmpid=$!
+else
+	exec 3<>/dev/promisegrid
+	pg claim --fd 3 "$CLM" >/dev/null || say "FAIL $role claim"
+	pg sub --fd 3 "$CLM" || say "FAIL $role sub on the claim"
+	[ "$role" = B ] && tok="--token $(pg grant --fd 3 "$CLM")"
+fi
+sleep 0.5
+# shellcheck disable=SC2086  # $mode and $tok are two words each
+pg-bridge --nats "$nats" --no-randomize --host-id "$role" \
+	--export "$FAN,$DONE,$CTL,$CLM,$BENCH" $mode $tok >bridge.json 2>bridge.log &
+bridgepid=$!
+
+ok=1
+for h in $hosts; do
+	[ "$h" = "$role" ] && continue
+	waitlog bridge.log "host $h heard" 120 || { ok=0; say "FAIL $role never heard $h"; }
+done
+waitlog bridge.log "route +fanout $FAN" 10 || ok=0
+if [ "$role" = A ]; then
+	waitlog bridge.log "route +call $FN workers" 10 || ok=0
+fi
+[ "$ok" = 1 ] && say "UP $role"
+
+# Every other host heard announces the others too: give their
+# subscriptions a moment to reach every server of the cluster.
+sleep 2
+if [ "$role" = A ]; then
+	pg send "$CLM" '"from A"' || say "FAIL A send on CLM"
+else
+	pg send --fd 3 "$CLM" "\"from $role\"" || say "FAIL $role send on CLM"
+fi
+if [ "$role" = A ]; then
+	seq 1 400 | head -c 1000 >payload
+	i=1
+	while [ "$i" -le "$nframes" ]; do
+		pg send "$FAN" "$i" @payload || say "FAIL A send $i"
+		i=$((i + 1))
+	done
+	start=$(date +%s)
+	i=1
+	while [ "$i" -le "$ncalls" ]; do
+		r=$(echo "call $i" | pg call --timeout 10000 "$FN")
+		say "CALL $i rc=$? reply=$r"
+		i=$((i + 1))
+	done
+	say "CALLS-SECONDS $(($(date +%s) - start))"
+
+	# A fault: after 3 calls the host kills this host's nats-server
+	# (the first of its list); calls go on, each ending in time (answered, or
+	# timed out with pg call's status 3), until 10 are answered after
+	# the bridge reconnected to another server of the cluster.
+	i=1 after=0
+	while [ "$i" -le 60 ] && [ "$after" -lt 10 ]; do
+		[ "$i" = 4 ] && say "KILL-MY-NATS"
+		r=$(echo "fault $i" | pg call --timeout 3000 "$FN")
+		rc=$?
+		say "FCALL $i rc=$rc reply=$r"
+		if [ "$rc" = 0 ] && grep -q reconnected bridge.log; then
+			after=$((after + 1))
+		fi
+		i=$((i + 1))
+	done
+	say "FAULT-AFTER $after"
+
+	# Another: C's bridge dies; once C's interest lapsed, calls go to
+	# B alone, and every one is answered.
+	pg send "$CTL" '"kill-bridge-C"' || say "FAIL A send ctl"
+	waitlog bridge.log "host C gone" 20 && say "C-GONE"
+	i=1
+	while [ "$i" -le 10 ]; do
+		r=$(echo "after $i" | pg call --timeout 5000 "$FN")
+		say "ACALL $i rc=$? reply=$r"
+		i=$((i + 1))
+	done
+	# The bench: three rounds, raw NATS and the bridges in turn,
+	# apart in time.
+	r=0
+	while [ "$r" -lt 3 ]; do
+		grid-bench nats-pub "$nats" pgtest.raw "$nbench" 1051 \
+			$((r * nbench)) >>bench.out 2>&1
+		sleep 3
+		grid-bench pg-send "$BENCH" "$nbench" 1000 $((r * nbench)) \
+			>>bench.out 2>&1
+		sleep 3
+		r=$((r + 1))
+	done
+	while read -r line; do say "$line"; done <bench.out
+	sleep 2
+	pg send "$DONE" '"done"' || say "FAIL A send done"
+elif [ "$role" = C ]; then
+	# C's bridge is killed (SIGKILL, after its counters) when A says.
+	pg sub --count 1 --timeout 240000 "$CTL" >ctl.out 2>&1 ||
+		say "FAIL C no control frame"
+	kill -USR1 "$bridgepid"
+	sleep 0.5
+	kill -KILL "$bridgepid"
+	say "BRIDGE-KILLED C"
+else
+	pg sub --count 1 --timeout 300000 "$DONE" >done.out 2>&1 ||
+		say "FAIL $role no done frame"
+	wait "$benchpg" "$benchnats"
+	cat bench-nats.out bench-pg.out | grep '^BENCH' |
+		while read -r line; do say "$line"; done
+fi
+# Late duplicates (a loop) would come now.
+sleep 3
+kill "$fanpid" ${servepid:+"$servepid"} ${clmpid:+"$clmpid"} 2>/dev/null
+wait "$fanpid" ${servepid:+"$servepid"} ${clmpid:+"$clmpid"} 2>/dev/null
+if [ "$role" = A ]; then
+	cat clm.out >clm.all
+else
+	pg recv --fd 3 --timeout 500 >clm.all 2>/dev/null
+fi
+for f in A B C; do
+	say "CLM $role from-$f=$(grep -c "\"from $f\"" clm.all)"
+done
+say "FAN $role bytes=$(wc -c <fan.raw) sha=$(sha256sum <fan.raw | cut -d' ' -f1)"
+if [ -f served ]; then
+	while read -r line; do say "SERVED $role $line"; done <served
+fi
+kill -TERM "$bridgepid"
+wait "$bridgepid"
+say "BRIDGE-EXIT $role $?"
+say "STATS $(tail -n 1 bridge.json)"
+cat bridge.log
+exit 0

@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Copyright (C) 2026 The PromiseGrid kernel module authors. */
+/*
+ * pg-bridge: joins the local grid kernel to a NATS cluster
+ * (docs/protocols/pg-grid-nats-v1.md). One thread runs everything that
+ * touches /dev/promisegrid; cnats' threads only queue what NATS delivers
+ * (inbound.c) and count reconnects.
+ */
+#ifndef PG_BRIDGE_H
+#define PG_BRIDGE_H
+
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include <libpromisegrid.h>
+#include <nats/nats.h>
+
+#define BR_MAX_ROUTES		256	/* --export, --serve and --call in all */
+#define BR_MAX_HOSTS		64	/* other bridges' interest remembered */
+#define BR_HOST_MAX		64	/* bytes of a host id */
+#define BR_SUBJECT_MAX		512
+#define BR_INBOUND_FRAMES	4096	/* NATS messages queued for the kernel */
+#define BR_INBOUND_BYTES	(64u << 20)
+#define BR_BATCH		1024	/* deliveries handled per loop, per source */
+#define BR_MAX_TOKENS		16	/* --token */
+#define BR_RUN_FRAMES		64	/* frames of one sender in one write */
+#define BR_RUN_BYTES		(128u << 10)
+
+enum br_kind { BR_FANOUT, BR_SERVE, BR_CALL };
+
+/* One pCID (and group) this bridge carries between the kernel and NATS. */
+struct br_route {
+	struct bridge *bridge;
+	enum br_kind kind;
+	struct pg_cid pcid;
+	char hex[2 * PG_CID_MAX + 1];		/* the pCID's bytes in hex */
+	char group[PG_GROUP_NAME_MAX + 1];	/* BR_SERVE, BR_CALL */
+	char ghex[2 * PG_GROUP_NAME_MAX + 1];
+	char subject[BR_SUBJECT_MAX];		/* its NATS subject */
+	bool receiving;			/* the kernel-side receive is in place */
+	natsSubscription *sub;		/* BR_FANOUT, BR_SERVE */
+	uint64_t out, in;		/* frames published, frames injected */
+	uint64_t inject_failed;
+};
+
+/* Counters (stats.c prints them). */
+struct br_stats {
+	uint64_t published, injected, carried_back, replies_out;
+	uint64_t own_skipped;		/* frames this bridge injected, seen again */
+	uint64_t inbound_dropped;	/* NATS messages the local queue had no room for */
+	uint64_t inject_failed, carry_failed, publish_failed;
+	uint64_t mismatched;		/* a frame whose pCID is not its subject's */
+	uint64_t kernel_dropped;	/* the kernel's drop notices, summed */
+	uint64_t no_reply_to;		/* a proxy got a frame but its origin is unknown */
+	uint64_t proxies_opened, proxies_evicted;
+	atomic_uint_fast64_t reconnects, disconnects, slow_consumer;
+};
+
+struct br_proxy;
+struct br_inbound;
+
+struct bridge {
+	/* options */
+	const char *host;
+	const char *prefix;
+	const char *servers;
+	const char *creds, *tls_ca, *tls_cert, *tls_key;
+	int interest_ms, interest_ttl_ms;
+	int max_proxies;
+	bool verbose, no_randomize;
+	/* Tokens for claimed pCIDs, redeemed by every endpoint it opens. */
+	uint8_t tokens[BR_MAX_TOKENS][PG_TOKEN_LEN];
+	int ntokens;
+
+	struct br_route routes[BR_MAX_ROUTES];
+	int nroutes;
+
+	natsConnection *nc;
+	natsSubscription *sub_to, *sub_interest;
+	struct br_inbound *inbound;
+
+	struct pg *local;		/* receives what leaves, carries replies */
+	uint64_t local_id;
+	struct br_proxy *proxies;
+	int nproxies;
+	uint64_t tick;			/* proxy LRU clock */
+
+	struct br_stats st;
+};
+
+/* main.c */
+void br_log(const struct bridge *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void br_hex(const void *p, size_t n, char *out);
+
+/* inbound.c: NATS messages waiting for the kernel thread */
+enum br_in_kind { BR_IN_FRAME, BR_IN_REPLY, BR_IN_INTEREST };
+int br_inbound_init(struct bridge *b);
+int br_inbound_fd(const struct bridge *b);
+/* The subscription callbacks (closure: the route, or the bridge). */
+void br_on_frame(natsConnection *nc, natsSubscription *sub, natsMsg *msg,
+		 void *closure);
+void br_on_reply(natsConnection *nc, natsSubscription *sub, natsMsg *msg,
+		 void *closure);
+void br_on_interest(natsConnection *nc, natsSubscription *sub, natsMsg *msg,
+		    void *closure);
+/* Takes the next message: 1 (*msg, *kind, *route), 0 if none. */
+int br_inbound_take(struct bridge *b, natsMsg **msg, enum br_in_kind *kind,
+		    struct br_route **route);
+void br_inbound_free(struct bridge *b);
+
+/* Redeems the --token's on pg; 0 or -errno (logged). */
+int br_redeem_all(struct bridge *b, struct pg *pg);
+
+/* proxy.c: one local endpoint per remote sender, for replies */
+/*
+ * Injects n frames (back to back, ends[i] the end of frame i) of one
+ * sender, from its proxy; failures are counted.
+ */
+int br_proxy_inject(struct bridge *b, struct br_route *r, const char *reply,
+		    const uint8_t *frames, const size_t *ends, int n);
+/* Adds the proxies' fds to pfd (up to max); returns how many. */
+int br_proxy_pollfds(struct bridge *b, struct pollfd *pfd, int max);
+/*
+ * Forwards what was carried to proxies back to their origins: all of
+ * them, or those whose pollfds (from br_proxy_pollfds) are readable.
+ */
+void br_proxy_drain(struct bridge *b);
+void br_proxy_drain_ready(struct bridge *b, const struct pollfd *pfd, int n);
+void br_proxy_free(struct bridge *b);
+
+/* interest.c: which pCIDs other bridges take */
+void br_interest_announce(struct bridge *b, bool bye);
+void br_interest_heard(struct bridge *b, natsMsg *msg);
+/* Starts or stops kernel-side receives to match remote interest. */
+void br_interest_reconcile(struct bridge *b);
+
+/* stats.c */
+void br_stats_print(const struct bridge *b, FILE *f);
+
+#endif /* PG_BRIDGE_H */

@@ -1,0 +1,691 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* Copyright (C) 2026 The PromiseGrid kernel module authors. */
+/*
+ * pg-bridge --nats URL[,URL...] --host-id NAME [--export PCID]...
+ *           [--serve PCID:GROUP]... [--call PCID:GROUP]... [options]
+ *
+ * Joins the local /dev/promisegrid to a NATS cluster, following
+ * docs/protocols/pg-grid-nats-v1.md. cnats does the connection,
+ * reconnection, TLS and credentials; this program only moves exact frame
+ * bytes between kernel endpoints and NATS subjects.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bridge.h"
+
+static volatile sig_atomic_t stop, dump;
+
+void br_log(const struct bridge *b, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "pg-bridge[%s]: ", b->host ? b->host : "?");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void br_hex(const void *p, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	const uint8_t *s = p;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = digits[s[i] >> 4];
+		out[2 * i + 1] = digits[s[i] & 15];
+	}
+	out[2 * n] = 0;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void on_signal(int sig)
+{
+	if (sig == SIGUSR1)
+		dump = 1;
+	else
+		stop = 1;
+}
+
+/* Host ids and prefixes are NATS subject tokens: no wildcards, no spaces. */
+static bool token_ok(const char *s, bool dots)
+{
+	if (!*s || *s == '.')
+		return false;
+	for (; *s; s++) {
+		if ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		    (*s >= '0' && *s <= '9') || *s == '-' || *s == '_')
+			continue;
+		if (dots && *s == '.' && s[1] && s[1] != '.')
+			continue;
+		return false;
+	}
+	return true;
+}
+
+static int usage(const char *why)
+{
+	if (why)
+		fprintf(stderr, "pg-bridge: %s\n", why);
+	fprintf(stderr,
+		"usage: pg-bridge --nats URL[,URL...] --host-id NAME\n"
+		"         [--export PCID[,PCID...]]... [--serve PCID:GROUP]...\n"
+		"         [--call PCID:GROUP]... [--prefix P] [--creds FILE]\n"
+		"         [--tls-ca FILE] [--tls-cert FILE --tls-key FILE]\n"
+		"         [--interest-ms MS] [--interest-ttl-ms MS]\n"
+		"         [--max-proxies N] [--no-randomize] [--token HEX]...\n"
+		"         [--verbose]\n"
+		"PCID: a CID (base32 or hex) or a spec file. SIGUSR1 prints\n"
+		"the counters as JSON on stdout (also at exit).\n");
+	return 2;
+}
+
+static int pcid_arg(const char *s, struct pg_cid *c)
+{
+	struct stat st;
+
+	if (!stat(s, &st) && S_ISREG(st.st_mode) && !pg_cid_of_file(s, c))
+		return 0;
+	return pg_cid_parse(s, c);
+}
+
+static int add_route(struct bridge *b, enum br_kind kind, const char *arg)
+{
+	struct br_route *r;
+	char cid[256];
+	const char *group = NULL, *colon;
+	int i;
+
+	if (b->nroutes == BR_MAX_ROUTES)
+		return usage("too many routes");
+	r = &b->routes[b->nroutes];
+	memset(r, 0, sizeof(*r));
+	r->bridge = b;
+	r->kind = kind;
+	colon = strchr(arg, ':');
+	if (kind != BR_FANOUT) {
+		if (!colon || !colon[1])
+			return usage("--serve and --call want PCID:GROUP");
+		group = colon + 1;
+		if (strlen(group) > PG_GROUP_NAME_MAX)
+			return usage("a GROUP has 1 to 64 bytes");
+	} else {
+		colon = arg + strlen(arg);
+	}
+	if ((size_t)(colon - arg) >= sizeof(cid))
+		return usage("PCID too long");
+	memcpy(cid, arg, colon - arg);
+	cid[colon - arg] = 0;
+	if (pcid_arg(cid, &r->pcid)) {
+		fprintf(stderr, "pg-bridge: %s is not a CID or a spec file\n", cid);
+		return 2;
+	}
+	br_hex(r->pcid.b, r->pcid.len, r->hex);
+	if (group) {
+		snprintf(r->group, sizeof(r->group), "%s", group);
+		br_hex(group, strlen(group), r->ghex);
+	}
+	/*
+	 * One use per pCID on a host: an injected frame reaches every
+	 * local receive of its pCID, and a delivery does not say which
+	 * receive it came through.
+	 */
+	for (i = 0; i < b->nroutes; i++)
+		if (pg_cid_eq(&b->routes[i].pcid, &r->pcid))
+			return usage("a pCID may be named once (--export, --serve or --call)");
+	b->nroutes++;
+	return 0;
+}
+
+static int token_arg(struct bridge *b, const char *s)
+{
+	uint8_t *t;
+	int i;
+
+	if (b->ntokens == BR_MAX_TOKENS)
+		return usage("too many --token");
+	if (strlen(s) != 2 * PG_TOKEN_LEN)
+		return usage("--token wants 64 hex digits (pg grant's output)");
+	t = b->tokens[b->ntokens];
+	for (i = 0; i < PG_TOKEN_LEN; i++)
+		if (sscanf(s + 2 * i, "%2hhx", &t[i]) != 1)
+			return usage("--token wants 64 hex digits");
+	b->ntokens++;
+	return 0;
+}
+
+int br_redeem_all(struct bridge *b, struct pg *pg)
+{
+	struct pg_cid c;
+	uint32_t rights;
+	int i, err;
+
+	for (i = 0; i < b->ntokens; i++) {
+		err = pg_redeem(pg, b->tokens[i], &c, &rights);
+		if (err) {
+			br_log(b, "redeem token %d: %s", i + 1, pg_reason(pg));
+			return err;
+		}
+	}
+	return 0;
+}
+
+static struct br_route *route_of(struct bridge *b, const struct pg_cid *c)
+{
+	int i;
+
+	for (i = 0; i < b->nroutes; i++)
+		if (pg_cid_eq(&b->routes[i].pcid, c))
+			return &b->routes[i];
+	return NULL;
+}
+
+static void on_reconnected(natsConnection *nc, void *closure)
+{
+	struct bridge *b = closure;
+
+	(void)nc;
+	atomic_fetch_add(&b->st.reconnects, 1);
+	br_log(b, "reconnected");
+}
+
+static void on_disconnected(natsConnection *nc, void *closure)
+{
+	struct bridge *b = closure;
+
+	(void)nc;
+	atomic_fetch_add(&b->st.disconnects, 1);
+	br_log(b, "disconnected");
+}
+
+static void on_connected(natsConnection *nc, void *closure)
+{
+	(void)nc;
+	br_log(closure, "connected");
+}
+
+static void on_error(natsConnection *nc, natsSubscription *sub, natsStatus err,
+		     void *closure)
+{
+	struct bridge *b = closure;
+
+	(void)nc;
+	(void)sub;
+	if (err == NATS_SLOW_CONSUMER)
+		atomic_fetch_add(&b->st.slow_consumer, 1);
+	else
+		br_log(b, "nats: %s", natsStatus_GetText(err));
+}
+
+static int nats_connect(struct bridge *b)
+{
+	char *urls = strdup(b->servers), *save = NULL, *u;
+	const char *list[16];
+	natsOptions *o = NULL;
+	natsStatus s;
+	char name[128];
+	int n = 0;
+
+	for (u = strtok_r(urls, ",", &save); u && n < 16;
+	     u = strtok_r(NULL, ",", &save))
+		list[n++] = u;
+	snprintf(name, sizeof(name), "pg-bridge %s", b->host);
+	s = natsOptions_Create(&o);
+	if (s == NATS_OK)
+		s = natsOptions_SetServers(o, list, n);
+	if (s == NATS_OK)
+		s = natsOptions_SetName(o, name);
+	/* Our own publications never come back to us. */
+	if (s == NATS_OK)
+		s = natsOptions_SetNoEcho(o, true);
+	if (s == NATS_OK)
+		s = natsOptions_SetNoRandomize(o, b->no_randomize);
+	if (s == NATS_OK)
+		s = natsOptions_SetMaxReconnect(o, -1);
+	if (s == NATS_OK)
+		s = natsOptions_SetReconnectWait(o, 250);
+	if (s == NATS_OK)
+		s = natsOptions_SetRetryOnFailedConnect(o, true, on_connected, b);
+	if (s == NATS_OK)
+		s = natsOptions_SetReconnectedCB(o, on_reconnected, b);
+	if (s == NATS_OK)
+		s = natsOptions_SetDisconnectedCB(o, on_disconnected, b);
+	if (s == NATS_OK)
+		s = natsOptions_SetErrorHandler(o, on_error, b);
+	if (s == NATS_OK && b->creds)
+		s = natsOptions_SetUserCredentialsFromFiles(o, b->creds, NULL);
+	if (s == NATS_OK && (b->tls_ca || b->tls_cert))
+		s = natsOptions_SetSecure(o, true);
+	if (s == NATS_OK && b->tls_ca)
+		s = natsOptions_LoadCATrustedCertificates(o, b->tls_ca);
+	if (s == NATS_OK && b->tls_cert)
+		s = natsOptions_LoadCertificatesChain(o, b->tls_cert, b->tls_key);
+	if (s == NATS_OK) {
+		s = natsConnection_Connect(&b->nc, o);
+		if (s == NATS_NOT_YET_CONNECTED)
+			s = NATS_OK;	/* cnats keeps trying in the background */
+	}
+	natsOptions_Destroy(o);
+	free(urls);
+	if (s != NATS_OK) {
+		br_log(b, "nats: %s", natsStatus_GetText(s));
+		nats_PrintLastErrorStack(stderr);
+		return -1;
+	}
+	return 0;
+}
+
+static int subscribe(struct bridge *b)
+{
+	char subj[BR_SUBJECT_MAX];
+	natsStatus s = NATS_OK;
+	int i;
+
+	for (i = 0; i < b->nroutes && s == NATS_OK; i++) {
+		struct br_route *r = &b->routes[i];
+
+		if (r->kind == BR_FANOUT)
+			snprintf(subj, sizeof(subj), "%s.f.%s", b->prefix,
+				 r->hex);
+		else
+			snprintf(subj, sizeof(subj), "%s.q.%s.%s", b->prefix,
+				 r->hex, r->ghex);
+		memcpy(r->subject, subj, sizeof(r->subject));
+		if (r->kind == BR_FANOUT) {
+			s = natsConnection_Subscribe(&r->sub, b->nc, r->subject,
+						     br_on_frame, r);
+		} else {
+			if (r->kind == BR_SERVE)
+				s = natsConnection_QueueSubscribe(&r->sub, b->nc,
+						r->subject, "pg", br_on_frame, r);
+		}
+		if (s == NATS_OK && r->sub)
+			s = natsSubscription_SetPendingLimits(r->sub, -1, -1);
+	}
+	if (s == NATS_OK) {
+		snprintf(subj, sizeof(subj), "%s.to.%s.*", b->prefix, b->host);
+		s = natsConnection_Subscribe(&b->sub_to, b->nc, subj,
+					     br_on_reply, b);
+	}
+	if (s == NATS_OK) {
+		snprintf(subj, sizeof(subj), "%s.interest", b->prefix);
+		s = natsConnection_Subscribe(&b->sub_interest, b->nc, subj,
+					     br_on_interest, b);
+	}
+	if (s != NATS_OK) {
+		br_log(b, "subscribe: %s", natsStatus_GetText(s));
+		return -1;
+	}
+	return 0;
+}
+
+/* A frame some local sender wrote on a pCID that other hosts take. */
+static void local_frame(struct bridge *b, const struct pg_msg *m)
+{
+	char reply[BR_SUBJECT_MAX];
+	struct br_route *r;
+	uint64_t v;
+
+	if (pg_msg_is_control(m)) {
+		cbor_item_t *d = pg_msg_slot(m, 3);
+
+		if (d && !pg_map_uint(d, "dropped", &v)) {
+			b->st.kernel_dropped += v;
+			br_log(b, "the kernel dropped %llu deliveries to the bridge",
+			       (unsigned long long)v);
+		}
+		if (d)
+			cbor_decref(&d);
+		return;
+	}
+	if (!m->attested)
+		return;
+	/*
+	 * Frames this process injected (through any of its endpoints) are
+	 * never forwarded again: the kernel attests the opener's pid.
+	 */
+	if (m->from.pid == (uint32_t)getpid()) {
+		b->st.own_skipped++;
+		return;
+	}
+	r = route_of(b, &m->pcid);
+	if (!r || !r->receiving)
+		return;
+	snprintf(reply, sizeof(reply), "%s.to.%s.%" PRIu64, b->prefix, b->host,
+		 m->from.endpoint);
+	if (natsConnection_PublishRequest(b->nc, r->subject, reply, m->frame,
+					  (int)m->frame_len) != NATS_OK) {
+		b->st.publish_failed++;
+		return;
+	}
+	r->out++;
+	b->st.published++;
+}
+
+static void drain_local(struct bridge *b)
+{
+	struct pg_msg m;
+	int n;
+
+	for (n = 0; n < BR_BATCH; n++) {
+		if (pg_recv(b->local, &m, 0) < 0)
+			return;
+		local_frame(b, &m);
+	}
+}
+
+/*
+ * Frames from other hosts, injected from their senders' proxies. A run of
+ * frames of one sender on one route goes in one write.
+ */
+struct run {
+	struct br_route *r;
+	char reply[BR_SUBJECT_MAX];
+	struct pg_buf buf;
+	size_t ends[BR_RUN_FRAMES];
+	int n;
+};
+
+static void run_flush(struct bridge *b, struct run *run)
+{
+	if (run->n)
+		br_proxy_inject(b, run->r, *run->reply ? run->reply : NULL,
+				run->buf.p, run->ends, run->n);
+	run->n = 0;
+	run->buf.len = 0;
+}
+
+static void remote_frame(struct bridge *b, struct br_route *r, natsMsg *msg,
+			 struct run *run)
+{
+	const uint8_t *data = (const uint8_t *)natsMsg_GetData(msg);
+	int len = natsMsg_GetDataLength(msg);
+	const char *reply = natsMsg_GetReply(msg);
+	char want[BR_SUBJECT_MAX];
+	struct pg_msg m;
+	ssize_t n;
+
+	n = len > 0 ? pg_msg_parse(data, len, &m) : -EBADMSG;
+	if (n != len || m.attested || !pg_cid_eq(&m.pcid, &r->pcid)) {
+		b->st.mismatched++;
+		return;
+	}
+	/* Replies go only to another bridge's reply subjects. */
+	snprintf(want, sizeof(want), "%s.to.", b->prefix);
+	if (!reply || strncmp(reply, want, strlen(want)) ||
+	    strlen(reply) >= sizeof(run->reply))
+		reply = "";
+	if (run->n && (run->r != r || strcmp(run->reply, reply) ||
+		       run->n == BR_RUN_FRAMES ||
+		       run->buf.len + len > BR_RUN_BYTES))
+		run_flush(b, run);
+	if (pg_buf_put(&run->buf, data, len)) {
+		r->inject_failed++;
+		b->st.inject_failed++;
+		return;
+	}
+	run->r = r;
+	strcpy(run->reply, reply);
+	run->ends[run->n++] = run->buf.len;
+}
+
+/*
+ * A reply for a local sender: carry it from the endpoint that read its
+ * frame (the kernel's consent for carry).
+ */
+static void remote_reply(struct bridge *b, natsMsg *msg)
+{
+	const char *subj = natsMsg_GetSubject(msg);
+	const char *dot = strrchr(subj, '.');
+	char *end;
+	uint64_t to;
+	int err;
+
+	to = dot ? strtoull(dot + 1, &end, 10) : 0;
+	if (!dot || !dot[1] || *end || !to) {
+		b->st.carry_failed++;
+		return;
+	}
+	err = pg_carry(b->local, to, natsMsg_GetData(msg),
+		       natsMsg_GetDataLength(msg));
+	if (err) {
+		b->st.carry_failed++;
+		if (b->verbose)
+			br_log(b, "carry to %llu: %s", (unsigned long long)to,
+			       pg_reason(b->local));
+		return;
+	}
+	b->st.carried_back++;
+}
+
+static void drain_inbound(struct bridge *b)
+{
+	static struct run run;
+	enum br_in_kind kind;
+	struct br_route *r;
+	natsMsg *msg;
+	int n;
+
+	for (n = 0; n < BR_BATCH && br_inbound_take(b, &msg, &kind, &r) > 0;
+	     n++) {
+		if (kind == BR_IN_FRAME) {
+			remote_frame(b, r, msg, &run);
+		} else {
+			run_flush(b, &run);	/* keep the order of arrival */
+			if (kind == BR_IN_REPLY)
+				remote_reply(b, msg);
+			else
+				br_interest_heard(b, msg);
+		}
+		natsMsg_Destroy(msg);
+	}
+	run_flush(b, &run);
+}
+
+static int loop(struct bridge *b)
+{
+	struct pollfd pfd[2 + 1024];
+	int64_t next = 0, now;
+	int n, timeout;
+
+	while (!stop) {
+		now = now_ms();
+		if (now >= next) {
+			br_interest_announce(b, false);
+			br_interest_reconcile(b);
+			next = now + b->interest_ms;
+		}
+		if (dump) {
+			dump = 0;
+			br_stats_print(b, stdout);
+		}
+		pfd[0].fd = br_inbound_fd(b);
+		pfd[0].events = POLLIN;
+		pfd[1].fd = pg_fd(b->local);
+		pfd[1].events = POLLIN;
+		n = 2 + br_proxy_pollfds(b, pfd + 2, 1024);
+		timeout = (int)(next - now);
+		if (poll(pfd, n, timeout < 0 ? 0 : timeout) < 0) {
+			if (errno != EINTR)
+				return -errno;
+			continue;
+		}
+		/* Proxies first: drain_inbound may open or close some. */
+		br_proxy_drain_ready(b, pfd + 2, n - 2);
+		drain_inbound(b);
+		drain_local(b);	/* always: replies to requests stash deliveries */
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "nats", required_argument, NULL, 'n' },
+		{ "host-id", required_argument, NULL, 'h' },
+		{ "export", required_argument, NULL, 'e' },
+		{ "serve", required_argument, NULL, 's' },
+		{ "call", required_argument, NULL, 'c' },
+		{ "prefix", required_argument, NULL, 'p' },
+		{ "creds", required_argument, NULL, 'C' },
+		{ "tls-ca", required_argument, NULL, 'A' },
+		{ "tls-cert", required_argument, NULL, 'T' },
+		{ "tls-key", required_argument, NULL, 'K' },
+		{ "interest-ms", required_argument, NULL, 'i' },
+		{ "interest-ttl-ms", required_argument, NULL, 'I' },
+		{ "max-proxies", required_argument, NULL, 'P' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "no-randomize", no_argument, NULL, 'R' },
+		{ "token", required_argument, NULL, 'k' },
+		{ "help", no_argument, NULL, '?' },
+		{ 0 }
+	};
+	static struct bridge br = {
+		.prefix = "pg.grid", .interest_ms = 1000,
+		.interest_ttl_ms = 3500, .max_proxies = 64,
+	};
+	struct bridge *b = &br;
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct pg_hello h;
+	char *list, *save, *one;
+	int c, err, rc = 0, i;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			b->servers = optarg;
+			break;
+		case 'h':
+			b->host = optarg;
+			break;
+		case 'e':
+			list = strdup(optarg);
+			for (one = strtok_r(list, ",", &save); one;
+			     one = strtok_r(NULL, ",", &save))
+				if (add_route(b, BR_FANOUT, one))
+					return 2;
+			free(list);
+			break;
+		case 's':
+			if (add_route(b, BR_SERVE, optarg))
+				return 2;
+			break;
+		case 'c':
+			if (add_route(b, BR_CALL, optarg))
+				return 2;
+			break;
+		case 'p':
+			b->prefix = optarg;
+			break;
+		case 'C':
+			b->creds = optarg;
+			break;
+		case 'A':
+			b->tls_ca = optarg;
+			break;
+		case 'T':
+			b->tls_cert = optarg;
+			break;
+		case 'K':
+			b->tls_key = optarg;
+			break;
+		case 'i':
+			b->interest_ms = atoi(optarg);
+			break;
+		case 'I':
+			b->interest_ttl_ms = atoi(optarg);
+			break;
+		case 'P':
+			b->max_proxies = atoi(optarg);
+			break;
+		case 'v':
+			b->verbose = true;
+			break;
+		case 'R':
+			b->no_randomize = true;
+			break;
+		case 'k':
+			if (token_arg(b, optarg))
+				return 2;
+			break;
+		default:
+			return usage(NULL);
+		}
+	}
+	if (optind != argc)
+		return usage("unexpected arguments");
+	if (!b->servers || !b->host)
+		return usage("--nats and --host-id are required");
+	if (strlen(b->host) > BR_HOST_MAX || !token_ok(b->host, false))
+		return usage("--host-id: 1 to 64 of A-Z a-z 0-9 - _");
+	if (strlen(b->prefix) > 64 || !token_ok(b->prefix, true))
+		return usage("--prefix: tokens of A-Z a-z 0-9 - _ joined by dots");
+	if (b->interest_ms < 50 || b->interest_ttl_ms <= b->interest_ms)
+		return usage("--interest-ms >= 50, --interest-ttl-ms above it");
+	if (b->max_proxies < 1 || b->max_proxies > 1024)
+		return usage("--max-proxies: 1 to 1024");
+	if (!b->nroutes)
+		br_log(b, "warning: nothing exported (--export, --serve, --call)");
+
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	err = pg_open(&b->local, O_NONBLOCK);
+	if (!err)
+		err = pg_hello(b->local, &h);
+	if (err) {
+		br_log(b, "open %s: %s", PG_DEVICE_PATH, strerror(-err));
+		return 1;
+	}
+	if (br_redeem_all(b, b->local)) {
+		pg_close(b->local);
+		return 1;
+	}
+	b->local_id = h.endpoint;
+	if (br_inbound_init(b) || nats_connect(b) || subscribe(b)) {
+		rc = 1;
+		goto out;
+	}
+	br_log(b, "up: endpoint %llu, %d routes, prefix %s",
+	       (unsigned long long)b->local_id, b->nroutes, b->prefix);
+	err = loop(b);
+	if (err)
+		br_log(b, "poll: %s", strerror(-err));
+	br_interest_announce(b, true);
+out:
+	br_stats_print(b, stdout);
+	for (i = 0; i < b->nroutes; i++)
+		natsSubscription_Destroy(b->routes[i].sub);
+	natsSubscription_Destroy(b->sub_to);
+	natsSubscription_Destroy(b->sub_interest);
+	if (b->nc) {
+		natsConnection_Close(b->nc);
+		natsConnection_Destroy(b->nc);
+	}
+	br_inbound_free(b);
+	br_proxy_free(b);
+	pg_close(b->local);
+	nats_Close();
+	return rc;
+}

@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* Copyright (C) 2026 The PromiseGrid kernel module authors. */
+/* The bridge's counters as one JSON object a line (SIGUSR1, and at exit). */
+#include "bridge.h"
+
+#define U(x)	((unsigned long long)(x))
+
+void br_stats_print(const struct bridge *b, FILE *f)
+{
+	const struct br_stats *s = &b->st;
+	static const char *const kinds[] = { "fanout", "serve", "call" };
+	int i;
+
+	fprintf(f, "{\"host\":\"%s\",\"published\":%llu,\"injected\":%llu,"
+		"\"replies_out\":%llu,\"carried_back\":%llu,"
+		"\"own_skipped\":%llu,\"reconnects\":%llu,\"disconnects\":%llu,"
+		"\"proxies\":%d,\"proxies_opened\":%llu,"
+		"\"proxies_evicted\":%llu,\"dropped\":{\"inbound_queue\":%llu,"
+		"\"slow_consumer\":%llu,\"kernel\":%llu,\"inject\":%llu,"
+		"\"carry\":%llu,\"publish\":%llu,\"mismatched\":%llu,"
+		"\"no_reply_to\":%llu},\"routes\":[",
+		b->host, U(s->published), U(s->injected), U(s->replies_out),
+		U(s->carried_back), U(s->own_skipped), U(s->reconnects),
+		U(s->disconnects), b->nproxies, U(s->proxies_opened),
+		U(s->proxies_evicted), U(s->inbound_dropped),
+		U(s->slow_consumer), U(s->kernel_dropped), U(s->inject_failed),
+		U(s->carry_failed), U(s->publish_failed), U(s->mismatched),
+		U(s->no_reply_to));
+	for (i = 0; i < b->nroutes; i++) {
+		const struct br_route *r = &b->routes[i];
+
+		fprintf(f, "%s{\"kind\":\"%s\",\"pcid\":\"%s\",\"group\":\"%s\","
+			"\"receiving\":%s,\"out\":%llu,\"in\":%llu,"
+			"\"inject_failed\":%llu}", i ? "," : "", kinds[r->kind],
+			r->hex, r->ghex, r->receiving ? "true" : "false",
+			U(r->out), U(r->in), U(r->inject_failed));
+	}
+	fprintf(f, "]}\n");
+	fflush(f);
+}
