@@ -24,7 +24,7 @@
 #include <string.h>
 #include <time.h>
 
-#include <libpromisegrid.h>
+#include <libpromisegrid-cbor.h>
 #include <nats/nats.h>
 
 #define MAX_ROUNDS	16

@@ -13,7 +13,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
-#include <libpromisegrid.h>
+#include <libpromisegrid-cbor.h>
 #include <nats/nats.h>
 
 #define BR_MAX_ROUTES		256	/* --export, --serve and --call in all */
