@@ -6,5 +6,5 @@
  * passes -DPG_VERSION from `git describe` (see kmod/Kbuild).
  */
 #ifndef PG_VERSION
-#define PG_VERSION "0.1.0"
+#define PG_VERSION "0.2.0"
 #endif

@@ -110,6 +110,14 @@ bytes_header_without_libcbor() {
 	! grep 'cbor' "$tmp/inc"
 }
 
+# One version: the pkg-config file's is tools/version.sh's, which
+# MODULE_VERSION, DKMS and the packages also take.
+one_version() {
+	PKG_CONFIG_PATH="$tmp/prefix/lib/pkgconfig" \
+		pkg-config --modversion libpromisegrid >"$tmp/v" &&
+	"$top/tools/version.sh" "$top" | diff - "$tmp/v"
+}
+
 installed_pg() {
 	"$tmp/prefix/bin/pg" cid "$top/docs/protocols/example-hello-v1.md" |
 		grep -qx "$("$top/tools/pg-cid" "$top/docs/protocols/example-hello-v1.md" | head -1)" &&
@@ -117,7 +125,7 @@ installed_pg() {
 }
 
 echo "TAP version 13"
-echo "1..8"
+echo "1..9"
 t "make install PREFIX= installs the library, header, pkg-config file, pg" install_prefix
 t "make install DESTDIR= stages the same files" staged
 write_program
@@ -127,5 +135,6 @@ t "the shared library exports only versioned pg_* symbols" only_pg_symbols
 t "the map lists every PG_EXPORT; the .a and .so export exactly those" exports_are_the_map
 t "<libpromisegrid.h> compiles without libcbor's headers" bytes_header_without_libcbor
 t "the installed pg works and has its man page" installed_pg
+t "the pkg-config version is the release's (tools/version.sh)" one_version
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
