@@ -13,7 +13,8 @@ make -s -C selftests all
 # test_policy drives the eBPF policies with their loader and bpftool.
 make -s -C tools/policy
 
-set --  --timeout 900 --script selftests/run_tests.sh "$@"
+set --  --timeout 900 --config selftests/config --script selftests/run_tests.sh \
+	--file selftests/tests.list:/pg/bin/tests.list "$@"
 set -- "$@" --bin tools/policy/build/pg-policy --bin "$(command -v bpftool)"
 for f in selftests/build/test_*; do
 	set -- "$@" --bin "$f"

@@ -130,6 +130,7 @@ main() {
 	} >"$guest"
 	set -- --script "$guest" \
 		--file "$top/selftests/run_tests.sh:/pg/run_tests.sh" \
+		--file "$top/selftests/tests.list:/pg/bin/tests.list" \
 		--bin "$top/tools/policy/build/pg-policy" \
 		--bin "$(command -v bpftool)"
 	for f in "$top"/selftests/build/test_*; do set -- "$@" --bin "$f"; done
@@ -137,17 +138,19 @@ main() {
 
 	{
 		echo '#!/bin/sh'
-		echo "PG_STRESS_ARGS='-d ${PG_STRESS_SECONDS:-3}'"
+		echo "PG_TEST_ARGS='-d ${PG_STRESS_SECONDS:-3}'"
 		# 100 000 receives on one endpoint took over 120 s here on a
 		# slow day, with and without the last module change; with
 		# single-threaded TCG (tools/vm/README.md) stress_endpoints
 		# took over 300 s (34 + 166 + 96 s for its first two tests):
-		# 600 s.
-		echo 'export PG_STRESS_ARGS PG_TEST_TIMEOUT=600'
-		echo 'exec sh /pg/run_stress.sh'
+		# 600 s per program (PG_TIMEOUT; it said PG_TEST_TIMEOUT
+		# before, which the stress runner never read: 300 s it was).
+		echo 'export PG_TEST_ARGS PG_TIMEOUT=600'
+		echo 'exec sh /pg/run_tests.sh'
 	} >"$guest"
 	set -- --script "$guest" \
-		--file "$top/selftests/stress/run_stress.sh:/pg/run_stress.sh"
+		--file "$top/selftests/run_tests.sh:/pg/run_tests.sh" \
+		--file "$top/selftests/stress/tests.list:/pg/bin/tests.list"
 	for f in "$top"/selftests/stress/build/*; do
 		case $f in *.o) continue ;; esac
 		set -- "$@" --bin "$f"

@@ -17,6 +17,8 @@
 #   --net              a NIC on QEMU's user-mode network: the guest is
 #                      10.0.2.15 on eth0 and reaches the host's loopback
 #                      (127.0.0.1) as 10.0.2.2; nothing is forwarded in
+#   --config FILE      refuse a kernel whose config lacks a CONFIG_X=y|m
+#                      line of FILE (selftests/config)
 #   --log FILE         also write the console (without \r) to FILE
 #   --no-build         use the existing .ko (must match the kernel)
 #   --interactive      a shell on the console instead of the script
@@ -28,6 +30,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 CACHE=${PG_CACHE:-/var/cache/promisegrid}
 
 kernel=${PG_KERNEL:-6.1} timeout="" smp=2 mem=1024 append="" logfile=""
+want_config=""
 build=1 interactive=0 script="" pack_args=() tmp="" qpid="" teepid=""
 net=0
 
@@ -44,6 +47,7 @@ parse_args() {
 		--append) append=$2; shift 2 ;;
 		--net) net=1; shift ;;
 		--log) logfile=$2; shift 2 ;;
+		--config) want_config=$2; shift 2 ;;
 		--no-build) build=0; shift ;;
 		--interactive) interactive=1; shift ;;
 		--script) script=$2; shift 2 ;;
@@ -69,12 +73,34 @@ cleanup() {
 	[ -z "$tmp" ] || rm -rf "$tmp"
 }
 
+# Every CONFIG_X=v line of $1 must be in the kernel's config (y: y or m).
+check_config() {
+	local have=$CACHE/kernels/$abi/boot/config-$abi line opt missing=""
+
+	if [ ! -r "$have" ]; then
+		echo "run.sh: no config-$abi in the cache to check $1 against" >&2
+		return 0
+	fi
+	while read -r line; do
+		case $line in CONFIG_*=*) ;; *) continue ;; esac
+		opt=${line%%=*}
+		grep -qx "$line" "$have" ||
+			{ [ "${line#*=}" = y ] && grep -qx "$opt=m" "$have"; } ||
+			missing="$missing $opt"
+	done <"$1"
+	if [ -n "$missing" ]; then
+		echo "run.sh: $abi lacks what $1 asks for:$missing" >&2
+		exit 2
+	fi
+}
+
 # Prepare kernel, module and initramfs; sets abi, vmlinuz, ko.
 prepare() {
 	"$here/deps.sh"
 	abi=$("$here/fetch-kernel.sh" "$kernel" | tail -n 1)
 	abi=${abi#ABI=}
 	vmlinuz=$CACHE/kernels/$abi/vmlinuz
+	[ -z "$want_config" ] || check_config "$want_config"
 	# One build-and-pack at a time: runs for other kernels share kmod/.
 	mkdir -p "$CACHE"
 	exec 8>"$CACHE/.build.lock"
