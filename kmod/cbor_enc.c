@@ -24,6 +24,16 @@ void pg_enc_head(struct pg_enc *e, u8 major, u64 arg)
 	pg_enc_raw(e, h, pg_cbor_put_head(h, major, arg));
 }
 
+void pg_enc_pcid(struct pg_enc *e, const u8 *cid, size_t len)
+{
+	static const u8 zero;
+
+	pg_enc_head(e, 6, PG_CID_TAG);
+	pg_enc_head(e, 2, len + 1);
+	pg_enc_raw(e, &zero, 1);
+	pg_enc_raw(e, cid, len);
+}
+
 void pg_enc_text(struct pg_enc *e, const char *s)
 {
 	size_t n = strlen(s);

@@ -33,6 +33,8 @@ void pg_enc_text(struct pg_enc *e, const char *s);
 void pg_enc_bytes(struct pg_enc *e, const void *p, size_t n);
 void pg_enc_null(struct pg_enc *e);
 void pg_enc_bool(struct pg_enc *e, bool v);
+/* 42(h'00' || cid): a CID link, as pCIDs and parents are written. */
+void pg_enc_pcid(struct pg_enc *e, const u8 *cid, size_t len);
 void pg_enc_grid(struct pg_enc *e, const u8 *cid, size_t cid_len,
 		 u32 nslots);
 

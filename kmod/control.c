@@ -21,6 +21,7 @@
 #include "control.h"
 #include "endpoint.h"
 #include "frame.h"
+#include "kernel_frames.h"
 #include "params.h"
 #include "pcid.h"
 #include "route.h"
@@ -330,26 +331,6 @@ static int pg_ctl_hello(struct pg_ctl *c)
 	return 0;
 }
 
-/* 42(h'00' || cid), as "pcid" values are written. */
-static void pg_enc_pcid(struct pg_enc *e, const u8 *cid, u32 len)
-{
-	static const u8 zero;
-
-	pg_enc_head(e, 6, PG_CID_TAG);
-	pg_enc_head(e, 2, len + 1);
-	pg_enc_raw(e, &zero, 1);
-	pg_enc_raw(e, cid, len);
-}
-
-/* 42(h'00' || the CID of @frame): the frame a kernel message answers. */
-static void pg_enc_parent(struct pg_enc *e, const u8 *frame, size_t len)
-{
-	u8 cid[PG_FRAME_CID_LEN];
-
-	pg_frame_cid(frame, len, cid);
-	pg_enc_pcid(e, cid, sizeof(cid));
-}
-
 /*
  * The specs this kernel follows, at the commits read (docs/abi.md
  * "Frames" says what each rule takes from them).
@@ -398,10 +379,13 @@ static int pg_ctl_receive(struct pg_ctl *c)
 
 	if (pg_kernel_pcid(c->args.cid, c->args.cid_len) != PG_KPCID_NONE)
 		return pg_fail(c, -EPERM, "the kernel's own pCIDs are not routed");
+	/* The right to receive is checked here, and again at each delivery. */
+	err = pg_authorize(PG_OP_RECEIVE, c->ep, c->args.cid, c->args.cid_len,
+			   PG_RIGHT_RECEIVE, 0);
+	if (err)
+		return pg_fail(c, err, "no right to receive on this pCID");
 	pg_spec_from_args(&c->args, &spec);
 	err = pg_route_receive(c->ep, &spec);
-	if (err == -EACCES)
-		return pg_fail(c, err, "no right to receive on this pCID");
 	if (err == -EEXIST)
 		return pg_fail(c, err, "already receiving so");
 	if (err == -ENOSPC)
@@ -696,31 +680,10 @@ static const char *pg_outcome_of(int err)
 	}
 }
 
-/* grid([42(control), id or null, outcome, ... (details, parent follow) */
-static void pg_reply_begin(struct pg_enc *e, u8 *reply,
-			   const struct pg_ctl *c, const char *outcome)
-{
-	pg_enc_init(e, reply, PG_REPLY_MAX);
-	pg_enc_grid(e, pg_pcid_control, sizeof(pg_pcid_control), 5);
-	if (c->has_id)
-		pg_enc_uint(e, c->id);
-	else
-		pg_enc_null(e);
-	pg_enc_text(e, outcome);
-}
-
-/* The control pCID's hash, for the delivery tracepoints. */
-static u64 pg_control_trace_tag(void)
-{
-	if (!trace_pg_deliver_enabled() && !trace_pg_drop_enabled())
-		return 0;
-	return pg_cid_hash(pg_pcid_control, sizeof(pg_pcid_control));
-}
-
 /* Queue the encoded reply; a full queue drops it and owes a notice. */
 static void pg_reply_queue(struct pg_endpoint *ep, const struct pg_enc *e)
 {
-	pg_ep_deliver(ep, e->p, e->len, NULL, false, pg_control_trace_tag(),
+	pg_ep_deliver(ep, e->p, e->len, NULL, false, pg_kernel_trace_tag(),
 		      NULL);
 }
 
@@ -743,10 +706,12 @@ int pg_control(struct pg_endpoint *ep, struct pg_buf *buf, u32 off,
 		return -ENOMEM;
 	c.out = &e;
 	pg_ctl_read_id(&c, env);
-	pg_reply_begin(&e, scratch, &c, PG_OUTCOME_KEPT);
+	pg_reply_begin(&e, scratch, PG_REPLY_MAX, c.has_id, c.id,
+		       PG_OUTCOME_KEPT);
 	err = pg_ctl_dispatch(&c, env);
 	if (err) {
-		pg_reply_begin(&e, scratch, &c, pg_outcome_of(err));
+		pg_reply_begin(&e, scratch, PG_REPLY_MAX, c.has_id, c.id,
+			       pg_outcome_of(err));
 		pg_enc_map(&e, 2);
 		pg_enc_kv_uint(&e, "errno", -err);
 		pg_enc_text(&e, "reason");
@@ -760,60 +725,4 @@ int pg_control(struct pg_endpoint *ep, struct pg_buf *buf, u32 off,
 	}
 	kfree(scratch);
 	return err;
-}
-
-size_t pg_control_drop_notice(u8 *out, size_t cap, u64 dropped)
-{
-	struct pg_enc e;
-
-	pg_enc_init(&e, out, cap);
-	pg_enc_grid(&e, pg_pcid_control, sizeof(pg_pcid_control), 4);
-	pg_enc_null(&e);
-	/* The receive promised these frames; the queue could not keep them. */
-	pg_enc_text(&e, PG_OUTCOME_BROKEN);
-	pg_enc_map(&e, 3);
-	pg_enc_kv_uint(&e, "errno", ENOBUFS);
-	pg_enc_text(&e, "reason");
-	pg_enc_text(&e, "receive queue full");
-	pg_enc_kv_uint(&e, "dropped", dropped);
-	return e.overflow ? 0 : e.len;
-}
-
-/* The largest unread notice: a 96-byte pCID and a 20-digit endpoint id. */
-#define PG_UNREAD_NOTICE_MAX	320
-
-/*
- * @closed closed with @frame, which @sender sent, unread: tell @sender,
- * which asked for it ("accept" {"unread": true}). Queued and charged like
- * a reply to @sender; dropped and counted if its queue is past the reserve.
- */
-void pg_control_unread_notice(struct pg_endpoint *sender, u64 closed,
-			      const u8 *frame, u32 len)
-{
-	static const struct pg_cbor_limits any = {
-		.max_depth = PG_CBOR_DEPTH_MAX,
-		.max_size = SIZE_MAX,
-	};
-	u8 out[PG_UNREAD_NOTICE_MAX];
-	struct pg_envelope env;
-	struct pg_enc e;
-
-	/* It passed at its write; the limits may have been lowered since. */
-	if (pg_env_parse(frame, len, &any, &env))
-		return;
-	pg_enc_init(&e, out, sizeof(out));
-	pg_enc_grid(&e, pg_pcid_control, sizeof(pg_pcid_control), 5);
-	pg_enc_null(&e);
-	pg_enc_text(&e, PG_OUTCOME_BROKEN);
-	/* Keys in bytewise order of their encodings (grid-cbor). */
-	pg_enc_map(&e, 4);
-	pg_enc_kv_uint(&e, "to", closed);
-	pg_enc_text(&e, "pcid");
-	pg_enc_pcid(&e, frame + env.cid_off, env.cid_len);
-	pg_enc_kv_uint(&e, "errno", EPIPE);
-	pg_enc_text(&e, "reason");
-	pg_enc_text(&e, "the receiver closed with the frame unread");
-	pg_enc_parent(&e, frame, len);
-	if (!WARN_ON_ONCE(e.overflow))
-		pg_reply_queue(sender, &e);
 }

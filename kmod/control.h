@@ -14,14 +14,10 @@ struct pg_buf;
 struct pg_endpoint;
 struct pg_envelope;
 
-/* Largest kernel reply and drop notice. */
+/* Largest kernel reply. */
 #define PG_REPLY_MAX	1024
-#define PG_NOTICE_MAX	128
 
 int pg_control(struct pg_endpoint *ep, struct pg_buf *buf, u32 off,
 	       const struct pg_envelope *env);
-size_t pg_control_drop_notice(u8 *out, size_t cap, u64 dropped);
-void pg_control_unread_notice(struct pg_endpoint *sender, u64 closed,
-			      const u8 *frame, u32 len);
 
 #endif /* PG_CONTROL_H */

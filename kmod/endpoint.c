@@ -14,10 +14,9 @@
 #include <linux/slab.h>
 #include <linux/user_namespace.h>
 #include <linux/xarray.h>
-#include "attest.h"
 #include "buf.h"
 #include "caps.h"
-#include "control.h"
+#include "kernel_frames.h"
 #include "endpoint.h"
 #include "params.h"
 #include "quota.h"
@@ -132,9 +131,17 @@ static void pg_ep_notify_unread(struct pg_endpoint *ep,
 	sender = pg_ep_lookup(d->from);
 	if (!sender)
 		return;
-	if (READ_ONCE(sender->notify_unread))
-		pg_control_unread_notice(sender, ep->id, d->data + d->hdr_len,
-					 d->len - d->hdr_len);
+	if (READ_ONCE(sender->notify_unread)) {
+		u8 notice[PG_UNREAD_NOTICE_MAX];
+		size_t n = pg_unread_notice(notice, sizeof(notice), ep->id,
+					    d->data + d->hdr_len,
+					    d->len - d->hdr_len);
+
+		/* Like a reply: charged to the sender, within its reserve. */
+		if (!WARN_ON_ONCE(!n))
+			pg_ep_deliver(sender, notice, n, NULL, false,
+				      pg_kernel_trace_tag(), NULL);
+	}
 	pg_ep_put(sender);
 }
 
@@ -354,7 +361,7 @@ static ssize_t pg_ep_read_notice(struct pg_endpoint *ep, struct iov_iter *to)
 
 	if (!dropped)
 		return 0;
-	n = pg_control_drop_notice(notice, sizeof(notice), dropped);
+	n = pg_drop_notice(notice, sizeof(notice), dropped);
 	if (n > iov_iter_count(to))
 		return -EMSGSIZE;
 	if (copy_to_iter(notice, n, to) != n)

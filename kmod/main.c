@@ -9,8 +9,9 @@
  * frame by frame), route.c (pCID -> receivers), endpoint.c (receive
  * queues, reads, wake-ups), control.c (the kernel's own protocol),
  * caps.c and authorize.c (rights, and the eBPF hook), quota.c (per-user
- * limits), attest.c (the delivery envelope), frame.c (frame checks, the
- * kernel's pCIDs), pg_cbor.c and pg_envelope.c (the shared validator).
+ * limits), kernel_frames.c (every frame the kernel writes: the delivery
+ * envelope, the reply prelude, the notices), frame.c (frame checks, the
+ * kernel's pCIDs, a frame's CID), and ../common/ (the shared validator).
  *
  * Locks, and the order they nest in (outermost first); nothing else
  * nests:

@@ -15,6 +15,13 @@
  *                     by the receives on the pCID.
  *   endpoint rx_lock (endpoint.c)
  * The message path finds a route under RCU and pins it with a reference.
+ *
+ * The table: pCID -> fan-out receivers and worker groups, and the choice
+ * of a group member. Senders' rights are checked by the send path
+ * (send.c, and control.c for carries), the right to register a receive by
+ * control.c. One check stays in the walk on purpose: each receiver's right
+ * at delivery (pg_may_receive()), because a group must pick among the
+ * members that may receive, and a revoked right must stop the next frame.
  */
 #include <linux/mutex.h>
 #include <linux/rhashtable.h>
@@ -340,10 +347,6 @@ int pg_route_receive(struct pg_endpoint *ep, const struct pg_recv_spec *spec)
 	struct pg_route *r;
 	int err;
 
-	err = pg_authorize(PG_OP_RECEIVE, ep, spec->cid, spec->cid_len,
-			   PG_RIGHT_RECEIVE, 0);
-	if (err)
-		return err;
 	mutex_lock(&pg_table_mutex);
 	if (ep->nrecvs >= READ_ONCE(pg_max_receives)) {
 		err = -ENOSPC;
