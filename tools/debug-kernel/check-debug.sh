@@ -143,9 +143,11 @@ main() {
 		# slow day, with and without the last module change; with
 		# single-threaded TCG (tools/vm/README.md) stress_endpoints
 		# took over 300 s (34 + 166 + 96 s for its first two tests):
-		# 600 s per program (PG_TIMEOUT; it said PG_TEST_TIMEOUT
-		# before, which the stress runner never read: 300 s it was).
-		echo 'export PG_TEST_ARGS PG_TIMEOUT=600'
+		# 600 s per test (PG_TEST_TIMEOUT, the programs' watchdog),
+		# and 1500 s per program (PG_TIMEOUT, the runner's: it was
+		# its default 300 s, which cut stress_endpoints once on a
+		# loaded host).
+		echo 'export PG_TEST_ARGS PG_TEST_TIMEOUT=600 PG_TIMEOUT=1500'
 		echo 'exec sh /pg/run_tests.sh'
 	} >"$guest"
 	set -- --script "$guest" \
