@@ -18,6 +18,8 @@
 #   make install        install the module for the running kernel (depmod)
 #   make deb            Debian packages in build/deb (tools/deb/build.sh):
 #                       promisegrid-dkms, libpromisegrid1, -dev, -tools
+#   make check-install  the packages installed with apt on a Debian 13
+#                       system in QEMU (tools/deb/check-install.sh)
 #   make dkms-install   register, build and install it with DKMS for KVER
 #                       (default the running kernel); make dkms-uninstall
 #   make style          checkpatch.pl --strict over kmod/
@@ -121,6 +123,9 @@ dkms-uninstall:
 deb:
 	tools/deb/build.sh
 
+check-install:
+	tools/deb/check-install.sh
+
 style:
 	tools/checkpatch.sh
 
@@ -140,4 +145,4 @@ clean:
 	-$(MAKE) -C selftests clean
 
 .PHONY: all module tools userland install-userland check-host check check-matrix demo bench stress conformance check-debug fuzz \
-	install deb dkms-install dkms-uninstall style sparse clean
+	install deb check-install dkms-install dkms-uninstall style sparse clean
