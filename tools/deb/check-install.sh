@@ -18,13 +18,13 @@
 #     which installs with apt, lets DKMS build the module, and checks
 #     it (install-guest.sh says what); its TAP is read back from the
 #     run disk with debugfs.
-# PG_INSTALL_TIMEOUT (default 1800 s) bounds the VM; PG_INSTALL_LOG
+# PG_INSTALL_TIMEOUT (default 2400 s) bounds the VM; PG_INSTALL_LOG
 # keeps the console log.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 LIST=${PG_KERNELS_LIST:-$top/tools/vm/kernels.list}
-timeout=${PG_INSTALL_TIMEOUT:-1800}
+timeout=${PG_INSTALL_TIMEOUT:-2400}
 tmp=$(mktemp -d)
 qpid=""
 # shellcheck disable=SC2317  # the EXIT trap

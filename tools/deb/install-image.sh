@@ -12,7 +12,8 @@
 #                packages in: it has exactly the guest's dpkg state)
 #   root.img     rootfs as an ext4 image (mkfs.ext4 -d: no loop mount);
 #                the VM opens it with snapshot=on, so it never changes
-#   .complete    written last; delete the directory to rebuild
+#   .complete    written last, with the image's format (below); delete
+#                the directory to rebuild
 # ABI defaults to the 6.12-deb13 line of tools/vm/kernels.list. Created
 # once (about 3 minutes here), then reused offline. It has no compiler,
 # no headers and no DKMS: the guest installs those with apt, offline,
@@ -106,7 +107,10 @@ fi
 mkdir -p "$dir"
 exec 6>"$dir/.lock"
 flock 6
-if [ -f "$dir/.complete" ]; then
+# Bumped when what this script puts in the image changes: an image
+# made by another version is rebuilt.
+format=2
+if [ "$(cat "$dir/.complete" 2>/dev/null)" = "$format" ]; then
 	echo "IMAGE=$dir"
 	exit 0
 fi
@@ -145,13 +149,17 @@ Description=PromiseGrid install test (tools/deb/check-install.sh)
 After=systemd-udev-settle.service systemd-modules-load.service
 Wants=systemd-udev-settle.service
 
+# systemd itself powers off: systemctl poweroff wants D-Bus, which a
+# minbase system lacks.
+SuccessAction=poweroff
+FailureAction=poweroff
+
 [Service]
 Type=oneshot
 StandardOutput=tty
 StandardError=tty
 TTYPath=/dev/ttyS0
-ExecStart=/bin/sh -c 'mkdir -p /run/pg && mount /dev/disk/by-label/PGRUN /run/pg && cd /run/pg && sh ./run.sh; echo "PG-INSTALL-EXIT=$?"; sync; umount /run/pg'
-ExecStopPost=/bin/systemctl poweroff --no-block
+ExecStart=/bin/sh -c 'mkdir -p /run/pg && mount /dev/disk/by-label/PGRUN /run/pg && cd /run/pg && sh ./run.sh; echo "PG-INSTALL-EXIT=$?"; cd / && umount /run/pg'
 
 [Install]
 WantedBy=multi-user.target
@@ -167,5 +175,5 @@ size=$(du -sm "$root" | cut -f1)
 truncate -s "$((size + 1536))M" "$dir/root.img"
 mkfs.ext4 -q -L pgroot -d "$root" "$dir/root.img" >&2 ||
 	die "mkfs.ext4 -d failed"
-touch "$dir/.complete"
+echo "$format" >"$dir/.complete"
 echo "IMAGE=$dir"
