@@ -60,6 +60,9 @@ in_root() {
 download() {
 	local debdir=$1 repo=$2 d f debs=()
 	[ -f "$dir/.complete" ] || die "no image for $abi (run install-image.sh $abi)"
+	# One apt at a time in the tree.
+	exec 6>"$dir/.lock"
+	flock 6
 	d=$(mktemp -d)
 	trap 'rm -rf "$d"' RETURN
 	mkdir -p "$d/debs" "$d/repo/partial" "$repo"
