@@ -15,7 +15,7 @@
 #   .complete    written last, with the image's format (below); delete
 #                the directory to rebuild
 # ABI defaults to the 6.12-deb13 line of tools/vm/kernels.list. Created
-# once (about 3 minutes here), then reused offline. It has no compiler,
+# once (1.5 to 2 minutes here), then reused. It has no compiler,
 # no headers and no DKMS: the guest installs those with apt, offline,
 # from the repository check-install.sh gives it.
 #
@@ -23,7 +23,8 @@
 # (.debs) that installing linux-headers-ABI and DEBDIR/*.deb without
 # recommends needs on the image, as apt in the image resolves them: the
 # guest's offline repository. apt downloads them in the rootfs chroot,
-# with DEBDIR and REPODIR bind-mounted; cached .debs are reused.
+# after apt-get update, with DEBDIR and REPODIR bind-mounted; cached
+# .debs are reused (the host needs the mirror, the guest no network).
 #
 # At boot, pg-install.service mounts the disk labelled PGRUN and runs its
 # run.sh, its output on the serial console, then powers off.
