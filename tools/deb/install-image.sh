@@ -23,7 +23,7 @@
 # (.debs) that installing linux-headers-ABI and DEBDIR/*.deb without
 # recommends needs on the image, as apt in the image resolves them: the
 # guest's offline repository. apt downloads them in the rootfs chroot,
-# after apt-get update, with DEBDIR and REPODIR bind-mounted; cached
+# after apt-get update, with a copy of DEBDIR bind-mounted; cached
 # .debs are reused (the host needs the mirror, the guest no network).
 #
 # At boot, pg-install.service mounts the disk labelled PGRUN and runs its
