@@ -22,6 +22,8 @@
 #   make install        install the module for the running kernel (depmod)
 #   make deb            Debian packages in build/deb (tools/deb/build.sh):
 #                       promisegrid-dkms, libpromisegrid1, -dev, -tools
+#   make check-install  the packages installed with apt on a Debian 13
+#                       system in QEMU (tools/deb/check-install.sh)
 #   make dkms-install   register, build and install it with DKMS for KVER
 #                       (default the running kernel); make dkms-uninstall
 #   make style          checkpatch.pl --strict over kmod/
@@ -133,6 +135,9 @@ dkms-uninstall:
 deb:
 	tools/deb/build.sh
 
+check-install:
+	tools/deb/check-install.sh
+
 style:
 	tools/checkpatch.sh
 
@@ -154,4 +159,4 @@ clean:
 	-$(MAKE) -C selftests clean
 
 .PHONY: all module tools userland install-userland check-host check check-grid bridge check-matrix demo bench stress conformance check-debug fuzz \
-	install deb dkms-install dkms-uninstall style sparse clean
+	install deb check-install dkms-install dkms-uninstall style sparse clean

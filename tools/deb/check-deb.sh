@@ -75,6 +75,8 @@ t "promisegrid-dkms: postinst creates the group, then runs DKMS" \
 	       [ \"\$(cat '$out/a')\" -lt \"\$(cat '$out/b')\" ]"
 t "promisegrid-dkms: prerm removes it from DKMS" \
 	grep -q 'dkms remove' "$out/x/dkms/DEBIAN/prerm"
+t "promisegrid-dkms: postrm removes the group on purge" \
+	grep -q 'delgroup --system' "$out/x/dkms/DEBIAN/postrm"
 t "libpromisegrid1: the shared library and its shlibs" \
 	sh -c "dpkg-deb -c '$lib' | grep -q 'usr/lib/x86_64-linux-gnu/libpromisegrid.so.1\$' &&
 	       dpkg-deb --ctrl-tarfile '$lib' | tar -t | grep -q shlibs &&

@@ -7,7 +7,7 @@ set -euo pipefail
 
 pkgs=(qemu-system-x86 busybox-static cpio gzip zstd xz-utils kmod gcc-12
       gcc make libc6-dev libelf1 util-linux coreutils apt dpkg pahole
-      binutils python3 debootstrap debian-archive-keyring)
+      binutils python3 debootstrap debian-archive-keyring e2fsprogs)
 
 main() {
 	local p missing=()

@@ -44,6 +44,26 @@ static size_t unhex(const char *hex, unsigned char *out, size_t cap)
 	return n;
 }
 
+/*
+ * libcbor 0.10 (Debian 13) declares these warn_unused_result; they fail
+ * only when out of memory.
+ */
+static void push(cbor_item_t *arr, cbor_item_t *it)
+{
+	if (!cbor_array_push(arr, it)) {
+		errno = ENOMEM;
+		die("cbor_array_push");
+	}
+}
+
+static void put(cbor_item_t *map, cbor_item_t *key, cbor_item_t *value)
+{
+	if (!cbor_map_add(map, (struct cbor_pair){ key, value })) {
+		errno = ENOMEM;
+		die("cbor_map_add");
+	}
+}
+
 /* 42(h'00' || cid) */
 static cbor_item_t *pcid_item(const unsigned char *cid, size_t len)
 {
@@ -61,9 +81,9 @@ static size_t frame(const unsigned char *cid, size_t len, cbor_item_t **slots,
 	cbor_item_t *grid;
 	size_t cap, n, i;
 
-	cbor_array_push(arr, cbor_move(pcid_item(cid, len)));
+	push(arr, cbor_move(pcid_item(cid, len)));
 	for (i = 0; i < nslots; i++)
-		cbor_array_push(arr, cbor_move(slots[i]));
+		push(arr, cbor_move(slots[i]));
 	grid = cbor_build_tag(PG_GRID_TAG, cbor_move(arr));
 	n = cbor_serialize_alloc(grid, out, &cap);
 	cbor_decref(&grid);
@@ -168,17 +188,14 @@ static int do_recv(const unsigned char *cid, size_t len, char **argv, int argc)
 		die(PG_DEVICE_PATH);
 	/* {"pcid": 42(...), "group": g, "attest": b}, keys shortest first */
 	args = cbor_new_definite_map(3);
-	cbor_map_add(args, (struct cbor_pair){
-		cbor_move(cbor_build_string("pcid")),
-		cbor_move(pcid_item(cid, len)) });
+	put(args, cbor_move(cbor_build_string("pcid")),
+	    cbor_move(pcid_item(cid, len)));
 	if (group)
-		cbor_map_add(args, (struct cbor_pair){
-			cbor_move(cbor_build_string("group")),
-			cbor_move(cbor_build_string(group)) });
+		put(args, cbor_move(cbor_build_string("group")),
+		    cbor_move(cbor_build_string(group)));
 	if (attest)
-		cbor_map_add(args, (struct cbor_pair){
-			cbor_move(cbor_build_string("attest")),
-			cbor_move(cbor_build_bool(true)) });
+		put(args, cbor_move(cbor_build_string("attest")),
+		    cbor_move(cbor_build_bool(true)));
 	request(fd, PG_VERB_RECEIVE, args);
 	printf("%s: receiving%s%s%s\n", name, group ? " in group " : "",
 	       group ? group : " (fan-out)", attest ? ", attested" : "");
