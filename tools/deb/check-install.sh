@@ -77,7 +77,10 @@ else
 	not_ok "make deb for Debian 13 (PG_DEB_RELEASE=trixie)" "$tmp/deb.log"
 	finish
 fi
-ver=$("$top/tools/version.sh" "$top")
+# The version the packages were built with (the tree may move on while
+# this runs): from the dkms package's file name.
+ver=$(cd "$tmp/debs" && ls promisegrid-dkms_*_all.deb 2>/dev/null | head -n 1 |
+	sed 's/^promisegrid-dkms_\(.*\)_all\.deb$/\1/')
 for p in promisegrid-dkms_"${ver}"_all libpromisegrid1_"${ver}"_amd64 \
 	promisegrid-tools_"${ver}"_amd64; do
 	cp "$tmp/debs/$p.deb" "$tmp/run/debs/" || { not_ok "$p.deb was built"; finish; }
