@@ -16,8 +16,8 @@
 #include <linux/xarray.h>
 #include "buf.h"
 #include "caps.h"
-#include "kernel_frames.h"
 #include "endpoint.h"
+#include "kernel_frames.h"
 #include "params.h"
 #include "quota.h"
 #include "route.h"
