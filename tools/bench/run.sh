@@ -4,7 +4,9 @@
 # make bench: build pgbench, boot the test VM (tools/vm/run.sh, the same
 # harness as the selftests), run tools/bench/guest.sh in it and rewrite
 # docs/bench.md with the table, the command, date, kernel version and which
-# targets are met. Not part of make check.
+# targets are met. Not part of make check. make bench runs
+# tools/bench/icount.sh first: its tools/bench/build/icount.md (the
+# repeatable figures) and tools/bench/profile.md go into docs/bench.md too.
 #
 #   tools/bench/run.sh [--quick] [--secs S] [--only LIST] [--no-doc]
 #                      [--kernel VERSION] [--report FILE]
@@ -195,6 +197,16 @@ HDR
 	echo "Raw rows (CSV; csw_per_msg: context switches per message of each side):"
 	echo
 	sed -n '/^```csv/,/^```$/p' "$tmp/report"
+	# the repeatable figures of this make bench (tools/bench/icount.sh)
+	if [ -f "$out/icount.md" ]; then
+		echo
+		cat "$out/icount.md"
+	fi
+	# the profile, kept by hand like the notes
+	if [ -f tools/bench/profile.md ]; then
+		echo
+		cat tools/bench/profile.md
+	fi
 	if [ -f tools/bench/notes.md ]; then
 		echo
 		cat tools/bench/notes.md

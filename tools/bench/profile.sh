@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Where the instructions go: perf in the guest under QEMU's -icount.
+# Boots tools/vm/run.sh --icount --smp 1 with Debian's perf (linux-perf,
+# installed on the host if missing) and, for each CASE, runs
+# `pgbench --profile CASE` under `perf record -e cpu-clock -c PERIOD -a -g`.
+# Under -icount the guest's clock counts instructions, so the cpu-clock
+# timer samples every PERIOD guest instructions: a profile of instruction
+# counts. Prints, per case, the flat profile (self), the inclusive one
+# (children) and the split by process; keeps it in
+# tools/bench/build/profile.txt. Not part of make bench (make bench-profile).
+#
+#   tools/bench/profile.sh [--kernel V] [--period N] [--size B] [CASE...]
+# CASEs: pg1 (default), pgrtt, mq1, pipe1 (see pgbench --help).
+set -euo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$top"
+
+vmargs=()
+period=20000
+size=64
+cases=()
+while [ $# -gt 0 ]; do
+	case $1 in
+	--kernel) vmargs+=(--kernel "$2"); shift 2 ;;
+	--period) period=$2; shift 2 ;;
+	--size) size=$2; shift 2 ;;
+	-*) echo "usage: $0 [--kernel V] [--period N] [--size B] [CASE...]" >&2
+	    exit 2 ;;
+	*) cases+=("$1"); shift ;;
+	esac
+done
+[ "${#cases[@]}" -gt 0 ] || cases=(pg1)
+
+out=tools/bench/build
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+tools/vm/deps.sh >/dev/null
+if ! dpkg-query -W -f='${Status}' linux-perf 2>/dev/null | grep -q "ok installed"; then
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		--no-install-recommends linux-perf >&2
+fi
+perf=$(command -v perf)
+make -s -C tools/bench
+
+cat >"$tmp/guest.sh" <<EOF
+#!/bin/sh
+set -u
+dmesg -n 1
+insmod /pg/promisegrid.ko
+i=0
+while [ ! -c /dev/promisegrid ] && [ \$i -lt 50 ]; do sleep 0.1; i=\$((i + 1)); done
+# perf resolves the module's symbols from its file
+mkdir -p /lib/modules/\$(uname -r)/extra
+cp /pg/promisegrid.ko /lib/modules/\$(uname -r)/extra/
+echo -1 >/proc/sys/kernel/perf_event_paranoid
+echo 0 >/proc/sys/kernel/kptr_restrict
+status=0
+for c in ${cases[*]}; do
+	echo "PROFILE-BEGIN \$c"
+	perf record -q -e cpu-clock -c $period -a -g -o /tmp/perf.\$c \\
+		-- pgbench --profile \$c --size $size || status=1
+	echo "## \$c: self (flat), symbols above 0.5 %"
+	perf report -i /tmp/perf.\$c --stdio --no-children --sort sym -g none \\
+		--percent-limit 0.5 2>/dev/null | grep -v '^#' | grep -v '^\$'
+	echo "## \$c: by process (pid)"
+	perf report -i /tmp/perf.\$c --stdio --no-children --sort pid -g none \\
+		2>/dev/null | grep -v '^#' | grep -v '^\$' | head -8
+	echo "## \$c: inclusive (children), symbols above 2 %"
+	perf report -i /tmp/perf.\$c --stdio --children --sort sym -g none \\
+		--percent-limit 2 2>/dev/null | grep -v '^#' | grep -v '^\$'
+	echo "PROFILE-END \$c"
+done
+exit \$status
+EOF
+
+status=0
+tools/vm/run.sh --icount --smp 1 --timeout 900 "${vmargs[@]}" \
+	--bin "$out/pgbench" --bin "$perf" --script "$tmp/guest.sh" \
+	--log "$out/profile-console.log" >/dev/null || status=$?
+{
+	echo "# tools/bench/profile.sh --period $period --size $size ${cases[*]}"
+	echo "# tree $(git describe --always --dirty 2>/dev/null || echo unknown)," \
+	     "$(date -u '+%Y-%m-%d %H:%M UTC')"
+	grep -E '^PG-VM: booted|^pgbench: profile' "$out/profile-console.log" || true
+	sed -n '/^PROFILE-BEGIN/,/^PROFILE-END/p' "$out/profile-console.log"
+} >"$out/profile.txt"
+echo "profile: $out/profile.txt (VM status $status)" >&2
+exit "$status"
