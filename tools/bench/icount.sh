@@ -64,6 +64,7 @@ done
 
 kernel=$(sed -n 's/^pgbench: kernel \([^ ]*\).*/\1/p' "$out/icount-run-1.txt")
 qemu=$(qemu-system-x86_64 --version | sed -n '1s/.*version \([^ ]*\).*/\1/p')
+# shellcheck disable=SC2016 # the sed script matches literal backquotes
 for i in $(seq 1 "$runs"); do
 	sed -n '/^```csv/,/^```$/p' "$out/icount-run-$i.txt" | sed '1,2d;$d' |
 		sed "s/^/$i,/"

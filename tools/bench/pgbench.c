@@ -869,9 +869,10 @@ static void pb_usage_exit(void)
 		"  --count    the repeatable figures: fixed message counts,\n"
 		"             cost in virtual ns (run under QEMU -icount)\n"
 		"  --only     comma list of: tput,rtt,paired,fanout,pcids,caps\n"
-		"             (--count: tput,rtt,fanout,policy)\n"
-		"  --profile CASE [--size B]  one long fixed-count case to\n"
-		"             profile: pg1, pgrtt, mq1, pipe1 (64 B)\n");
+		"             (--count: tput,rtt,fanout,policy,pcids)\n"
+		"  --profile CASE [--size B] [--count-n N]  one long fixed-count\n"
+		"             case to profile: pg1, pgrtt, mq1, pipe1 (64 B,\n"
+		"             20000 messages, a quarter of them round trips)\n");
 	exit(2);
 }
 
@@ -887,6 +888,7 @@ int main(int argc, char **argv)
 	};
 	const char *only = NULL, *profile = NULL;
 	size_t psize = 64;
+	uint64_t pcount = 20000;
 	bool count = false;
 	struct sigaction sa = { 0 };
 	struct utsname u;
@@ -904,6 +906,8 @@ int main(int argc, char **argv)
 			count = true;
 		} else if (!strcmp(argv[i], "--profile") && i + 1 < argc) {
 			profile = argv[++i];
+		} else if (!strcmp(argv[i], "--count-n") && i + 1 < argc) {
+			pcount = strtoull(argv[++i], NULL, 0);
 		} else if (!strcmp(argv[i], "--size") && i + 1 < argc) {
 			psize = strtoul(argv[++i], NULL, 0);
 		} else if (!strcmp(argv[i], "--only") && i + 1 < argc) {
@@ -920,7 +924,7 @@ int main(int argc, char **argv)
 	uname(&u);
 	pb_pg_save_params();
 	if (profile) {
-		i = pb_count_profile(profile, psize);
+		i = pb_count_profile(profile, psize, pcount);
 		if (i)
 			fprintf(stderr, "pgbench: --profile %s: %s\n", profile,
 				strerror(-i));

@@ -115,6 +115,9 @@ int pb_pg_fan(int nrcv, bool group, size_t body, double *rate);
 /* Batched sends, side 0 no policy, side 1 enforcing=1 and a program. */
 int pb_pg_policy(size_t body, int side, double *rate);
 void pb_pg_cases_fanout(void);
+/* Receives held by idle endpoints until level pCIDs are in use; undone. */
+int pb_pg_pcids_begin(int level);
+void pb_pg_pcids_end(void);
 void pb_pg_cases_pcids(void);
 void pb_pg_cases_caps(void);
 void pb_pg_paired_policy(void);
@@ -123,6 +126,6 @@ void pb_pg_restore_params(void);
 
 /* The repeatable figures (pgbench_count.c): fixed counts, virtual time. */
 void pb_count_cases(const char *only);
-int pb_count_profile(const char *which, size_t body);
+int pb_count_profile(const char *which, size_t body, uint64_t n);
 
 #endif /* PGBENCH_H */

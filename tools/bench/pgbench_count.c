@@ -53,15 +53,19 @@ static int pb_ncc;
 
 /*
  * Counts: 32 | n (batched writes), n2 - n1 large against a timer tick.
- * One-way cases of small messages repeat the pair PB_REPS_ONEWAY times:
- * how many messages a reader finds queued when it runs depends on where
- * the scheduler's tick and wake-up preemption fall, which differs from
- * boot to boot by a few percent of such a case's cost; the median of the
- * pairs is stable. Round trips and 16 KiB messages are (0.1 %).
+ * A one-way case's cost per message depends on how many messages a
+ * reader finds queued when it runs, which depends on where the
+ * scheduler's tick and wake-up preemption fall: it settles only after
+ * some thousand messages, and differs from boot to boot by a few percent.
+ * So one-way cases of small messages measure from message 2048 on and
+ * repeat the pair PB_REPS_ONEWAY times (the figure is the median); round
+ * trips and 16 KiB messages repeat to 0.1 % with short counts.
  */
-#define PB_N1_ONEWAY	512
-#define PB_N2_ONEWAY	2560
-#define PB_REPS_ONEWAY	5
+#define PB_N1_ONEWAY	2048
+#define PB_N2_ONEWAY	10240
+#define PB_REPS_ONEWAY	3
+#define PB_N1_LARGE	256
+#define PB_N2_LARGE	1280
 #define PB_N1_RTT	256
 #define PB_N2_RTT	1280
 #define PB_N1_FAN	256
@@ -135,10 +139,11 @@ static void pb_c_add(const char *name, enum pb_c_kind kind, int which,
 	c->pg = pg;
 	c->body = body;
 	c->n1 = kind == PB_C_RTT ? PB_N1_RTT : kind == PB_C_FAN ? PB_N1_FAN :
-		PB_N1_ONEWAY;
+		body > 1024 ? PB_N1_LARGE : PB_N1_ONEWAY;
 	c->n2 = kind == PB_C_RTT ? PB_N2_RTT : kind == PB_C_FAN ? PB_N2_FAN :
-		PB_N2_ONEWAY;
-	c->reps = kind != PB_C_RTT && body <= 1024 ? PB_REPS_ONEWAY : 1;
+		body > 1024 ? PB_N2_LARGE : PB_N2_ONEWAY;
+	c->reps = (kind == PB_C_ONEWAY || kind == PB_C_POLICY) &&
+		  body <= 1024 ? PB_REPS_ONEWAY : 1;
 	c->ns = -1;
 	for (i = 0; i < c->reps && !err; i++) {
 		err = pb_c_run(c, c->n1, &t1, &m1);
@@ -257,6 +262,11 @@ static void pb_c_ratios(void)
 			   pb_c_get(PB_C_PGU, b), pb_c_get(PB_C_PGB, b),
 			   b == 64 ? 1.10 : 0, 0);
 	}
+	for (s = 0; s < 2; s++)
+		pb_c_ratio("cost per frame, 100 000 pCIDs in use vs 1 (batched)",
+			   pb_sizes[s],
+			   pb_c_get("batched, 100 000 pCIDs in use", pb_sizes[s]),
+			   pb_c_get(PB_C_PGB, pb_sizes[s]), 1.05, 0);
 	pb_c_ratio("fan-out 1->64 deliveries vs SEQPACKET 1:1 msgs", 64,
 		   pb_c_get("AF_UNIX SOCK_SEQPACKET", 64),
 		   pb_c_get("fan-out 1->64, per delivery", 64), 20.0, 1);
@@ -332,12 +342,12 @@ static void pb_c_print(void)
  * record around it, tools/bench/profile.sh); prints its cost per message
  * including the fixed costs. CASE: pg1 (one frame per write, one way),
  * pgrtt (round trip), mq1, pipe1 (the peers' one message per call), at
- * 64 B or at --size bytes.
+ * 64 B or at --size bytes; n messages (n / 4 round trips).
  */
-int pb_count_profile(const char *which, size_t body)
+int pb_count_profile(const char *which, size_t body, uint64_t n)
 {
 	struct pb_ccase c = { .body = body, .kind = PB_C_ONEWAY };
-	uint64_t n = 20000, msgs;
+	uint64_t msgs;
 	double t;
 	int err;
 
@@ -348,7 +358,7 @@ int pb_count_profile(const char *which, size_t body)
 		c.pg = true;
 		c.which = PB_PG_SINGLE;
 		c.kind = PB_C_RTT;
-		n = 8000;
+		n /= 4;
 	} else if (!strcmp(which, "mq1")) {
 		c.which = PB_MQ;
 	} else if (!strcmp(which, "pipe1")) {
@@ -411,6 +421,17 @@ void pb_count_cases(const char *only)
 			 pb_sizes[s]);
 		pb_c_add("batched, eBPF policy on", PB_C_POLICY, 1, false,
 			 pb_sizes[s]);
+	}
+	if (pb_c_want(only, "pcids")) {
+		int err = pb_pg_pcids_begin(100000);
+
+		for (s = 0; s < 2; s++) {
+			if (!err)
+				pb_c_add("batched, 100 000 pCIDs in use",
+					 PB_C_ONEWAY, PB_PG_BATCH, true,
+					 pb_sizes[s]);
+		}
+		pb_pg_pcids_end();
 	}
 	pb_c_ratios();
 	pb_c_print();

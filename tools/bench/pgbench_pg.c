@@ -435,6 +435,30 @@ static long pb_routes(void)
 	return (long)v;
 }
 
+static struct pg_ep pb_fill_eps[PB_FILL_EPS];
+static int pb_fill_n, pb_fill_have = 1;
+
+int pb_pg_pcids_begin(int level)
+{
+	uint64_t maxr;
+	int err;
+
+	if (!pg_param_get("max_receives", &maxr) && maxr < PB_FILL_PER_EP)
+		pg_param_set("max_receives", PB_FILL_PER_EP);
+	err = pb_fill_to(pb_fill_eps, &pb_fill_n, &pb_fill_have, level);
+	/* let a deferred rhashtable resize finish before measuring */
+	sleep(3);
+	return err;
+}
+
+void pb_pg_pcids_end(void)
+{
+	while (pb_fill_n > 0)
+		pg_close(&pb_fill_eps[--pb_fill_n]);
+	pb_fill_have = 1;
+	pb_pg_restore_params();
+}
+
 void pb_pg_cases_pcids(void)
 {
 	static const int levels[] = { 1, 1000, 100000 };

@@ -11,21 +11,29 @@
 # (children) and the split by process; keeps it in
 # tools/bench/build/profile.txt. Not part of make bench (make bench-profile).
 #
-#   tools/bench/profile.sh [--kernel V] [--period N] [--size B] [CASE...]
+#   tools/bench/profile.sh [--kernel V] [--period N] [--size B]
+#                          [--count N] [CASE...]
+# --period: instructions between samples (50000); --count: messages (round
+# trips for pgrtt) of each case (50000). The folded call chains of each
+# case go through profile-buckets.awk: the issue's candidates, each with
+# its share of the samples and of the instructions per message measured
+# without perf.
 # CASEs: pg1 (default), pgrtt, mq1, pipe1 (see pgbench --help).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
 
 vmargs=()
-period=20000
+period=50000
 size=64
+count=50000
 cases=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kernel) vmargs+=(--kernel "$2"); shift 2 ;;
 	--period) period=$2; shift 2 ;;
 	--size) size=$2; shift 2 ;;
+	--count) count=$2; shift 2 ;;
 	-*) echo "usage: $0 [--kernel V] [--period N] [--size B] [CASE...]" >&2
 	    exit 2 ;;
 	*) cases+=("$1"); shift ;;
@@ -60,17 +68,23 @@ echo 0 >/proc/sys/kernel/kptr_restrict
 status=0
 for c in ${cases[*]}; do
 	echo "PROFILE-BEGIN \$c"
+	# the cost without perf, then the same case under perf
+	pgbench --profile \$c --size $size --count-n $count || status=1
 	perf record -q -e cpu-clock -c $period -a -g -o /tmp/perf.\$c \\
-		-- pgbench --profile \$c --size $size || status=1
-	echo "## \$c: self (flat), symbols above 0.5 %"
+		-- pgbench --profile \$c --size $size --count-n $count || status=1
+	echo "## \$c: self (flat), symbols above 0.3 %"
 	perf report -i /tmp/perf.\$c --stdio --no-children --sort sym -g none \\
-		--percent-limit 0.5 2>/dev/null | grep -v '^#' | grep -v '^\$'
+		--percent-limit 0.3 2>/dev/null | grep -v '^#' | grep -v '^\$'
 	echo "## \$c: by process (pid)"
 	perf report -i /tmp/perf.\$c --stdio --no-children --sort pid -g none \\
 		2>/dev/null | grep -v '^#' | grep -v '^\$' | head -8
-	echo "## \$c: inclusive (children), symbols above 2 %"
+	echo "## \$c: inclusive (children), symbols above 1 %"
 	perf report -i /tmp/perf.\$c --stdio --children --sort sym -g none \\
-		--percent-limit 2 2>/dev/null | grep -v '^#' | grep -v '^\$'
+		--percent-limit 1 2>/dev/null | grep -v '^#' | grep -v '^\$' |
+		grep -v ' \\[\\.\\] 0x'
+	echo "## \$c: call chains (folded)"
+	perf report -i /tmp/perf.\$c --stdio --no-children --sort comm,sym \\
+		-g folded,0,caller,count 2>/dev/null | grep -v '^\$'
 	echo "PROFILE-END \$c"
 done
 exit \$status
@@ -80,12 +94,25 @@ status=0
 tools/vm/run.sh --icount --smp 1 --timeout 900 "${vmargs[@]}" \
 	--bin "$out/pgbench" --bin "$perf" --script "$tmp/guest.sh" \
 	--log "$out/profile-console.log" >/dev/null || status=$?
+console=$out/profile-console.log
 {
-	echo "# tools/bench/profile.sh --period $period --size $size ${cases[*]}"
+	echo "# tools/bench/profile.sh --period $period --size $size --count $count ${cases[*]}"
 	echo "# tree $(git describe --always --dirty 2>/dev/null || echo unknown)," \
-	     "$(date -u '+%Y-%m-%d %H:%M UTC')"
-	grep -E '^PG-VM: booted|^pgbench: profile' "$out/profile-console.log" || true
-	sed -n '/^PROFILE-BEGIN/,/^PROFILE-END/p' "$out/profile-console.log"
+	     "$(date -u '+%Y-%m-%d %H:%M UTC'), QEMU -icount shift=0, -smp 1"
+	grep -E '^PG-VM: booted' "$console" || true
+	for c in "${cases[@]}"; do
+		sed -n "/^PROFILE-BEGIN $c\$/,/^PROFILE-END $c\$/p" "$console" \
+			>"$tmp/$c"
+		cost=$(sed -n 's/.*messages, \([0-9]*\) virtual ns per message.*/\1/p' \
+			"$tmp/$c" | head -1)
+		echo
+		echo "## $c: where the instructions go ($cost per message without perf)"
+		echo
+		sed -n '/## .*call chains (folded)/,$p' "$tmp/$c" |
+			awk -v cost="$cost" -f tools/bench/profile-buckets.awk
+		echo
+		sed '/## .*call chains (folded)/,$d' "$tmp/$c"
+	done
 } >"$out/profile.txt"
 echo "profile: $out/profile.txt (VM status $status)" >&2
 exit "$status"

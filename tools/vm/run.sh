@@ -106,6 +106,7 @@ boot() {
 	# (all vCPUs together) and jumps over idle time (sleep=off), so a
 	# guest's clock_gettime() counts instructions, not the host's speed.
 	# It needs single-threaded TCG, which the line above sets anyway.
+	# shellcheck disable=SC2054 # one option's value, not a list
 	[ "$icount" = 0 ] || cmd+=(-icount shift=0,sleep=off,align=off)
 	if [ "$interactive" = 1 ]; then
 		timeout --foreground "$timeout" "${cmd[@]}"
