@@ -9,7 +9,8 @@
 # allocation counts as memcg, the rest of the allocation as slab, the
 # rest of pg_ep_deliver as the delivery record). Samples of perf itself
 # are left out. -v cost=N (instructions per message without perf) adds
-# each bucket's share of it.
+# each bucket's share of it. Several runs ("## period N" lines between
+# them) each count once: a bucket's share is the mean of its shares.
 #
 # Output: Markdown rows "| bucket | share | instructions per message |",
 # then the same split by the module function nearest the leaf.
@@ -42,12 +43,17 @@ function bucket(f) {
 	return ""
 }
 
+# "## period N" starts the samples of one perf run (profile.sh runs
+# each case at several sampling periods: see there)
+/^## period / { np++; next }
 /^#/ || /^$/ { next }
 # entry header: "    22.79%  pgbench  [k] sym"
 /^ +[0-9.]+%/ { comm = $2; next }
 /^[0-9]+ / {
 	if (comm == "perf")
 		next
+	if (!np)
+		np = 1
 	n = $1
 	chain = substr($0, length($1) + 2)
 	k = split(chain, fr, ";")
@@ -64,27 +70,49 @@ function bucket(f) {
 	m = "(outside the module)"
 	for (i = k; i >= 1; i--)
 		if (fr[i] ~ /^pg_/) { m = fr[i]; break }
-	cnt[b] += n
-	mod[m] += n
-	total += n
+	cnt[b, np] += n
+	seen[b] = 1
+	mod[m, np] += n
+	mseen[m] = 1
+	total[np] += n
+	samples += n
 }
-function table(arr, title,    i, j, nk, key, tmp) {
+# One row per key: the mean of its share over the periods, their range.
+function table(arr, keyset, title,    i, j, nk, key, tmp, p, q, lo, hi, mean) {
 	nk = 0
-	for (key in arr) keys[++nk] = key
+	for (key in keyset) {
+		keys[++nk] = key
+		mean = 0; lo = 2; hi = -1
+		for (p = 1; p <= np; p++) {
+			q = total[p] ? arr[key, p] / total[p] : 0
+			mean += q / np
+			if (q < lo) lo = q
+			if (q > hi) hi = q
+		}
+		m_[key] = mean; lo_[key] = lo; hi_[key] = hi
+	}
 	for (i = 1; i <= nk; i++)
 		for (j = i + 1; j <= nk; j++)
-			if (arr[keys[j]] > arr[keys[i]]) {
+			if (m_[keys[j]] > m_[keys[i]]) {
 				tmp = keys[i]; keys[i] = keys[j]; keys[j] = tmp
 			}
-	printf "\n| %s | share of samples | instructions per message |\n|---|---:|---:|\n", title
-	for (i = 1; i <= nk; i++)
-		printf "| %s | %.1f %% | %s |\n", keys[i], 100 * arr[keys[i]] / total,
-		       cost ? sprintf("%.0f", cost * arr[keys[i]] / total) : "-"
+	printf "\n| %s | share of samples (mean of %d periods) | range over the periods | instructions per message |\n|---|---:|---:|---:|\n", title, np
+	for (i = 1; i <= nk; i++) {
+		key = keys[i]
+		if (m_[key] < 0.001)
+			continue
+		printf "| %s | %.1f %% | %.1f-%.1f %% | %s |\n", key, 100 * m_[key],
+		       100 * lo_[key], 100 * hi_[key],
+		       cost ? sprintf("%.0f", cost * m_[key]) : "-"
+	}
 	delete keys
+	delete m_
+	delete lo_
+	delete hi_
 }
 END {
-	if (!total) { print "(no samples)"; exit }
-	printf "%d samples (perf's own left out)\n", total
-	table(cnt, "candidate")
-	table(mod, "nearest module function (its callees included)")
+	if (!samples) { print "(no samples)"; exit }
+	printf "%d samples in %d perf runs (perf's own left out)\n", samples, np
+	table(cnt, seen, "candidate")
+	table(mod, mseen, "nearest module function (its callees included)")
 }

@@ -11,30 +11,34 @@
 # (children) and the split by process; keeps it in
 # tools/bench/build/profile.txt. Not part of make bench (make bench-profile).
 #
-#   tools/bench/profile.sh [--kernel V] [--period N] [--size B]
+#   tools/bench/profile.sh [--kernel V] [--periods "N..."] [--size B]
 #                          [--count N] [CASE...]
-# --period: instructions between samples (50000); --count: messages (round
-# trips for pgrtt) of each case (50000). The folded call chains of each
-# case go through profile-buckets.awk: the issue's candidates, each with
-# its share of the samples and of the instructions per message measured
-# without perf.
+# --count: messages of each case (20000; a quarter of it round trips for
+# pgrtt). Under -icount a case's loop is so regular that a fixed sampling
+# period aliases with it: one period alone put pg1's system-call share at
+# 18 % and another at 8 %. So each case runs once under perf for each of
+# --periods (instructions between samples; six numbers near 23 000 to
+# 50 000 by default) and each bucket's share is the mean over the runs,
+# with its range. The folded call chains go through profile-buckets.awk:
+# the issue's candidates, each with its share of the samples and of the
+# instructions per message measured without perf.
 # CASEs: pg1 (default), pgrtt, mq1, pipe1 (see pgbench --help).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
 
 vmargs=()
-period=50000
+periods="50021 43013 37501 31013 27011 23003"
 size=64
-count=50000
+count=20000
 cases=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kernel) vmargs+=(--kernel "$2"); shift 2 ;;
-	--period) period=$2; shift 2 ;;
+	--periods) periods=$2; shift 2 ;;
 	--size) size=$2; shift 2 ;;
 	--count) count=$2; shift 2 ;;
-	-*) echo "usage: $0 [--kernel V] [--period N] [--size B] [CASE...]" >&2
+	-*) echo "usage: $0 [--kernel V] [--periods 'N...'] [--size B] [--count N] [CASE...]" >&2
 	    exit 2 ;;
 	*) cases+=("$1"); shift ;;
 	esac
@@ -70,21 +74,30 @@ for c in ${cases[*]}; do
 	echo "PROFILE-BEGIN \$c"
 	# the cost without perf, then the same case under perf
 	pgbench --profile \$c --size $size --count-n $count || status=1
-	perf record -q -e cpu-clock -c $period -a -g -o /tmp/perf.\$c \\
-		-- pgbench --profile \$c --size $size --count-n $count || status=1
-	echo "## \$c: self (flat), symbols above 0.3 %"
-	perf report -i /tmp/perf.\$c --stdio --no-children --sort sym -g none \\
+	for p in $periods; do
+		perf record -q -e cpu-clock -c \$p -a -g -o /tmp/perf.\$c.\$p \\
+			-- pgbench --profile \$c --size $size --count-n $count ||
+			status=1
+	done
+	p=${periods%% *}
+	echo "## \$c: self (flat), symbols above 0.3 %, period \$p"
+	perf report -i /tmp/perf.\$c.\$p --stdio --no-children --sort sym -g none \\
 		--percent-limit 0.3 2>/dev/null | grep -v '^#' | grep -v '^\$'
-	echo "## \$c: by process (pid)"
-	perf report -i /tmp/perf.\$c --stdio --no-children --sort pid -g none \\
+	echo "## \$c: by process (pid), period \$p"
+	perf report -i /tmp/perf.\$c.\$p --stdio --no-children --sort pid -g none \\
 		2>/dev/null | grep -v '^#' | grep -v '^\$' | head -8
-	echo "## \$c: inclusive (children), symbols above 1 %"
-	perf report -i /tmp/perf.\$c --stdio --children --sort sym -g none \\
+	echo "## \$c: inclusive (children), symbols above 1 %, period \$p"
+	perf report -i /tmp/perf.\$c.\$p --stdio --children --sort sym -g none \\
 		--percent-limit 1 2>/dev/null | grep -v '^#' | grep -v '^\$' |
 		grep -v ' \\[\\.\\] 0x'
 	echo "## \$c: call chains (folded)"
-	perf report -i /tmp/perf.\$c --stdio --no-children --sort comm,sym \\
-		-g folded,0,caller,count 2>/dev/null | grep -v '^\$'
+	for p in $periods; do
+		echo "## period \$p"
+		perf report -i /tmp/perf.\$c.\$p --stdio --no-children \\
+			--sort comm,sym -g folded,0,caller,count 2>/dev/null |
+			grep -v '^\$'
+		rm -f /tmp/perf.\$c.\$p
+	done
 	echo "PROFILE-END \$c"
 done
 exit \$status
@@ -96,7 +109,7 @@ tools/vm/run.sh --icount --smp 1 --timeout 900 "${vmargs[@]}" \
 	--log "$out/profile-console.log" >/dev/null || status=$?
 console=$out/profile-console.log
 {
-	echo "# tools/bench/profile.sh --period $period --size $size --count $count ${cases[*]}"
+	echo "# tools/bench/profile.sh --periods '$periods' --size $size --count $count ${cases[*]}"
 	echo "# tree $(git describe --always --dirty 2>/dev/null || echo unknown)," \
 	     "$(date -u '+%Y-%m-%d %H:%M UTC'), QEMU -icount shift=0, -smp 1"
 	grep -E '^PG-VM: booted' "$console" || true
