@@ -12,7 +12,8 @@
 #   make demo           boot the VM and run the demo exchange
 #   make bench          benchmarks in the VM, written to docs/bench.md: the
 #                       repeatable figures (-icount, two boots), then the timed
-#   make bench-profile  perf profile of the one-frame paths under -icount
+#   make bench-profile  perf profile and ftrace per-function instruction counts
+#                       of the one-frame paths under -icount
 #   make stress         the stress and frame-fuzz suite in the VM
 #   make conformance    the independent conformance client in the VM
 #   make check-debug    selftests and stress on a KASAN/lockdep/kmemleak kernel
@@ -84,6 +85,7 @@ bench:
 
 bench-profile:
 	tools/bench/profile.sh pg1 pgrtt mq1 pipe1
+	tools/bench/funccost.sh pg1
 
 stress:
 	selftests/stress/vm-stress.sh
