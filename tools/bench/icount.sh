@@ -167,7 +167,7 @@ miss, and \`rep movsb\` (the guest's copy_to/from_user on \`-cpu max\`,
 which has FSRM) counts one per byte, so copies weigh more here (16 KiB:
 about 16 k per copy) than on a CPU that moves 32 bytes a cycle, and
 system-call and context-switch overheads weigh less than in the TCG
-timings above. The timed table stays for that reason; targets are
+timings below. The timed table stays for that reason; targets are
 judged on these figures where the issue says "repeatable figure".
 HDR
 	cat "$tmp/tables"
