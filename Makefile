@@ -14,7 +14,10 @@
 #                       libnats-dev; not in make check yet)
 #   make bridge         userland/bridge/build/pg-bridge (needs libnats-dev)
 #   make demo           boot the VM and run the demo exchange
-#   make bench          benchmarks in the VM, written to docs/bench.md
+#   make bench          benchmarks in the VM, written to docs/bench.md: the
+#                       repeatable figures (-icount, two boots), then the timed
+#   make bench-profile  perf profile and ftrace per-function instruction counts
+#                       of the one-frame paths under -icount
 #   make stress         the stress and frame-fuzz suite in the VM
 #   make conformance    the independent conformance client in the VM
 #   make check-debug    selftests and stress on a KASAN/lockdep/kmemleak kernel
@@ -86,8 +89,15 @@ check-matrix:
 demo:
 	tools/demo.sh
 
+# The timed table runs even when the repeatable figures failed; make
+# bench fails then.
 bench:
-	tools/bench/run.sh
+	status=0; tools/bench/icount.sh || status=$$?; \
+	tools/bench/run.sh && exit $$status
+
+bench-profile:
+	tools/bench/profile.sh pg1 pgrtt mq1 pipe1
+	tools/bench/funccost.sh pg1
 
 stress:
 	selftests/stress/vm-stress.sh
@@ -158,5 +168,5 @@ clean:
 	$(MAKE) -C userland/go clean
 	-$(MAKE) -C selftests clean
 
-.PHONY: all module tools userland install-userland check-host check check-grid bridge check-matrix demo bench stress conformance check-debug fuzz \
+.PHONY: all module tools userland install-userland check-host check check-grid bridge check-matrix demo bench bench-profile stress conformance check-debug fuzz \
 	install deb check-install dkms-install dkms-uninstall style sparse clean

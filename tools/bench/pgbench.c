@@ -49,6 +49,8 @@
 const size_t pb_sizes[PB_NSIZES] = { 64, 1024, 16384 };
 double pb_secs = 2.0;
 bool pb_quick;
+uint64_t pb_count;
+double pb_elapsed;
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -146,6 +148,17 @@ void pb_arm(double secs)
 	setitimer(ITIMER_REAL, &it, NULL);
 }
 
+void pb_start(void)
+{
+	if (!pb_count)
+		pb_arm(pb_secs);
+}
+
+bool pb_more(uint64_t done)
+{
+	return pb_count ? done < pb_count : !pb_stop;
+}
+
 static uint8_t *pb_repeat(const uint8_t *m, size_t len, int n, bool end)
 {
 	uint8_t *b = malloc(len * n);
@@ -202,8 +215,8 @@ int pb_run_tput(struct pb_xp *x, double *rate)
 	}
 	pb_usage(&snd0);
 	sh->t0 = pb_now();
-	pb_arm(pb_secs);
-	while (!pb_stop) {
+	pb_start();
+	while (pb_more(sent)) {
 		err = x->send(x, x->a_out, sbuf, x->msg_len, x->batch);
 		if (err)
 			break;
@@ -228,7 +241,8 @@ int pb_run_tput(struct pb_xp *x, double *rate)
 			x->name, (unsigned long long)sent,
 			(unsigned long long)sh->rcv.msgs);
 	if (!err) {
-		*rate = sh->rcv.msgs / (sh->rcv.t_end - sh->t0);
+		pb_elapsed = sh->rcv.t_end - sh->t0;
+		*rate = sh->rcv.msgs / pb_elapsed;
 		pb_result_csw((double)(snd1.vcsw - snd0.vcsw +
 				       snd1.ivcsw - snd0.ivcsw) / sent,
 			      (double)(sh->rcv.vcsw + sh->rcv.ivcsw) /
@@ -276,6 +290,7 @@ int pb_run_pingpong(struct pb_xp *x, double *med, double *p99)
 	uint8_t *rb = malloc(x->rcap);
 	struct pb_acc a = { 0 };
 	size_t n = 0, warm = 20;
+	double sum = 0;
 	int err = 0, st;
 	pid_t pid;
 
@@ -292,8 +307,8 @@ int pb_run_pingpong(struct pb_xp *x, double *med, double *p99)
 		}
 		_exit(0);
 	}
-	pb_arm(pb_secs);
-	while (!pb_stop && n < PB_MAX_SAMPLES) {
+	pb_start();
+	while (pb_more(n) && n < PB_MAX_SAMPLES) {
 		double t = pb_now();
 
 		err = x->send(x, x->a_out, x->msg_a, x->msg_len, 1);
@@ -305,7 +320,9 @@ int pb_run_pingpong(struct pb_xp *x, double *med, double *p99)
 			warm--;
 			continue;
 		}
-		ns[n++] = (uint32_t)((pb_now() - t) * 1e9);
+		t = pb_now() - t;
+		sum += t;
+		ns[n++] = (uint32_t)(t * 1e9);
 	}
 	if (!err)
 		err = x->send(x, x->a_out, endm, x->msg_len, 1);
@@ -319,6 +336,7 @@ int pb_run_pingpong(struct pb_xp *x, double *med, double *p99)
 		qsort(ns, n, sizeof(*ns), pb_cmp_u32);
 		*med = ns[n / 2] / 1e3;
 		*p99 = ns[(size_t)(n * 0.99)] / 1e3;
+		pb_elapsed = sum;
 	} else if (!err) {
 		err = -ENODATA;
 	}
@@ -401,8 +419,7 @@ static void pb_close_fds(struct pb_xp *x)
 		free(x->msg_b);
 }
 
-enum { PB_SEQPACKET, PB_DGRAM, PB_PIPE, PB_MQ, PB_NBASE };
-static const char *const pb_base_names[PB_NBASE] = {
+const char *const pb_base_names[PB_NBASE] = {
 	"AF_UNIX SOCK_SEQPACKET", "AF_UNIX SOCK_DGRAM", "pipe", "POSIX mq",
 };
 
@@ -428,7 +445,7 @@ static int pb_mq_raise(size_t len)
 	return fclose(f) ? -errno : 0;
 }
 
-static int pb_base_open(struct pb_xp *x, int which, size_t body)
+int pb_base_open(struct pb_xp *x, int which, size_t body)
 {
 	int sv[2], sv2[2];
 
@@ -506,6 +523,12 @@ struct pb_row {
 static struct pb_row pb_rows[256];
 static int pb_nrows;
 static double pb_csw_s = -1, pb_csw_r = -1;
+
+void pb_last_csw(double *snd_csw, double *rcv_csw)
+{
+	*snd_csw = pb_csw_s;
+	*rcv_csw = pb_csw_r;
+}
 
 void pb_result_csw(double snd_csw, double rcv_csw)
 {
@@ -841,9 +864,15 @@ static void pb_pin(void)
 static void pb_usage_exit(void)
 {
 	fprintf(stderr,
-		"usage: pgbench [--quick] [--secs S] [--only SECTIONS]\n"
+		"usage: pgbench [--quick] [--secs S] [--count] [--only SECTIONS]\n"
 		"  --secs S   seconds per case (default 2, --quick 0.3)\n"
-		"  --only     comma list of: tput,rtt,paired,fanout,pcids,caps\n");
+		"  --count    the repeatable figures: fixed message counts,\n"
+		"             cost in virtual ns (run under QEMU -icount)\n"
+		"  --only     comma list of: tput,rtt,paired,fanout,pcids,caps\n"
+		"             (--count: tput,rtt,fanout,policy,pcids)\n"
+		"  --profile CASE [--size B] [--count-n N]  one long fixed-count\n"
+		"             case to profile: pg1, pgrtt, mq1, pipe1 (64 B,\n"
+		"             20000 messages, a quarter of them round trips)\n");
 	exit(2);
 }
 
@@ -857,7 +886,10 @@ int main(int argc, char **argv)
 	static const char *const pg_names[] = {
 		PB_PG_SINGLE_N, PB_PG_BATCH_N, PB_PG_URING_N,
 	};
-	const char *only = NULL;
+	const char *only = NULL, *profile = NULL;
+	size_t psize = 64;
+	uint64_t pcount = 20000;
+	bool count = false;
 	struct sigaction sa = { 0 };
 	struct utsname u;
 	struct pb_xp x;
@@ -870,6 +902,14 @@ int main(int argc, char **argv)
 			pb_secs = 0.3;
 		} else if (!strcmp(argv[i], "--secs") && i + 1 < argc) {
 			pb_secs = atof(argv[++i]);
+		} else if (!strcmp(argv[i], "--count")) {
+			count = true;
+		} else if (!strcmp(argv[i], "--profile") && i + 1 < argc) {
+			profile = argv[++i];
+		} else if (!strcmp(argv[i], "--count-n") && i + 1 < argc) {
+			pcount = strtoull(argv[++i], NULL, 0);
+		} else if (!strcmp(argv[i], "--size") && i + 1 < argc) {
+			psize = strtoul(argv[++i], NULL, 0);
 		} else if (!strcmp(argv[i], "--only") && i + 1 < argc) {
 			only = argv[++i];
 		} else {
@@ -882,9 +922,24 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	pb_pin();
 	uname(&u);
+	pb_pg_save_params();
+	if (profile) {
+		i = pb_count_profile(profile, psize, pcount);
+		if (i)
+			fprintf(stderr, "pgbench: --profile %s: %s\n", profile,
+				strerror(-i));
+		return i ? 1 : 0;
+	}
+	if (count) {
+		printf("pgbench: kernel %s %s, fixed counts, virtual time, all processes on CPU 0\n",
+		       u.release, u.machine);
+		pb_count_cases(only);
+		pb_pg_restore_params();
+		printf("\npgbench: done in %.3f virtual s\n", pb_now() - t0);
+		return 0;
+	}
 	printf("pgbench: kernel %s %s, %.2f s per case, all processes on CPU 0\n",
 	       u.release, u.machine, pb_secs);
-	pb_pg_save_params();
 
 	for (s = 0; s < PB_NSIZES; s++) {
 		size_t body = pb_sizes[s];

@@ -228,7 +228,7 @@ struct pb_fan_shm {
  * one worker group (who also subscribe to an end pCID, since a group
  * frame reaches only one of them). Result: deliveries read per second.
  */
-static int pb_fan(int nrcv, bool group, size_t body, double *rate)
+int pb_pg_fan(int nrcv, bool group, size_t body, double *rate)
 {
 	struct pb_fan_shm *sh = pb_shared(sizeof(*sh));
 	struct pg_buf data = { 0 }, endf = { 0 };
@@ -305,8 +305,8 @@ static int pb_fan(int nrcv, bool group, size_t body, double *rate)
 	}
 	pb_usage(&s0);
 	sh->t0 = pb_now();
-	pb_arm(pb_secs);
-	while (!pb_stop) {
+	pb_start();
+	while (pb_more(sent)) {
 		err = pb_write_all(snd.fd, sbuf, PB_BATCH * data.len);
 		if (err)
 			break;
@@ -333,7 +333,8 @@ static int pb_fan(int nrcv, bool group, size_t body, double *rate)
 			fprintf(stderr, "pgbench: fan-out %d: %llu deliveries, expected %llu\n",
 				nrcv, (unsigned long long)got,
 				(unsigned long long)want);
-		*rate = got / (t_end - sh->t0);
+		pb_elapsed = t_end - sh->t0;
+		*rate = got / pb_elapsed;
 		/* per delivery: the sender's, and all receivers' together */
 		pb_result_csw((double)(s1.vcsw - s0.vcsw + s1.ivcsw -
 				       s0.ivcsw) / (got ? got : 1),
@@ -363,7 +364,7 @@ void pb_pg_cases_fanout(void)
 		for (k = 0; k < PG_ARRAY_SIZE(ns); k++) {
 			snprintf(name, sizeof(name),
 				 "fan-out 1->%d, deliveries/s", ns[k]);
-			err = pb_fan(ns[k], false, pb_sizes[s], &rate);
+			err = pb_pg_fan(ns[k], false, pb_sizes[s], &rate);
 			if (err)
 				pb_result_na(name, pb_sizes[s], strerror(-err));
 			else
@@ -371,7 +372,7 @@ void pb_pg_cases_fanout(void)
 					  "batched sender");
 		}
 		snprintf(name, sizeof(name), "worker group of 4, deliveries/s");
-		err = pb_fan(4, true, pb_sizes[s], &rate);
+		err = pb_pg_fan(4, true, pb_sizes[s], &rate);
 		if (err)
 			pb_result_na(name, pb_sizes[s], strerror(-err));
 		else
@@ -432,6 +433,30 @@ static long pb_routes(void)
 	pg_buf_free(&r.raw);
 	pg_close(&e);
 	return (long)v;
+}
+
+static struct pg_ep pb_fill_eps[PB_FILL_EPS];
+static int pb_fill_n, pb_fill_have = 1;
+
+int pb_pg_pcids_begin(int level)
+{
+	uint64_t maxr;
+	int err;
+
+	if (!pg_param_get("max_receives", &maxr) && maxr < PB_FILL_PER_EP)
+		pg_param_set("max_receives", PB_FILL_PER_EP);
+	err = pb_fill_to(pb_fill_eps, &pb_fill_n, &pb_fill_have, level);
+	/* let a deferred rhashtable resize finish before measuring */
+	sleep(3);
+	return err;
+}
+
+void pb_pg_pcids_end(void)
+{
+	while (pb_fill_n > 0)
+		pg_close(&pb_fill_eps[--pb_fill_n]);
+	pb_fill_have = 1;
+	pb_pg_restore_params();
 }
 
 void pb_pg_cases_pcids(void)
@@ -675,7 +700,7 @@ void pb_pg_cases_caps(void)
  * Side 0: batched sends on an open pCID, no program; side 1: the same
  * with enforcing=1 and a stamping program on pg_authorize.
  */
-static int pb_measure_policy(size_t body, int side, double *v)
+int pb_pg_policy(size_t body, int side, double *v)
 {
 	int prog = -1, link = -1, err;
 	struct pb_xp x;
@@ -703,6 +728,6 @@ static int pb_measure_policy(size_t body, int side, double *v)
 void pb_pg_paired_policy(void)
 {
 	/* cost = time per frame on / off = throughput off / on */
-	pb_paired(PB_PAIRED_POLICY, 64, pb_measure_policy, true);
-	pb_paired(PB_PAIRED_POLICY, 1024, pb_measure_policy, true);
+	pb_paired(PB_PAIRED_POLICY, 64, pb_pg_policy, true);
+	pb_paired(PB_PAIRED_POLICY, 1024, pb_pg_policy, true);
 }

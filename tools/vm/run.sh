@@ -21,6 +21,8 @@
 #                      line of FILE (selftests/config)
 #   --log FILE         also write the console (without \r) to FILE
 #   --no-build         use the existing .ko (must match the kernel)
+#   --icount           deterministic virtual time: one guest instruction
+#                      is one virtual ns (QEMU -icount shift=0,sleep=off)
 #   --interactive      a shell on the console instead of the script
 # Exit: the guest script's status; 1 if the kernel logged problems;
 # 124 on timeout; 125 if the VM ended without reporting a status.
@@ -31,7 +33,7 @@ CACHE=${PG_CACHE:-/var/cache/promisegrid}
 
 kernel=${PG_KERNEL:-6.1} timeout="" smp=2 mem=1024 append="" logfile=""
 want_config=""
-build=1 interactive=0 script="" pack_args=() tmp="" qpid="" teepid=""
+build=1 interactive=0 icount=0 script="" pack_args=() tmp="" qpid="" teepid=""
 net=0
 
 die() { echo "run.sh: $*" >&2; exit 2; }
@@ -49,9 +51,10 @@ parse_args() {
 		--log) logfile=$2; shift 2 ;;
 		--config) want_config=$2; shift 2 ;;
 		--no-build) build=0; shift ;;
+		--icount) icount=1; shift ;;
 		--interactive) interactive=1; shift ;;
 		--script) script=$2; shift 2 ;;
-		-h|--help) sed -n '4,24s/^# \{0,1\}//p' "$0"; exit 0 ;;
+		-h|--help) sed -n '4,28s/^# \{0,1\}//p' "$0"; exit 0 ;;
 		*) die "unknown argument $1 (see --help)" ;;
 		esac
 	done
@@ -141,6 +144,12 @@ boot() {
 	local cmd=(qemu-system-x86_64 -accel tcg,thread=single -cpu max -m "$mem"
 		-smp "$smp" -nographic -no-reboot "${nic[@]}"
 		-kernel "$vmlinuz" -initrd "$tmp/initrd.gz" -append "$cmdline")
+	# -icount: the virtual clock advances 2^0 ns per guest instruction
+	# (all vCPUs together) and jumps over idle time (sleep=off), so a
+	# guest's clock_gettime() counts instructions, not the host's speed.
+	# It needs single-threaded TCG, which the line above sets anyway.
+	# shellcheck disable=SC2054 # one option's value, not a list
+	[ "$icount" = 0 ] || cmd+=(-icount shift=0,sleep=off,align=off)
 	if [ "$interactive" = 1 ]; then
 		timeout --foreground "$timeout" "${cmd[@]}"
 		exit $?
