@@ -10,7 +10,7 @@
 #define LIBPROMISEGRID_CBOR_H
 
 #include <cbor.h>
-#include <libpromisegrid.h>
+#include "libpromisegrid.h"
 
 #ifdef __cplusplus
 extern "C" {
