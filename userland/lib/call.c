@@ -126,18 +126,13 @@ static bool fill_result(const cbor_item_t *outcome, const cbor_item_t *res,
 PG_EXPORT int pg_reply_parse(const struct pg_msg *m, struct pg_cid *parent,
 			     struct pg_result *r)
 {
-	cbor_item_t *link, *cid = NULL, *outcome = NULL, *res = NULL;
+	cbor_item_t *link, *outcome = NULL, *res = NULL;
 	int ok = 0;
 
 	if (!pg_cid_eq(&m->pcid, &pg_pcid_fn_reply) || m->nslots != 3)
 		return 0;
 	link = pg_msg_slot(m, 1);
-	if (!link || !cbor_isa_tag(link) || cbor_tag_value(link) != PG_CID_TAG)
-		goto out;
-	cid = cbor_tag_item(link);
-	if (!is_bytes(cid) ||
-	    !pg_cid_from_slot(cbor_bytestring_handle(cid),
-			      cbor_bytestring_length(cid), parent))
+	if (!pg_cid_from_link(link, parent))
 		goto out;
 	ok = 1;
 	if (!r)
@@ -154,8 +149,6 @@ PG_EXPORT int pg_reply_parse(const struct pg_msg *m, struct pg_cid *parent,
 out:
 	if (link)
 		cbor_decref(&link);
-	if (cid)
-		cbor_decref(&cid);
 	if (outcome)
 		cbor_decref(&outcome);
 	if (res)

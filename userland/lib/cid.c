@@ -104,6 +104,21 @@ bool pg_cid_from_slot(const uint8_t *p, size_t n, struct pg_cid *c)
 	return true;
 }
 
+bool pg_cid_from_link(const cbor_item_t *link, struct pg_cid *c)
+{
+	cbor_item_t *bytes;
+	bool ok;
+
+	if (!link || !cbor_isa_tag(link) || cbor_tag_value(link) != PG_CID_TAG)
+		return false;
+	bytes = cbor_tag_item(link);
+	ok = cbor_isa_bytestring(bytes) && cbor_bytestring_is_definite(bytes) &&
+	     pg_cid_from_slot(cbor_bytestring_handle(bytes),
+			      cbor_bytestring_length(bytes), c);
+	cbor_decref(&bytes);
+	return ok;
+}
+
 static int unhex(char ch)
 {
 	if (ch >= '0' && ch <= '9')

@@ -47,20 +47,13 @@ PG_EXPORT int pg_map_uint(const cbor_item_t *map, const char *key, uint64_t *v)
 
 bool pg_control_parent(const struct pg_msg *m, struct pg_cid *parent)
 {
-	cbor_item_t *link, *cid = NULL;
-	bool ok = false;
+	cbor_item_t *link;
+	bool ok;
 
 	if (!pg_msg_is_control(m) || m->nslots != 4)
 		return false;
 	link = pg_msg_slot(m, 4);
-	if (link && cbor_isa_tag(link) && cbor_tag_value(link) == PG_CID_TAG) {
-		cid = cbor_tag_item(link);
-		ok = cbor_isa_bytestring(cid) && cbor_bytestring_is_definite(cid) &&
-		     pg_cid_from_slot(cbor_bytestring_handle(cid),
-				      cbor_bytestring_length(cid), parent);
-	}
-	if (cid)
-		cbor_decref(&cid);
+	ok = pg_cid_from_link(link, parent);
 	if (link)
 		cbor_decref(&link);
 	return ok;
@@ -329,7 +322,7 @@ static cbor_item_t *args_token(const uint8_t token[PG_TOKEN_LEN])
 PG_EXPORT int pg_redeem(struct pg *pg, const uint8_t token[PG_TOKEN_LEN],
 			struct pg_cid *pcid, uint32_t *rights)
 {
-	cbor_item_t *d, *p, *inner;
+	cbor_item_t *d, *p;
 	uint64_t v = 0;
 	int r = request(pg, PG_VERB_REDEEM, args_token(token), &d);
 
@@ -339,14 +332,8 @@ PG_EXPORT int pg_redeem(struct pg *pg, const uint8_t token[PG_TOKEN_LEN],
 	if (rights)
 		*rights = (uint32_t)v;
 	p = pg_map_get(d, "pcid");
-	if (pcid && p && cbor_isa_tag(p)) {
-		inner = cbor_tag_item(p);
-		if (!cbor_isa_bytestring(inner) ||
-		    !pg_cid_from_slot(cbor_bytestring_handle(inner),
-				      cbor_bytestring_length(inner), pcid))
-			r = pg_fail(pg, EPROTO, "redeem reply with a bad pcid");
-		cbor_decref(&inner);
-	}
+	if (pcid && p && cbor_isa_tag(p) && !pg_cid_from_link(p, pcid))
+		r = pg_fail(pg, EPROTO, "redeem reply with a bad pcid");
 	cbor_decref(&d);
 	return r;
 }

@@ -50,6 +50,8 @@ double pg_half_to_double(uint16_t h);
 
 /* Takes the 0x00-prefixed slot-0 bytes into a CID; false if not one. */
 bool pg_cid_from_slot(const uint8_t *p, size_t n, struct pg_cid *c);
+/* The same from a libcbor item 42(bytes); false if it is not one. */
+bool pg_cid_from_link(const cbor_item_t *link, struct pg_cid *c);
 
 /* A kernel message's parent link (slot 4): the frame it answers. */
 bool pg_control_parent(const struct pg_msg *m, struct pg_cid *parent);
