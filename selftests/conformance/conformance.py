@@ -242,9 +242,14 @@ def request(rid, verb, args=None):
 ANY_ID = object()    # a raw request: its id is what the test wrote
 
 
+def cid_of(data):
+    """The CIDv1 (raw, sha2-256) of bytes: how specs and frames are named."""
+    return b"\x01\x55\x12\x20" + hashlib.sha256(data).digest()
+
+
 def link_to(raw):
-    """42(h'00' + the CIDv1, raw, sha2-256, of a frame's exact bytes)."""
-    return Tag(42, b"\x00\x01\x55\x12\x20" + hashlib.sha256(raw).digest())
+    """42(h'00' + the CID of a frame's exact bytes): a parent link."""
+    return Tag(42, b"\x00" + cid_of(raw))
 
 
 # ---------------------------------------------------------------- harness
@@ -2223,7 +2228,7 @@ def grant_rights_outside_7_refused():
 
 def spec_cid(name):
     with open(os.path.join(PROTOCOLS, name), "rb") as f:
-        return b"\x01\x55\x12\x20" + hashlib.sha256(f.read()).digest()
+        return cid_of(f.read())
 
 
 @test

@@ -380,16 +380,14 @@ const struct pg_cid pg_cid_delivery = {
 
 void pg_cid_named(struct pg_cid *c, const char *name)
 {
+	static const uint8_t prefix[] = PG_CID_RAW_SHA256_PREFIX;
 	uint64_t h = 0xcbf29ce484222325ull;
 	int i, k;
 
 	for (; *name; name++)
 		h = (h ^ (uint8_t)*name) * 0x100000001b3ull;
-	c->len = 36;
-	c->b[0] = 0x01;
-	c->b[1] = 0x55;
-	c->b[2] = 0x12;
-	c->b[3] = 0x20;
+	memcpy(c->b, prefix, sizeof(prefix));
+	c->len = sizeof(prefix) + 32;
 	for (i = 0; i < 4; i++) {
 		uint64_t z = (h += 0x9e3779b97f4a7c15ull);
 
@@ -397,7 +395,7 @@ void pg_cid_named(struct pg_cid *c, const char *name)
 		z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
 		z ^= z >> 31;
 		for (k = 0; k < 8; k++)
-			c->b[4 + 8 * i + k] = z >> (8 * k);
+			c->b[sizeof(prefix) + 8 * i + k] = z >> (8 * k);
 	}
 }
 
@@ -650,12 +648,11 @@ int pg_frame_slot(const struct pg_frame *f, size_t i, struct cb_item *out)
 
 void pg_frame_cid(const uint8_t *p, size_t n, struct pg_cid *c)
 {
-	c->len = 36;
-	c->b[0] = 0x01;
-	c->b[1] = 0x55;
-	c->b[2] = 0x12;
-	c->b[3] = 0x20;
-	pg_sha256(p, n, c->b + 4);
+	static const uint8_t prefix[] = PG_CID_RAW_SHA256_PREFIX;
+
+	memcpy(c->b, prefix, sizeof(prefix));
+	c->len = sizeof(prefix) + 32;
+	pg_sha256(p, n, c->b + sizeof(prefix));
 }
 
 int pg_reply_parse(const uint8_t *p, size_t n, struct pg_reply *r)
