@@ -34,12 +34,15 @@ void pg_enc_pcid(struct pg_enc *e, const u8 *cid, size_t len)
 	pg_enc_raw(e, cid, len);
 }
 
-void pg_enc_text(struct pg_enc *e, const char *s)
+void pg_enc_text_n(struct pg_enc *e, const char *s, size_t n)
 {
-	size_t n = strlen(s);
-
 	pg_enc_head(e, 3, n);
 	pg_enc_raw(e, s, n);
+}
+
+void pg_enc_text(struct pg_enc *e, const char *s)
+{
+	pg_enc_text_n(e, s, strlen(s));
 }
 
 void pg_enc_bytes(struct pg_enc *e, const void *p, size_t n)

@@ -30,6 +30,8 @@ static inline void pg_enc_init(struct pg_enc *e, u8 *p, size_t cap)
 void pg_enc_raw(struct pg_enc *e, const void *p, size_t n);
 void pg_enc_head(struct pg_enc *e, u8 major, u64 arg);
 void pg_enc_text(struct pg_enc *e, const char *s);
+/* @n bytes of text at @s, which need not end in NUL. */
+void pg_enc_text_n(struct pg_enc *e, const char *s, size_t n);
 void pg_enc_bytes(struct pg_enc *e, const void *p, size_t n);
 void pg_enc_null(struct pg_enc *e);
 void pg_enc_bool(struct pg_enc *e, bool v);

@@ -7,9 +7,11 @@
  * needs no bounds beyond the frame. Every request gets one reply on the
  * requester's own queue, except a successful one with id 0:
  * grid([42(control pCID), id, outcome, {details}, 42(parent)]), parent
- * the CID of the request's exact bytes (pg-kernel-control-v3).
+ * the CID of the request's exact bytes (pg-kernel-control-v4).
  */
+#include <linux/capability.h>
 #include <linux/errno.h>
+#include <linux/fs.h>
 #include <linux/kernel.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -40,6 +42,7 @@ enum pg_arg {
 	PG_ARG_TOKEN,
 	PG_ARG_CARRY,
 	PG_ARG_UNREAD,
+	PG_ARG_HOST,
 	PG_ARG_NR,
 };
 
@@ -56,6 +59,7 @@ static const char * const pg_arg_names[PG_ARG_NR] = {
 	[PG_ARG_TOKEN] = "token",
 	[PG_ARG_CARRY] = "carry",
 	[PG_ARG_UNREAD] = "unread",
+	[PG_ARG_HOST] = "host",
 };
 
 struct pg_args {
@@ -74,6 +78,8 @@ struct pg_args {
 	u32 token_len;
 	bool carry;
 	bool unread;
+	const char *host;
+	u32 host_len;
 };
 
 /* A CBOR reader over one validated frame. */
@@ -206,6 +212,13 @@ static int pg_arg_value(struct pg_ctl *c, struct pg_rd *r, enum pg_arg a)
 		if (pg_rd_bool(r, &args->unread))
 			return pg_fail(c, -EINVAL, "unread must be a bool");
 		return 0;
+	case PG_ARG_HOST:
+		if (pg_rd_string(r, 3, &s, &n) || !n || n > PG_HOST_NAME_MAX)
+			return pg_fail(c, -EINVAL,
+				       "host must be text of 1 to 64 bytes");
+		args->host = (const char *)s;
+		args->host_len = n;
+		return 0;
 	case PG_ARG_TO:
 		if (pg_rd_head(r, &major, &v) || major != 0)
 			return pg_fail(c, -EINVAL,
@@ -313,8 +326,8 @@ static void pg_enc_limits(struct pg_enc *e, bool hello)
 				       READ_ONCE(*pg_limits[i].param));
 }
 
-/* The version hello reports: pg-kernel-control-v3. */
-#define PG_CONTROL_VERSION	3
+/* The version hello reports: pg-kernel-control-v4. */
+#define PG_CONTROL_VERSION	4
 
 static int pg_ctl_hello(struct pg_ctl *c)
 {
@@ -342,7 +355,7 @@ static const char * const pg_follows[] = {
 	"promisegrid/wire-lab@f587c11 tools/spec/cid_test.go",
 };
 
-/* The implementation promise record (docs/protocols/pg-kernel-control-v3.md). */
+/* The implementation promise record (docs/protocols/pg-kernel-control-v4.md). */
 static int pg_ctl_promises(struct pg_ctl *c)
 {
 	struct pg_enc *e = c->out;
@@ -411,9 +424,20 @@ static int pg_ctl_unreceive(struct pg_ctl *c)
 static int pg_ctl_carry(struct pg_ctl *c)
 {
 	const u8 *frame = c->buf->data + c->args.frame_off;
+	const struct pg_host *host = pg_ep_gateway(c->ep);
+	struct pg_host named;
 	struct pg_endpoint *to;
 	struct pg_envelope env;
 	int err;
+
+	/* A gateway answers callers for every host: it names this one's. */
+	if (c->args.present & PG_A(HOST)) {
+		if (!host)
+			return pg_fail(c, -EPERM, "only a gateway names a host");
+		named.len = c->args.host_len;
+		memcpy(named.name, c->args.host, named.len);
+		host = &named;
+	}
 
 	err = pg_frame_parse(frame, c->args.frame_len, &env);
 	if (!err && env.frame_len != c->args.frame_len)
@@ -437,10 +461,11 @@ static int pg_ctl_carry(struct pg_ctl *c)
 		return pg_fail(c, -EACCES,
 			       "the target sent you nothing to answer and accepts no carries");
 	}
-	err = pg_ep_deliver(to, frame, env.frame_len, c->ep, false,
-			    trace_pg_deliver_enabled() ?
-			    pg_cid_hash(frame + env.cid_off, env.cid_len) : 0,
-			    NULL);
+	err = pg_ep_deliver_via(to, frame, env.frame_len, c->ep, host,
+				READ_ONCE(to->accept_attest),
+				trace_pg_deliver_enabled() ?
+				pg_cid_hash(frame + env.cid_off, env.cid_len) :
+				0, NULL);
 	pg_ep_put(to);
 	if (err == -ENOBUFS)
 		return pg_fail(c, err, "the target's receive queue is full");
@@ -463,9 +488,14 @@ static int pg_ctl_accept(struct pg_ctl *c)
 		WRITE_ONCE(c->ep->accept_carry, c->args.carry);
 	if (c->args.present & PG_A(UNREAD))
 		WRITE_ONCE(c->ep->notify_unread, c->args.unread);
-	pg_enc_map(c->out, 2);
+	if (c->args.present & PG_A(ATTEST))
+		WRITE_ONCE(c->ep->accept_attest, c->args.attest);
+	/* Keys in bytewise order of their encodings (grid-cbor). */
+	pg_enc_map(c->out, 3);
 	pg_enc_text(c->out, "carry");
 	pg_enc_bool(c->out, READ_ONCE(c->ep->accept_carry));
+	pg_enc_text(c->out, "attest");
+	pg_enc_bool(c->out, READ_ONCE(c->ep->accept_attest));
 	pg_enc_text(c->out, "unread");
 	pg_enc_bool(c->out, READ_ONCE(c->ep->notify_unread));
 	return 0;
@@ -592,6 +622,49 @@ static int pg_ctl_revoke(struct pg_ctl *c)
 	return 0;
 }
 
+/*
+ * A gateway: frames from other hosts enter here. The kernel vouches that
+ * the opener may administer networking, as seen with its credentials.
+ */
+static int pg_ctl_gateway(struct pg_ctl *c)
+{
+	struct pg_host *host;
+	int err;
+
+	if (!file_ns_capable(c->ep->file, &init_user_ns, CAP_NET_ADMIN))
+		return pg_fail(c, -EPERM, "a gateway needs CAP_NET_ADMIN");
+	host = kzalloc(sizeof(*host), GFP_KERNEL_ACCOUNT);
+	if (!host)
+		return -ENOMEM;
+	host->len = c->args.host_len;
+	memcpy(host->name, c->args.host, host->len);
+	err = pg_route_set_gateway(c->ep, host);
+	if (err) {
+		kfree(host);
+		if (err == -EEXIST)
+			return pg_fail(c, err, "already a gateway");
+		return pg_fail(c, err, "the endpoint already receives");
+	}
+	pg_enc_map(c->out, 0);
+	return 0;
+}
+
+static int pg_ctl_watch(struct pg_ctl *c)
+{
+	int n;
+
+	if (!pg_ep_gateway(c->ep))
+		return pg_fail(c, -EPERM, "only a gateway watches routes");
+	n = pg_route_watch(c->ep);
+	if (n == -ENOSPC)
+		return pg_fail(c, n, "too many watchers");
+	if (n < 0)
+		return n;
+	pg_enc_map(c->out, 1);
+	pg_enc_kv_uint(c->out, "routes", n);
+	return 0;
+}
+
 static const struct pg_verb {
 	const char *name;
 	unsigned long allowed;
@@ -603,16 +676,19 @@ static const struct pg_verb {
 	  pg_ctl_receive },
 	{ PG_VERB_UNRECEIVE, PG_A(PCID) | PG_A(GROUP), PG_A(PCID),
 	  pg_ctl_unreceive },
-	{ PG_VERB_CARRY, PG_A(TO) | PG_A(FRAME), PG_A(TO) | PG_A(FRAME),
-	  pg_ctl_carry },
+	{ PG_VERB_CARRY, PG_A(TO) | PG_A(FRAME) | PG_A(HOST),
+	  PG_A(TO) | PG_A(FRAME), pg_ctl_carry },
 	{ PG_VERB_STATS, 0, 0, pg_ctl_stats },
 	{ PG_VERB_CLAIM, PG_A(PCID), PG_A(PCID), pg_ctl_claim },
 	{ PG_VERB_GRANT, PG_A(PCID) | PG_A(RIGHTS) | PG_A(TTL), PG_A(PCID),
 	  pg_ctl_grant },
 	{ PG_VERB_REDEEM, PG_A(TOKEN), PG_A(TOKEN), pg_ctl_redeem },
 	{ PG_VERB_REVOKE, PG_A(TOKEN), PG_A(TOKEN), pg_ctl_revoke },
-	{ PG_VERB_ACCEPT, PG_A(CARRY) | PG_A(UNREAD), 0, pg_ctl_accept },
+	{ PG_VERB_ACCEPT, PG_A(ATTEST) | PG_A(CARRY) | PG_A(UNREAD), 0,
+	  pg_ctl_accept },
 	{ PG_VERB_PROMISES, 0, 0, pg_ctl_promises },
+	{ PG_VERB_GATEWAY, PG_A(HOST), PG_A(HOST), pg_ctl_gateway },
+	{ PG_VERB_WATCH, 0, 0, pg_ctl_watch },
 };
 
 /* Slot 1: the request id, if it is an unsigned integer. */

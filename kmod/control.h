@@ -2,7 +2,7 @@
 /*
  * Copyright (C) 2026 The PromiseGrid kernel module authors.
  *
- * The kernel control protocol (docs/protocols/pg-kernel-control-v3.md):
+ * The kernel control protocol (docs/protocols/pg-kernel-control-v4.md):
  * requests written to the device, replies queued to the requester.
  */
 #ifndef PG_CONTROL_H

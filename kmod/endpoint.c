@@ -56,6 +56,8 @@ struct pg_endpoint *pg_ep_create(const struct file *file)
 	INIT_LIST_HEAD(&ep->recvs);
 	INIT_LIST_HEAD(&ep->holdings);
 	INIT_LIST_HEAD(&ep->claims);
+	INIT_LIST_HEAD(&ep->watch_node);
+	ep->file = file;
 	ep->cred = get_cred(file->f_cred);
 	ep->opener = get_pid(task_tgid(current));
 #ifdef CONFIG_CGROUPS
@@ -89,6 +91,7 @@ static void pg_ep_free(struct kref *ref)
 	mem_cgroup_put(ep->memcg);
 	put_user_ns(ep->user_ns);
 	put_pid_ns(ep->pid_ns);
+	kfree(ep->gateway);
 	kfree_rcu(ep, rcu);
 }
 
@@ -243,16 +246,17 @@ static void pg_ep_wake(struct pg_endpoint *ep, struct pg_wakeups *w)
 /*
  * Queue a copy of the @len bytes at @frame for @ep; when @attest, wrapped
  * in the kernel's delivery envelope naming @from (NULL: the kernel wrote
- * it, and it may use the reply reserve). The copy is charged to @ep's
- * memory cgroup: the receiver pays for what it holds. A full queue drops
+ * it, and it may use the reply reserve) and @host (NULL: this host). The
+ * copy is charged to @ep's memory cgroup: the receiver pays for what it
+ * holds. A full queue drops
  * the delivery, counts it and owes the reader a notice: -ENOBUFS.
  * @trace_tag is the pCID hash the tracepoints show (0 when not tracing).
  * A sleeping reader is woken now, or with @w when the caller batches.
  * Process context, possibly under a route's mutex: it may sleep.
  */
-int pg_ep_deliver(struct pg_endpoint *ep, const u8 *frame, u32 len,
-		  struct pg_endpoint *from, bool attest, u64 trace_tag,
-		  struct pg_wakeups *w)
+int pg_ep_deliver_via(struct pg_endpoint *ep, const u8 *frame, u32 len,
+		      struct pg_endpoint *from, const struct pg_host *host,
+		      bool attest, u64 trace_tag, struct pg_wakeups *w)
 {
 	u8 hdr[PG_ATTEST_HDR_MAX];
 	struct mem_cgroup *old_memcg;
@@ -262,7 +266,7 @@ int pg_ep_deliver(struct pg_endpoint *ep, const u8 *frame, u32 len,
 
 	might_sleep();
 	if (attest && from)
-		hdr_len = pg_attest_header(hdr, sizeof(hdr), ep, from);
+		hdr_len = pg_attest_header(hdr, sizeof(hdr), ep, from, host);
 	size = struct_size(d, data, hdr_len + len);
 	/* What the allocation really takes is what the queue counts. */
 	truesize = kmalloc_size_roundup(size);

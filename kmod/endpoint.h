@@ -17,6 +17,7 @@
 #include <linux/spinlock.h>
 #include <linux/uio.h>
 #include <linux/wait.h>
+#include <linux/promisegrid.h>
 
 struct file;
 struct pg_buf;
@@ -43,6 +44,12 @@ struct pg_delivery {
 };
 
 #define PG_EP_WAKE_QUEUED	0	/* on some writer's pg_wakeups list */
+
+/* The host a gateway's frames come from, as the gateway named it. */
+struct pg_host {
+	u32 len;
+	char name[PG_HOST_NAME_MAX];
+};
 
 /*
  * Endpoints an endpoint may carry to because it read a frame of theirs:
@@ -76,6 +83,7 @@ struct pg_endpoint {
 	struct pg_wakeups *wake_batch;	/* that writer's list, or NULL */
 	u64 reply_peers[PG_REPLY_PEERS];/* senders of frames it read */
 	bool accept_carry;		/* anyone may carry to it */
+	bool accept_attest;		/* carried frames come attested */
 	bool notify_unread;		/* wants unread notices for its frames */
 
 	/* Send side: bytes of this endpoint's writes in progress. */
@@ -87,6 +95,20 @@ struct pg_endpoint {
 	/* Receives held; protected by pg_table_mutex (route.c). */
 	struct list_head recvs;
 	u32 nrecvs;
+
+	/*
+	 * A gateway (control "gateway"): set once, under pg_table_mutex and
+	 * before the endpoint receives, never changed, freed with it; NULL
+	 * for an ordinary endpoint. The message path reads it lock-free.
+	 */
+	struct pg_host *gateway;
+	struct list_head watch_node;	/* in pg_watchers; pg_table_mutex */
+	/*
+	 * The open file, for capability checks with its credentials
+	 * (file_ns_capable()); only used on its own write path, where the
+	 * file is pinned by the writer.
+	 */
+	const struct file *file;
 
 	/* Capabilities; protected by pg_caps_mutex (caps.c). */
 	struct list_head holdings;	/* claims and redeemed tokens */
@@ -144,9 +166,24 @@ static inline struct pg_endpoint *pg_ep_get(struct pg_endpoint *ep)
 
 void pg_ep_put(struct pg_endpoint *ep);
 
-int pg_ep_deliver(struct pg_endpoint *ep, const u8 *frame, u32 len,
-		  struct pg_endpoint *from, bool attest, u64 trace_tag,
-		  struct pg_wakeups *w);
+int pg_ep_deliver_via(struct pg_endpoint *ep, const u8 *frame, u32 len,
+		      struct pg_endpoint *from, const struct pg_host *host,
+		      bool attest, u64 trace_tag, struct pg_wakeups *w);
+
+/* A gateway's frame is attested with the host it named. */
+static inline const struct pg_host *pg_ep_gateway(const struct pg_endpoint *ep)
+{
+	return ep ? READ_ONCE(ep->gateway) : NULL;
+}
+
+static inline int pg_ep_deliver(struct pg_endpoint *ep, const u8 *frame,
+				u32 len, struct pg_endpoint *from, bool attest,
+				u64 trace_tag, struct pg_wakeups *w)
+{
+	return pg_ep_deliver_via(ep, frame, len, from, pg_ep_gateway(from),
+				 attest, trace_tag, w);
+}
+
 bool pg_ep_may_carry_to(struct pg_endpoint *ep, struct pg_endpoint *to);
 ssize_t pg_ep_read(struct pg_endpoint *ep, struct iov_iter *to,
 		   bool nonblock);

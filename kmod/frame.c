@@ -15,7 +15,8 @@ const u8 pg_pcid_delivery[PG_KERNEL_PCID_LEN] = PG_PCID_DELIVERY;
 
 /* Still the kernel's, so that nobody answers an old client in its name. */
 static const u8 pg_pcids_retired[][PG_KERNEL_PCID_LEN] = {
-	PG_PCID_CONTROL_V1, PG_PCID_CONTROL_V2, PG_PCID_DELIVERY_V1,
+	PG_PCID_CONTROL_V1, PG_PCID_CONTROL_V2, PG_PCID_CONTROL_V3,
+	PG_PCID_DELIVERY_V1, PG_PCID_DELIVERY_V2,
 };
 
 /*

@@ -18,20 +18,26 @@
  * "from" is the sending endpoint's opener, whoever writes on its file:
  * its credentials at open (file->f_cred) and its process, seen from the
  * receiver's namespaces (pid 0 when not visible there or exited, overflow
- * ids when unmapped). The header always fits PG_ATTEST_HDR_MAX bytes.
+ * ids when unmapped), and the host a gateway named (pg-kernel-delivery-v3:
+ * null for a frame of this host). The header always fits
+ * PG_ATTEST_HDR_MAX bytes.
  */
 size_t pg_attest_header(u8 *out, size_t cap, struct pg_endpoint *rx,
-			struct pg_endpoint *tx)
+			struct pg_endpoint *tx, const struct pg_host *host)
 {
 	struct pg_enc e;
 
 	pg_enc_init(&e, out, cap);
 	pg_enc_grid(&e, pg_pcid_delivery, sizeof(pg_pcid_delivery), 3);
-	pg_enc_array(&e, 4);
+	pg_enc_array(&e, 5);
 	pg_enc_uint(&e, tx->id);
 	pg_enc_uint(&e, pg_ep_opener_pid(tx, rx->pid_ns));
 	pg_enc_uint(&e, from_kuid_munged(rx->user_ns, tx->cred->euid));
 	pg_enc_uint(&e, from_kgid_munged(rx->user_ns, tx->cred->egid));
+	if (host)
+		pg_enc_text_n(&e, host->name, host->len);
+	else
+		pg_enc_null(&e);
 	return e.overflow ? 0 : e.len;
 }
 
@@ -99,6 +105,28 @@ size_t pg_unread_notice(u8 *out, size_t cap, u64 closed, const u8 *frame,
 	pg_enc_text(&e, "reason");
 	pg_enc_text(&e, "the receiver closed with the frame unread");
 	pg_enc_parent(&e, frame, len);
+	return e.overflow ? 0 : e.len;
+}
+
+size_t pg_route_notice(u8 *out, size_t cap, const u8 *cid, u32 cid_len,
+		       const char *group, u32 group_len, bool up)
+{
+	struct pg_enc e;
+
+	pg_enc_init(&e, out, cap);
+	pg_enc_grid(&e, pg_pcid_control, sizeof(pg_pcid_control), 4);
+	pg_enc_null(&e);
+	pg_enc_text(&e, PG_NOTICE_ROUTE);
+	/* Keys in bytewise order of their encodings (grid-cbor). */
+	pg_enc_map(&e, group ? 3 : 2);
+	pg_enc_text(&e, "up");
+	pg_enc_bool(&e, up);
+	pg_enc_text(&e, "pcid");
+	pg_enc_pcid(&e, cid, cid_len);
+	if (group) {
+		pg_enc_text(&e, "group");
+		pg_enc_text_n(&e, group, group_len);
+	}
 	return e.overflow ? 0 : e.len;
 }
 

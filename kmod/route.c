@@ -16,6 +16,12 @@
  *   endpoint rx_lock (endpoint.c)
  * The message path finds a route under RCU and pins it with a reference.
  *
+ * Gateways (control v4): a gateway's receives never get a frame a gateway
+ * sent, and are not interest; watchers (pg_watchers, under pg_table_mutex)
+ * get a notice when a pCID or group gains its first receive of an
+ * ordinary endpoint or loses its last. A receive's kind is fixed: an
+ * endpoint becomes a gateway only while it receives nothing.
+ *
  * The table: pCID -> fan-out receivers and worker groups, and the choice
  * of a group member. Senders' rights are checked by the send path
  * (send.c, and control.c for carries), the right to register a receive by
@@ -29,6 +35,7 @@
 #include <linux/promisegrid.h>
 #include "authorize.h"
 #include "endpoint.h"
+#include "kernel_frames.h"
 #include "params.h"
 #include "pcid.h"
 #include "route.h"
@@ -44,6 +51,8 @@ struct pg_route {
 	struct list_head fanout;	/* struct pg_recv.route_node */
 	struct list_head groups;	/* struct pg_group.node */
 	u32 ngroups;
+	u32 nlocal;			/* fan-out receives of non-gateways */
+	struct list_head all;		/* in pg_route_list, pg_table_mutex */
 	struct rcu_head rcu;
 };
 
@@ -51,6 +60,7 @@ struct pg_group {
 	struct list_head node;		/* in route->groups, route->ngroups */
 	struct list_head members;	/* struct pg_recv.route_node */
 	u32 nmembers;
+	u32 nlocal;			/* members that are not gateways */
 	u32 rotor;			/* round-robin among equally loaded */
 	u32 name_len;
 	char name[PG_GROUP_NAME_MAX];
@@ -64,10 +74,15 @@ struct pg_recv {
 	struct pg_route *route;
 	struct pg_group *group;		/* NULL for fan-out */
 	bool attest;
+	bool gateway;			/* held by a gateway endpoint */
 };
 
 static DEFINE_MUTEX(pg_table_mutex);
 static struct rhashtable pg_routes;
+static LIST_HEAD(pg_route_list);	/* every route, for watch's list */
+static LIST_HEAD(pg_watchers);		/* pg_endpoint.watch_node */
+static unsigned int pg_nwatchers;
+#define PG_MAX_WATCHERS		16
 
 static u32 pg_cid_obj_hash_pg_route(const void *obj, u32 len, u32 seed)
 {
@@ -120,6 +135,7 @@ struct pg_fanout {
 	const u8 *cid;
 	u32 cid_len;
 	bool authorize;			/* ask at each delivery */
+	bool from_gateway;		/* not for gateways' receives */
 	u64 trace_tag;
 	struct pg_wakeups *wakeups;
 	unsigned int targets;
@@ -132,6 +148,9 @@ struct pg_fanout {
  */
 static bool pg_may_receive(struct pg_recv *rc, const struct pg_fanout *f)
 {
+	/* A frame from another host never goes back out: no loops. */
+	if (f->from_gateway && rc->gateway)
+		return false;
 	return !f->authorize ||
 	       !pg_authorize(PG_OP_DELIVER, rc->ep, f->cid, f->cid_len,
 			     PG_RIGHT_RECEIVE, f->len);
@@ -199,6 +218,7 @@ int pg_route_send(struct pg_endpoint *src, const u8 *frame, u32 len,
 	if (trace_pg_deliver_enabled() || trace_pg_drop_enabled())
 		f.trace_tag = pg_cid_hash(cid, cid_len);
 	f.authorize = pg_authorize_deliveries(cid, cid_len);
+	f.from_gateway = pg_ep_gateway(src);
 	if (nowait) {
 		if (!mutex_trylock(&r->lock)) {
 			pg_route_put(r);
@@ -254,6 +274,7 @@ static struct pg_route *pg_route_get_locked(const u8 *cid, u32 len,
 		kfree(r);
 		return ERR_PTR(err);
 	}
+	list_add_tail(&r->all, &pg_route_list);
 	pg_stat_inc(PG_STAT_ROUTES);
 	return r;
 }
@@ -265,6 +286,7 @@ static void pg_route_maybe_remove(struct pg_route *r)
 	if (!list_empty(&r->fanout) || !list_empty(&r->groups))
 		return;
 	rhashtable_remove_fast(&pg_routes, &r->node, pg_route_params);
+	list_del(&r->all);
 	pg_stat_add(PG_STAT_ROUTES, -1);
 	pg_route_put(r);
 }
@@ -288,6 +310,44 @@ static bool pg_recv_exists(struct list_head *list, struct pg_endpoint *ep)
 		if (rc->ep == ep)
 			return true;
 	return false;
+}
+
+/* Tell one watcher that @r (or its group @g) gained or lost interest. */
+static int pg_watch_notify_one(struct pg_endpoint *w, struct pg_route *r,
+			       struct pg_group *g, bool up)
+{
+	u8 notice[PG_ROUTE_NOTICE_MAX];
+	size_t n;
+
+	lockdep_assert_held(&pg_table_mutex);
+	n = pg_route_notice(notice, sizeof(notice), r->cid, r->key.len,
+			    g ? g->name : NULL, g ? g->name_len : 0, up);
+	if (WARN_ON_ONCE(!n))
+		return -EOVERFLOW;
+	/* Like a reply: charged to the watcher, within its reserve. */
+	return pg_ep_deliver(w, notice, n, NULL, false, pg_kernel_trace_tag(),
+			     NULL);
+}
+
+static void pg_watch_notify(struct pg_route *r, struct pg_group *g, bool up)
+{
+	struct pg_endpoint *w;
+
+	lockdep_assert_held(&pg_table_mutex);
+	list_for_each_entry(w, &pg_watchers, watch_node)
+		pg_watch_notify_one(w, r, g, up);
+}
+
+/* Count a receive of an ordinary endpoint in or out; tell the watchers. */
+static void pg_interest_change(struct pg_route *r, struct pg_group *g,
+			       int delta)
+{
+	u32 *n = g ? &g->nlocal : &r->nlocal;
+
+	lockdep_assert_held(&pg_table_mutex);
+	*n += delta;
+	if ((delta > 0 && *n == 1) || (delta < 0 && *n == 0))
+		pg_watch_notify(r, g, delta > 0);
 }
 
 static int pg_route_add_recv(struct pg_route *r, struct pg_endpoint *ep,
@@ -323,6 +383,7 @@ static int pg_route_add_recv(struct pg_route *r, struct pg_endpoint *ep,
 	rc->route = r;
 	rc->group = g;
 	rc->attest = spec->attest;
+	rc->gateway = pg_ep_gateway(ep);
 
 	mutex_lock(&r->lock);
 	if (new_group) {
@@ -339,6 +400,8 @@ static int pg_route_add_recv(struct pg_route *r, struct pg_endpoint *ep,
 
 	list_add_tail(&rc->ep_node, &ep->recvs);
 	ep->nrecvs++;
+	if (!rc->gateway)
+		pg_interest_change(r, g, 1);
 	return 0;
 }
 
@@ -387,6 +450,8 @@ static void pg_recv_remove(struct pg_recv *rc)
 
 	list_del(&rc->ep_node);
 	rc->ep->nrecvs--;
+	if (!rc->gateway)
+		pg_interest_change(r, g, -1);
 	if (group_empty)
 		kfree(g);
 	kfree(rc);
@@ -420,12 +485,68 @@ out:
 	return err;
 }
 
+/*
+ * Make @ep a gateway for @host: only while it receives nothing, so that
+ * every receive's kind stays what it was made as. The caller checked the
+ * privilege. -EEXIST already one, -EBUSY receiving.
+ */
+int pg_route_set_gateway(struct pg_endpoint *ep, struct pg_host *host)
+{
+	int err = 0;
+
+	mutex_lock(&pg_table_mutex);
+	if (ep->gateway)
+		err = -EEXIST;
+	else if (ep->nrecvs)
+		err = -EBUSY;
+	else	/* the host's name before the pointer: pg_ep_gateway() */
+		smp_store_release(&ep->gateway, host);
+	mutex_unlock(&pg_table_mutex);
+	return err;
+}
+
+/*
+ * Start (or restart) @ep's watch: a notice for every pCID and group with
+ * interest now, then one per change. Returns how many notices it queued,
+ * or -errno.
+ */
+int pg_route_watch(struct pg_endpoint *ep)
+{
+	struct pg_route *r;
+	struct pg_group *g;
+	int n = 0;
+
+	mutex_lock(&pg_table_mutex);
+	if (list_empty(&ep->watch_node)) {
+		if (pg_nwatchers >= PG_MAX_WATCHERS) {
+			mutex_unlock(&pg_table_mutex);
+			return -ENOSPC;
+		}
+		list_add_tail(&ep->watch_node, &pg_watchers);
+		pg_nwatchers++;
+	}
+	list_for_each_entry(r, &pg_route_list, all) {
+		if (r->nlocal && !pg_watch_notify_one(ep, r, NULL, true))
+			n++;
+		list_for_each_entry(g, &r->groups, node)
+			if (g->nlocal && !pg_watch_notify_one(ep, r, g, true))
+				n++;
+		cond_resched();
+	}
+	mutex_unlock(&pg_table_mutex);
+	return n;
+}
+
 /* The endpoint is closing: take back everything it receives. */
 void pg_route_forget(struct pg_endpoint *ep)
 {
 	struct pg_recv *rc, *tmp;
 
 	mutex_lock(&pg_table_mutex);
+	if (!list_empty(&ep->watch_node)) {
+		list_del_init(&ep->watch_node);
+		pg_nwatchers--;
+	}
 	list_for_each_entry_safe(rc, tmp, &ep->recvs, ep_node)
 		pg_recv_remove(rc);
 	mutex_unlock(&pg_table_mutex);

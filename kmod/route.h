@@ -11,6 +11,7 @@
 #include <linux/types.h>
 
 struct pg_endpoint;
+struct pg_host;
 struct pg_wakeups;
 
 /* A receive request: which pCID, fan-out or which group, attested. */
@@ -32,5 +33,7 @@ int pg_route_receive(struct pg_endpoint *ep, const struct pg_recv_spec *spec);
 int pg_route_unreceive(struct pg_endpoint *ep,
 		       const struct pg_recv_spec *spec);
 void pg_route_forget(struct pg_endpoint *ep);
+int pg_route_set_gateway(struct pg_endpoint *ep, struct pg_host *host);
+int pg_route_watch(struct pg_endpoint *ep);
 
 #endif /* PG_ROUTE_H */

@@ -3,7 +3,7 @@
 """An independent conformance client for /dev/promisegrid.
 
 Written from the contract alone: docs/abi.md, uapi/linux/promisegrid.h and
-docs/protocols/pg-kernel-control-v3.md, pg-kernel-delivery-v2.md. It uses
+docs/protocols/pg-kernel-control-v4.md, pg-kernel-delivery-v3.md. It uses
 no code of the project (its own CBOR encoder and strict grid-cbor decoder
 are below, and Python's own SHA-256 for the CIDs replies name) and checks, one test per promise, what those texts say the
 module does. Run as root in a VM with the module loaded; prints TAP and
@@ -29,10 +29,10 @@ PARAMS = "/sys/module/promisegrid/parameters/"
 GRID = 1735551332
 # uapi/linux/promisegrid.h: PG_PCID_CONTROL, PG_PCID_DELIVERY
 CONTROL = bytes.fromhex(
-    "015512206ece0e65631be43efa5c46f782ab56288fe58f9edcced35ce6512e654e536981")
+    "01551220772d8891a24d4b978c890aa2a3afd81a146265a965881b411727a749c1154047")
 DELIVERY = bytes.fromhex(
-    "015512205069569a39fa5b5f38ae746e274e315047e0b0b2c129736c98072275af07fbda")
-ATTEST_HDR_MAX = 96
+    "0155122072222f3e05a2537a4d544642b03ade8feae4ea39ead3e1b93657d046b35d1720")
+ATTEST_HDR_MAX = 160
 WRITE_CHUNK = 256 << 10
 TOKEN_LEN = 32
 
@@ -1316,7 +1316,7 @@ def read_emsgsize_keeps_delivery():
 
 @test
 def attested_delivery_envelope():
-    """attest: grid([42(DELIVERY), [endpoint, pid, uid, gid], frame])"""
+    """attest: grid([42(DELIVERY), [endpoint, pid, uid, gid, null], frame])"""
     r, s = EP(), EP()
     p = new_pcid()
     r.receive(p, attest=True)
@@ -1328,14 +1328,14 @@ def attested_delivery_envelope():
     pc, slots = envelope(ds[0])
     check(pc == DELIVERY, "not the delivery pCID")
     check(len(slots) == 2 and ds[0].endswith(f), "frame not embedded exactly")
-    want = [s.id, os.getpid(), os.geteuid(), os.getegid()]
+    want = [s.id, os.getpid(), os.geteuid(), os.getegid(), None]
     check(slots[0] == want, "header %r, wanted %r" % (slots[0], want))
-    check(len(ds[0]) - len(f) <= 84, "header %d bytes" % (len(ds[0]) - len(f)))
+    check(len(ds[0]) - len(f) <= 85, "header %d bytes" % (len(ds[0]) - len(f)))
 
 
 @test
 def attested_max_frame_fits_read_buffer():
-    """an attested max_frame delivery fits max_frame + 96"""
+    """an attested max_frame delivery fits max_frame + 160"""
     r, s = EP(), EP()
     p = new_pcid()
     r.receive(p, attest=True)
@@ -1390,7 +1390,7 @@ def attest_names_opener_not_writer():
     ds = r.deliveries()
     check(len(ds) == 1, "%d deliveries" % len(ds))
     _, slots = envelope(ds[0])
-    want = [sid, os.getpid(), os.geteuid(), os.getegid()]
+    want = [sid, os.getpid(), os.geteuid(), os.getegid(), None]
     check(slots[0] == want, "header %r, wanted the opener's %r" %
           (slots[0], want))
 
@@ -1414,8 +1414,8 @@ def attest_own_open_after_setuid():
     check(len(ds) == 1, "%d deliveries" % len(ds))
     _, slots = envelope(ds[0])
     hdr = slots[0]
-    check(hdr[1:] == [cpid, 65534, 65534], "header %r, wanted [_, %d, 65534, "
-          "65534]" % (hdr, cpid))
+    check(hdr[1:] == [cpid, 65534, 65534, None], "header %r, wanted [_, %d, "
+          "65534, 65534, null]" % (hdr, cpid))
 
 
 @test
@@ -1444,8 +1444,8 @@ def attest_pid_zero_after_opener_exits():
     ds = r.deliveries()
     check(len(ds) == 1, "%d deliveries" % len(ds))
     _, slots = envelope(ds[0])
-    check(slots[0][1:] == [0, 65534, 65534],
-          "header %r, wanted [_, 0, 65534, 65534]" % slots[0])
+    check(slots[0][1:] == [0, 65534, 65534, None],
+          "header %r, wanted [_, 0, 65534, 65534, null]" % slots[0])
 
 
 # ================================================================ control
@@ -1460,7 +1460,7 @@ def hello_v2_keys_and_limits():
     a = EP()
     d = a.kept("hello")
     check(set(d) == HELLO_KEYS, "keys %r" % sorted(d))
-    check(d["version"] == 3, "version %r" % d["version"])
+    check(d["version"] == 4, "version %r" % d["version"])
     for k in HELLO_KEYS - {"version", "endpoint"}:
         check(d[k] == param(k), "%s %r, parameter %d" % (k, d[k], param(k)))
 
@@ -1646,13 +1646,14 @@ def carry_with_accept():
     p = new_pcid()
     t.receive(p, attest=True)
     d = t.kept("accept", {"carry": True})
-    check(d == {"carry": True, "unread": False}, "accept replied %r" % d)
-    check(t.kept("accept", {}) == {"carry": True, "unread": False},
-          "accept {} changed it")
+    off = {"carry": True, "attest": False, "unread": False}
+    check(d == off, "accept replied %r" % d)
+    check(t.kept("accept", {}) == off, "accept {} changed it")
     f = frame(p, "carried")
     c.kept("carry", carry_args(t.id, f))
     check(t.deliveries() == [f], "carried frame not exact")
     check(t.kept("accept", {"carry": False}) == {"carry": False,
+                                                 "attest": False,
                                                  "unread": False}, "reset")
     c.fails("carry", carry_args(t.id, f), E.EACCES)
 
@@ -2236,8 +2237,8 @@ def kernel_pcids_are_spec_cids():
     """the kernel's pCIDs are the CIDs of their spec files"""
     if not os.path.isdir(PROTOCOLS):
         raise Skip("no %s" % PROTOCOLS)
-    check(spec_cid("pg-kernel-control-v3.md") == CONTROL, "control v3")
-    check(spec_cid("pg-kernel-delivery-v2.md") == DELIVERY, "delivery v1")
+    check(spec_cid("pg-kernel-control-v4.md") == CONTROL, "control v4")
+    check(spec_cid("pg-kernel-delivery-v3.md") == DELIVERY, "delivery v3")
 
 
 @test
@@ -2261,6 +2262,7 @@ def unread_notice_at_close():
     s, quiet, r = EP(), EP(), EP()
     p = new_pcid()
     check(s.kept("accept", {"unread": True}) == {"carry": False,
+                                                 "attest": False,
                                                  "unread": True}, "accept")
     r.receive(p, attest=True)
     rid = r.id
@@ -2375,15 +2377,15 @@ def attest_ids_in_other_namespaces():
     if "unshare" in lines:
         raise Skip("unshare(CLONE_NEWUSER|CLONE_NEWPID): errno %s" %
                    lines["unshare"])
-    want = [sid, 0, overflow_id("uid"), overflow_id("gid")]
+    want = [sid, 0, overflow_id("uid"), overflow_id("gid"), None]
     check(lines.get("hdr") == repr(want),
           "inside the namespaces saw %s, wanted %r" % (lines.get("hdr"), want))
     check(os.WIFEXITED(st) and os.WEXITSTATUS(st) == 0, "child failed")
     ds = r.deliveries()
     check(len(ds) == 1, "%d deliveries from inside" % len(ds))
     hdr = envelope(ds[0])[1][0]
-    check(hdr[1:] == [int(lines["gpid"]), 0, 0],
-          "outside saw %r, wanted [_, %s, 0, 0]" % (hdr, lines["gpid"]))
+    check(hdr[1:] == [int(lines["gpid"]), 0, 0, None],
+          "outside saw %r, wanted [_, %s, 0, 0, null]" % (hdr, lines["gpid"]))
 
 
 @test
@@ -3059,6 +3061,173 @@ for _row in PARAM_TABLE:
 
 
 # ================================================================ main
+
+# ---- gateways (pg-kernel-control-v4 "Gateways") -------------------------
+
+def route_notices(ep, wait=0.3):
+    """The route notices queued for ep, as (pcid, group or None, up)."""
+    out = []
+    for raw in ep.deliveries(wait):
+        pc, slots = envelope(raw)
+        if pc == CONTROL and len(slots) == 3 and slots[1] == "route":
+            check(slots[0] is None, "a notice answers no request")
+            d = slots[2]
+            out.append((d["pcid"].value[1:], d.get("group"), d["up"]))
+    return out
+
+
+@test
+def gateway_needs_net_admin_of_the_opener():
+    """gateway: EPERM unless the opener had CAP_NET_ADMIN, whoever writes"""
+    a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+
+    def nobody_writes_on_roots():
+        drop_to_nobody()
+        g = EP(fd=socket.recv_fds(b, 1, 1)[1][0])
+        g.kept("gateway", {"host": "root-opened"})
+        return True
+    root_fd = os.open(DEV, os.O_RDWR | os.O_NONBLOCK)
+    socket.send_fds(a, [b"x"], [root_fd])
+    ok, _ = in_child(nobody_writes_on_roots)
+    check(ok, "a nobody writer on root's endpoint was refused")
+    os.close(root_fd)
+
+    def roots_write_on_nobodys():
+        drop_to_nobody()
+        fd = os.open(DEV, os.O_RDWR | os.O_NONBLOCK)
+        socket.send_fds(a, [b"x"], [fd])
+        return True
+    ok, _ = in_child(roots_write_on_nobodys)
+    check(ok, "child failed")
+    g = EP(fd=socket.recv_fds(b, 1, 1)[1][0])
+    g.fails("gateway", {"host": "h"}, E.EPERM)
+    a.close()
+    b.close()
+
+
+@test
+def gateway_once_and_before_receiving():
+    """gateway: EEXIST the second time, EBUSY once receiving, host 1..64"""
+    g, busy = EP(), EP()
+    g.fails("gateway", {"host": ""}, E.EINVAL, "malformed")
+    g.fails("gateway", {"host": "h" * 65}, E.EINVAL, "malformed")
+    g.fails("gateway", {}, E.EINVAL, "malformed")
+    g.kept("gateway", {"host": "h" * 64})
+    g.fails("gateway", {"host": "again"}, E.EEXIST)
+    busy.receive(new_pcid())
+    busy.fails("gateway", {"host": "late"}, E.EBUSY)
+
+
+@test
+def gateway_frames_name_their_host():
+    """a gateway's frames are attested with its host; local ones with null"""
+    r, g, s = EP(), EP(), EP()
+    p = new_pcid()
+    g.kept("gateway", {"host": "hostB"})
+    r.receive(p, attest=True)
+    r.deliveries()
+    f = frame(p, "from afar")
+    g.send(f)
+    s.send(f)
+    ds = r.deliveries()
+    check(len(ds) == 2, "%d deliveries" % len(ds))
+    hdrs = [envelope(d)[1][0] for d in ds]
+    check(hdrs[0] == [g.id, os.getpid(), 0, 0, "hostB"], "gateway %r" %
+          hdrs[0])
+    check(hdrs[1] == [s.id, os.getpid(), 0, 0, None], "local %r" % hdrs[1])
+    check(all(d.endswith(f) for d in ds), "frame not exact")
+
+
+@test
+def gateway_receives_no_gateway_frames():
+    """no echo: a gateway's receive never gets a frame a gateway sent"""
+    g1, g2, r, s = EP(), EP(), EP(), EP()
+    p, q = new_pcid(), new_pcid()
+    g1.kept("gateway", {"host": "one"})
+    g2.kept("gateway", {"host": "two"})
+    g1.receive(p)
+    g1.receive(q, group="w")
+    f = frame(p, "in")
+    expect_write(g2, f, E.EHOSTUNREACH, "only a gateway receives")
+    expect_write(g1, f, E.EHOSTUNREACH, "its own frame")
+    expect_write(g2, frame(q, "in"), E.EHOSTUNREACH, "a gateway group")
+    r.receive(p)
+    g2.send(f)
+    check(frames_of(r, p) == [f], "an ordinary receiver missed it")
+    check(frames_of(g1, p) == [], "a gateway got a gateway's frame")
+    s.send(f)
+    check(frames_of(g1, p) == [f], "a gateway missed a local frame")
+
+
+@test
+def gateway_carry_names_host():
+    """carry host: a gateway names the host per carry; others EPERM"""
+    t, g, c = EP(), EP(), EP()
+    p = new_pcid()
+    t.kept("accept", {"carry": True})
+    d = t.kept("accept", {"attest": True})
+    check(d == {"carry": True, "attest": True, "unread": False}, "%r" % d)
+    f = frame(p, "reply")
+    c.fails("carry", {"to": t.id, "frame": f, "host": "x"}, E.EPERM)
+    g.kept("gateway", {"host": "self"})
+    g.kept("carry", {"to": t.id, "frame": f, "host": "hostC"})
+    g.kept("carry", {"to": t.id, "frame": f})
+    c.kept("carry", {"to": t.id, "frame": f})
+    ds = [x for x in t.deliveries() if envelope(x)[0] == DELIVERY]
+    check(len(ds) == 3, "%d attested carries" % len(ds))
+    hosts = [envelope(x)[1][0][4] for x in ds]
+    check(hosts == ["hostC", "self", None], "hosts %r" % hosts)
+    check(all(x.endswith(f) for x in ds), "frame not exact")
+
+
+@test
+def watch_reports_interest_of_ordinary_receives():
+    """watch: a list, then up/down as the first comes and the last goes"""
+    g, other, a, b = EP(), EP(), EP(), EP()
+    p, q, mine = new_pcid(), new_pcid(), new_pcid()
+    other.fails("watch", {}, E.EPERM)
+    a.receive(p)
+    a.receive(q, group="w")
+    g.kept("gateway", {"host": "gw"})
+    g.receive(mine)
+    det = g.kept("watch", {})
+    got = route_notices(g)
+    check(det["routes"] == len(got) and (p, None, True) in got
+          and (q, "w", True) in got, "list %r (%r)" % (got, det))
+    check(not any(n[0] == mine for n in got), "a gateway's receive is not "
+          "interest")
+    b.receive(p)
+    b.receive(q, group="w")
+    check(route_notices(g) == [], "a second receiver is no news")
+    r2 = new_pcid()
+    b.receive(r2, group="g2")
+    check(route_notices(g) == [(r2, "g2", True)], "a new group")
+    a.kept("unreceive", {"pcid": pcid_item(p)})
+    check(route_notices(g) == [], "one receiver is left")
+    b.close()
+    got = route_notices(g)
+    check(sorted(got, key=repr) == sorted([(p, None, False),
+                                           (r2, "g2", False)], key=repr),
+          "close: %r" % got)
+    a.close()
+    check(route_notices(g) == [(q, "w", False)], "last member gone")
+
+
+@test
+def watch_is_bounded():
+    """watch: at most 16 watching endpoints; a closed one frees its place"""
+    gs = []
+    for i in range(16):
+        g = EP()
+        g.kept("gateway", {"host": "w%d" % i})
+        g.kept("watch", {})
+        gs.append(g)
+    late = EP()
+    late.kept("gateway", {"host": "late"})
+    late.fails("watch", {}, E.ENOSPC)
+    gs[0].close()
+    late.kept("watch", {})
+
 
 def main():
     if os.geteuid() != 0:

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Description: the control protocol (docs/abi.md "The control protocol",
- * docs/protocols/pg-kernel-control-v3.md). Every request gets one reply on
+ * docs/protocols/pg-kernel-control-v4.md). Every request gets one reply on
  * the requester's queue with its id (id 0: only on failure; no uint id:
  * null); a failed request fails its write with the reply's errno;
  * malformed requests are EINVAL (EBADRQC for an unknown verb) with outcome
@@ -35,7 +35,7 @@ static int t_hello(const void *arg)
 	CHECK(pg_reply_is(&r, PG_OUTCOME_KEPT));
 	CHECK(!r.id_null && r.id == 7);
 	CHECK_EQ(cb_map_uint(&r.details, "version", &v), 0);
-	CHECK_EQ(v, 3);
+	CHECK_EQ(v, 4);
 	CHECK_EQ(cb_map_uint(&r.details, "endpoint", &v), 0);
 	CHECK(v >= 1);
 	for (i = 0; i < PG_ARRAY_SIZE(limits); i++) {
@@ -584,7 +584,8 @@ static int t_kernel_pcids(const void *arg)
 static int t_retired_pcids(const void *arg)
 {
 	static const uint8_t retired[][PG_KERNEL_PCID_LEN] = {
-		PG_PCID_CONTROL_V1, PG_PCID_CONTROL_V2, PG_PCID_DELIVERY_V1,
+		PG_PCID_CONTROL_V1, PG_PCID_CONTROL_V2, PG_PCID_CONTROL_V3,
+		PG_PCID_DELIVERY_V1, PG_PCID_DELIVERY_V2,
 	};
 	struct pg_buf b = { 0 };
 	struct pg_cid c;
@@ -651,7 +652,7 @@ static int t_max_receives(const void *arg)
 int main(void)
 {
 	static const struct pg_test fixed[] = {
-		PG_TEST(t_hello, "hello: kept, version 3, endpoint id, limits = parameters"),
+		PG_TEST(t_hello, "hello: kept, version 4, endpoint id, limits = parameters"),
 		PG_TEST(t_hello_follows_params, "hello reports a limit changed at run time"),
 		PG_TEST(t_promises, "promises: protocols served, limits in force, EHOSTUNREACH for the unreceived, specs followed"),
 		PG_TEST(t_ids, "endpoint ids increase across opens, never reused"),

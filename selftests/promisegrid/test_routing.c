@@ -4,7 +4,7 @@
  * and carry). Every fan-out receiver gets every frame; each worker group
  * gets one copy, given to its least loaded member, ties in turn; carry
  * delivers an exact frame to an endpoint id; attesting receivers get the
- * pg-kernel-delivery-v2 envelope with the sender's endpoint, pid, euid and
+ * pg-kernel-delivery-v3 envelope with the sender's endpoint, pid, euid and
  * egid; the last close of a receiver ends its receives, while frames it
  * sent stay deliverable.
  */
@@ -272,11 +272,12 @@ static int t_attest(const void *arg)
 	pg_frame_msg(&f, &c, 5);
 	CHECK_EQ(pg_send(&s, &f), f.len);
 	pg_frame_begin(&want, &pg_cid_delivery, 2);
-	cb_array(&want, 4);
+	cb_array(&want, 5);
 	cb_uint(&want, sid);
 	cb_uint(&want, getpid());
 	cb_uint(&want, geteuid());
 	cb_uint(&want, getegid());
+	cb_byte(&want, 0xf6);		/* host: null, a frame of this host */
 	cb_raw(&want, f.p, f.len);
 	CHECK(pg_expect(&att, &want) == 0);
 	CHECK(pg_expect(&plain, &f) == 0);
@@ -336,7 +337,7 @@ static const struct pg_test tests[] = {
 	PG_TEST(t_carry_control, "carry of a control frame: EPERM"),
 	PG_TEST(t_carry_delivery, "carry of a delivery frame: EPERM"),
 	PG_TEST(t_carry_bad_frame, "carry of a bad frame: the frame's errno"),
-	PG_TEST(t_attest, "attest: delivery envelope with endpoint, pid, euid, egid"),
+	PG_TEST(t_attest, "attest: delivery envelope with endpoint, pid, euid, egid, null host"),
 	PG_TEST(t_close_ends_receives, "last close ends the receives; a dup keeps them"),
 	PG_TEST(t_sender_closed, "frames of a closed sender stay deliverable"),
 };

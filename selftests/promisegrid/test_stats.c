@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Description: the stats verb (docs/abi.md, pg-kernel-control-v3 "stats").
+ * Description: the stats verb (docs/abi.md, pg-kernel-control-v4 "stats").
  * The reply is kept with details {"module": {...}, "endpoint": {...}},
  * maps of unsigned counters with text keys. The specs name no counter, so
  * no counter's movement is asserted (see the selftests report).

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Description: unread notices (docs/protocols/pg-kernel-control-v3.md
+ * Description: unread notices (docs/protocols/pg-kernel-control-v4.md
  * "Notices"). When an endpoint closes with frames still queued, each
  * sender that asked ("accept" {"unread": true}) gets one "broken" notice
  * per frame, naming the frame by its CID (the sender's bytes, whatever

@@ -54,11 +54,12 @@ t "uapi header builds as C99 -Wall -Werror and runs" \
 t "uapi header builds as C++ (g++ -Wall -Werror)" \
 	sh -c "g++ -x c++ -Wall -Wextra -Werror -I'$top/uapi' \
 		'$top/selftests/uapi/test_uapi.c' -o '$out/cxx' && '$out/cxx'"
-t "PG_PCID_CONTROL is the CID of pg-kernel-control-v3.md" \
-	same_pcid PG_PCID_CONTROL pg-kernel-control-v3.md
-t "PG_PCID_DELIVERY is the CID of pg-kernel-delivery-v2.md" \
-	same_pcid PG_PCID_DELIVERY pg-kernel-delivery-v2.md
-for v in CONTROL_V1:control-v1 CONTROL_V2:control-v2 DELIVERY_V1:delivery-v1; do
+t "PG_PCID_CONTROL is the CID of pg-kernel-control-v4.md" \
+	same_pcid PG_PCID_CONTROL pg-kernel-control-v4.md
+t "PG_PCID_DELIVERY is the CID of pg-kernel-delivery-v3.md" \
+	same_pcid PG_PCID_DELIVERY pg-kernel-delivery-v3.md
+for v in CONTROL_V1:control-v1 CONTROL_V2:control-v2 CONTROL_V3:control-v3 \
+	DELIVERY_V1:delivery-v1 DELIVERY_V2:delivery-v2; do
 	t "PG_PCID_${v%%:*} (retired) is the CID of pg-kernel-${v#*:}.md" \
 		same_pcid "PG_PCID_${v%%:*}" "pg-kernel-${v#*:}.md"
 done

@@ -91,7 +91,7 @@ test_usage_exits() {
 test_hello() {
 	pg hello >"$T/out" || die "pg hello failed"
 	grep -q '^endpoint [1-9]' "$T/out" || die "$(cat "$T/out")"
-	pg hello --json | python3 -c 'import json, sys; d = json.load(sys.stdin); assert d["version"] == 3 and d["endpoint"] > 0, d'
+	pg hello --json | python3 -c 'import json, sys; d = json.load(sys.stdin); assert d["version"] == 4 and d["endpoint"] > 0, d'
 }
 
 test_cid() {

@@ -58,7 +58,7 @@ def recv_n(ep, n):
 def test_hello():
     with pg.Endpoint() as a, pg.Endpoint() as b:
         ha, hb = a.hello(), b.hello()
-        check(ha["version"] == 3, "version %r" % ha.get("version"))
+        check(ha["version"] == 4, "version %r" % ha.get("version"))
         check(isinstance(ha["endpoint"], int) and ha["endpoint"] >= 1,
               "endpoint id %r" % ha.get("endpoint"))
         check(hb["endpoint"] != ha["endpoint"], "two endpoints, one id")

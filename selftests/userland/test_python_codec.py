@@ -193,10 +193,23 @@ def test_frames():
 def test_delivery_envelope():
     inner = pg.frame(pg.cid("example"), "hello", 3)
     outer = (bytes.fromhex("da6772696483") + pg.encode(
-        pg.Tag(42, b"\x00" + pg.DELIVERY_PCID)) + pg.encode([4, 123, 0, 0])
-        + inner)
+        pg.Tag(42, b"\x00" + pg.DELIVERY_PCID))
+        + pg.encode([4, 123, 0, 0, None]) + inner)
     d = pg.Delivery(outer)
     check(d.attested and d.sender == (4, 123, 0, 0), "sender")
+    check(d.host is None, "a frame of this host names none")
+    remote = pg.Delivery(bytes.fromhex("da6772696483") + pg.encode(
+        pg.Tag(42, b"\x00" + pg.DELIVERY_PCID))
+        + pg.encode([4, 123, 0, 0, "hostB"]) + inner)
+    check(remote.host == "hostB" and remote.frame == inner, "gateway host")
+    for who in ([4, 123, 0, 0], [4, 123, 0, 0, 7]):
+        try:
+            pg.Delivery(bytes.fromhex("da6772696483") + pg.encode(
+                pg.Tag(42, b"\x00" + pg.DELIVERY_PCID)) + pg.encode(who)
+                + inner)
+        except ValueError:
+            continue
+        raise AssertionError("accepted attestation %r" % who)
     check(d.frame == inner, "exact inner bytes")
     check(d.inner.pcid == pg.cid("example") and d.inner.slots == ["hello", 3],
           "inner frame")
@@ -218,8 +231,8 @@ def test_function_frames():
 
 def test_pcids_match_files():
     found = 0
-    for name, pcid in (("pg-kernel-control-v3.md", pg.CONTROL_PCID),
-                       ("pg-kernel-delivery-v2.md", pg.DELIVERY_PCID),
+    for name, pcid in (("pg-kernel-control-v4.md", pg.CONTROL_PCID),
+                       ("pg-kernel-delivery-v3.md", pg.DELIVERY_PCID),
                        ("pg-function-call-v1.md", pg.FN_REPLY_PCID)):
         path = os.path.join(REPO, "docs", "protocols", name)
         if os.path.exists(path):

@@ -143,7 +143,7 @@ func TestDeviceByteExact(t *testing.T) {
 		}
 	}
 	for i, m := range recvN(t, attested, len(frames)) {
-		want := Sender{id, uint64(os.Getpid()), uint64(os.Geteuid()), uint64(os.Getegid())}
+		want := Sender{id, uint64(os.Getpid()), uint64(os.Geteuid()), uint64(os.Getegid()), ""}
 		if !m.Attested() || !m.PCID.Equal(DeliveryPCID) || *m.Sender != want {
 			t.Errorf("attested frame %d: %v from %+v, want %+v", i, m, m.Sender, want)
 		}

@@ -13,7 +13,7 @@
 // encoding options. A write sends one frame or several back to back; a
 // read returns a CBOR sequence of whole frames, which Split cuts apart.
 // Endpoint speaks the kernel's control protocol
-// (docs/protocols/pg-kernel-control-v3.md) and functions as a service
+// (docs/protocols/pg-kernel-control-v4.md) and functions as a service
 // (docs/protocols/pg-function-call-v1.md).
 //
 // A CID here is the binary CIDv1, without the 0x00 that tag 42 adds.
@@ -54,8 +54,8 @@ type CID []byte
 // PG_PCID_DELIVERY) and the function-call protocol: each the CID of the
 // exact bytes of its spec in docs/protocols/.
 var (
-	ControlPCID  = mustHex("015512206ece0e65631be43efa5c46f782ab56288fe58f9edcced35ce6512e654e536981")
-	DeliveryPCID = mustHex("015512205069569a39fa5b5f38ae746e274e315047e0b0b2c129736c98072275af07fbda")
+	ControlPCID  = mustHex("01551220772d8891a24d4b978c890aa2a3afd81a146265a965881b411727a749c1154047")
+	DeliveryPCID = mustHex("0155122072222f3e05a2537a4d544642b03ade8feae4ea39ead3e1b93657d046b35d1720")
 	FnReplyPCID  = mustHex("01551220e1f2781ec632c0c514eaa716913477e8b5cf862bb8fccf74ef957f0fd811a520")
 )
 
@@ -193,9 +193,19 @@ func Split(buf []byte) ([][]byte, error) {
 // ---- messages -------------------------------------------------------------
 
 // Sender is what the kernel attests about who wrote a frame
-// (docs/protocols/pg-kernel-delivery-v2.md).
+// (docs/protocols/pg-kernel-delivery-v3.md).
 type Sender struct {
 	Endpoint, PID, UID, GID uint64
+	// Host is the host a gateway endpoint named (pg-kernel-delivery-v3),
+	// "" for a frame of this host.
+	Host string
+}
+
+// who is the attestation array: four ids and a host (null or text).
+type who struct {
+	_                       struct{} `cbor:",toarray"`
+	Endpoint, PID, UID, GID uint64
+	Host                    *string
 }
 
 // Message is one frame, as read from the device or built locally.
@@ -242,11 +252,14 @@ func ParseFrame(raw []byte) (*Message, error) {
 	if !pcid.Equal(DeliveryPCID) {
 		return m, nil
 	}
-	var who []uint64
-	if len(m.Slots) != 2 || decMode.Unmarshal(m.Slots[0], &who) != nil || len(who) != 4 {
+	var w who
+	if len(m.Slots) != 2 || decMode.Unmarshal(m.Slots[0], &w) != nil {
 		return nil, fmt.Errorf("%w: bad delivery envelope", ErrNotFrame)
 	}
-	m.Sender = &Sender{who[0], who[1], who[2], who[3]}
+	m.Sender = &Sender{Endpoint: w.Endpoint, PID: w.PID, UID: w.UID, GID: w.GID}
+	if w.Host != nil {
+		m.Sender.Host = *w.Host
+	}
 	m.Frame = m.Slots[1]
 	if m.Inner, err = ParseFrame(m.Frame); err != nil {
 		return nil, fmt.Errorf("delivered frame: %w", err)

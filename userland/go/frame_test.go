@@ -59,15 +59,15 @@ var vectors = []vector{
 		func() ([]byte, error) {
 			return Frame(ControlPCID, 7, "receive", Args{"attest": true, "group": "adders", "pcid": helloPCID.Link()})
 		},
-		"da6772696484d82a582500015512206ece0e65631be43efa5c46f782ab56288fe58f9edcced35ce6512e654e536981076772656365697665a36470636964d82a58250001551220009e80b24b5a450fcca0eaf98a0955c8a940ed055a34a3476bd2ebeeca1b3eac6567726f75706661646465727366617474657374f5"},
+		"da6772696484d82a58250001551220772d8891a24d4b978c890aa2a3afd81a146265a965881b411727a749c1154047076772656365697665a36470636964d82a58250001551220009e80b24b5a450fcca0eaf98a0955c8a940ed055a34a3476bd2ebeeca1b3eac6567726f75706661646465727366617474657374f5"},
 	{"grant request", `pg.frame(pg.CONTROL_PCID, 2, "grant", {"pcid": L(H), "rights": 1, "ttl_ms": 60000})`,
 		func() ([]byte, error) {
 			return Frame(ControlPCID, 2, "grant", Args{"ttl_ms": 60000, "rights": 1, "pcid": helloPCID.Link()})
 		},
-		"da6772696484d82a582500015512206ece0e65631be43efa5c46f782ab56288fe58f9edcced35ce6512e654e53698102656772616e74a36470636964d82a58250001551220009e80b24b5a450fcca0eaf98a0955c8a940ed055a34a3476bd2ebeeca1b3eac66726967687473016674746c5f6d7319ea60"},
+		"da6772696484d82a58250001551220772d8891a24d4b978c890aa2a3afd81a146265a965881b411727a749c115404702656772616e74a36470636964d82a58250001551220009e80b24b5a450fcca0eaf98a0955c8a940ed055a34a3476bd2ebeeca1b3eac66726967687473016674746c5f6d7319ea60"},
 	{"hello request", `pg.frame(pg.CONTROL_PCID, 1, "hello", {})`,
 		func() ([]byte, error) { return Frame(ControlPCID, 1, "hello", Args{}) },
-		"da6772696484d82a582500015512206ece0e65631be43efa5c46f782ab56288fe58f9edcced35ce6512e654e536981016568656c6c6fa0"},
+		"da6772696484d82a58250001551220772d8891a24d4b978c890aa2a3afd81a146265a965881b411727a749c1154047016568656c6c6fa0"},
 	{"function call", `pg.call_frame(H, 12345678901234, b"the quick brown fox")`, callFrame,
 		"da6772696483d82a58250001551220009e80b24b5a450fcca0eaf98a0955c8a940ed055a34a3476bd2ebeeca1b3eac1b00000b3a73ce2ff25374686520717569636b2062726f776e20666f78"},
 	{"kept reply", `pg.reply_frame(H, "kept", b"4\n")`,
@@ -140,8 +140,8 @@ func TestPCIDsAreTheSpecsCIDs(t *testing.T) {
 		t.Skip("needs the repository")
 	}
 	for file, want := range map[string]CID{
-		"pg-kernel-control-v3.md":  ControlPCID,
-		"pg-kernel-delivery-v2.md": DeliveryPCID,
+		"pg-kernel-control-v4.md":  ControlPCID,
+		"pg-kernel-delivery-v3.md": DeliveryPCID,
 		"pg-function-call-v1.md":   FnReplyPCID,
 		"example-hello-v1.md":      helloPCID,
 	} {
@@ -300,16 +300,17 @@ func mustFrame(t *testing.T, pcid CID, slots ...interface{}) []byte {
 func TestParseDelivery(t *testing.T) {
 	inner, _ := Frame(helloPCID, "hello", 42)
 	// What the kernel writes: its envelope, then the frame byte for byte.
-	d := append(mustEncode(t, cbor.Tag{Number: GridTag, Content: []interface{}{DeliveryPCID.Link(), []uint64{4, 123, 0, 0}}}), inner...)
+	local := []interface{}{4, 123, 0, 0, nil}
+	d := append(mustEncode(t, cbor.Tag{Number: GridTag, Content: []interface{}{DeliveryPCID.Link(), local}}), inner...)
 	d[5]++ // the array holds three items, not two
-	if b := mustFrame(t, DeliveryPCID, []uint64{4, 123, 0, 0}, cbor.RawMessage(inner)); !bytes.Equal(b, d) {
+	if b := mustFrame(t, DeliveryPCID, local, cbor.RawMessage(inner)); !bytes.Equal(b, d) {
 		t.Fatalf("a RawMessage slot is not embedded as it is:\n%x\n%x", b, d)
 	}
 	m, err := ParseFrame(d)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !m.Attested() || *m.Sender != (Sender{4, 123, 0, 0}) || !bytes.Equal(m.Frame, inner) ||
+	if !m.Attested() || *m.Sender != (Sender{4, 123, 0, 0, ""}) || !bytes.Equal(m.Frame, inner) ||
 		!m.Inner.PCID.Equal(helloPCID) {
 		t.Fatalf("delivery %v sender %v", m, m.Sender)
 	}
@@ -319,9 +320,12 @@ func TestParseDelivery(t *testing.T) {
 		t.Errorf("a non-call parsed as a call: %v, %v", c, err)
 	}
 	call, parent, _ := CallFrame(helloPCID, 9, []byte("x y"))
-	m, err = ParseFrame(mustFrame(t, DeliveryPCID, []uint64{5, 1, 2, 3}, cbor.RawMessage(call)))
-	if err != nil {
-		t.Fatal(err)
+	m, err = ParseFrame(mustFrame(t, DeliveryPCID, []interface{}{5, 1, 2, 3, "hostB"}, cbor.RawMessage(call)))
+	if err != nil || m.Sender.Host != "hostB" {
+		t.Fatalf("a gateway's delivery: %v, %+v", err, m)
+	}
+	if _, err := ParseFrame(mustFrame(t, DeliveryPCID, []uint64{5, 1, 2, 3}, cbor.RawMessage(call))); err == nil {
+		t.Error("a delivery-v2 attestation (four ids) parsed")
 	}
 	c, err = ParseCall(m)
 	if err != nil || c.Caller != 5 || c.Nonce != 9 || string(c.Body) != "x y" || !c.Parent.Equal(parent) ||

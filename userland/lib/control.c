@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /* Copyright (C) 2026 The PromiseGrid kernel module authors. */
 /*
- * The kernel's control protocol (docs/protocols/pg-kernel-control-v3.md):
+ * The kernel's control protocol (docs/protocols/pg-kernel-control-v4.md):
  * grid([42(control), id, verb, {args}]) answered on our own queue by
  * grid([42(control), id, outcome, {details}, 42(parent)]), parent the CID
  * of the request's exact bytes: replies are matched by it.

@@ -333,6 +333,32 @@ static bool read_uint(const uint8_t *p, size_t n, size_t *off, uint64_t *v)
 	return true;
 }
 
+/* The host slot of an attestation: null, or text (*s, *n) if asked. */
+static bool read_host(const uint8_t *p, size_t n, size_t *off,
+		      const char **s, size_t *len)
+{
+	uint8_t major;
+	uint64_t v;
+	bool indef;
+	size_t hlen;
+
+	if (*off < n && p[*off] == 0xf6) {	/* null: from this host */
+		(*off)++;
+		if (s)
+			*s = NULL;
+		return true;
+	}
+	if (pg_cbor_read_head(p + *off, n - *off, &major, &v, &indef, &hlen) ||
+	    major != 3 || indef || v > n - *off - hlen)
+		return false;
+	if (s) {
+		*s = (const char *)p + *off + hlen;
+		*len = v;
+	}
+	*off += hlen + v;
+	return true;
+}
+
 /* Fills m's frame fields from the frame at p; its length or -errno. */
 static ssize_t parse_frame(const uint8_t *p, size_t n, struct pg_msg *m)
 {
@@ -368,14 +394,16 @@ PG_EXPORT ssize_t pg_msg_parse(const uint8_t *p, size_t n, struct pg_msg *m)
 	m->raw_len = len;
 	if (!pg_cid_eq(&m->pcid, &pg_pcid_delivery))
 		return len;
-	/* grid([42(delivery), [endpoint, pid, uid, gid], frame]) */
+	/* grid([42(delivery), [endpoint, pid, uid, gid, host], frame]) */
 	off = m->slots_off;
-	if (m->nslots != 2 || p[off] != 0x84)	/* an array of 4 */
+	if (m->nslots != 2 || p[off] != 0x85)	/* an array of 5 */
 		return -EPROTO;
 	off++;
 	for (i = 0; i < 4; i++)
 		if (!read_uint(p, len, &off, &v[i]))
 			return -EPROTO;
+	if (!read_host(p, len, &off, NULL, NULL))
+		return -EPROTO;
 	inner = parse_frame(p + off, len - off, m);
 	if (inner < 0 || off + inner != (size_t)len)
 		return -EPROTO;
@@ -385,6 +413,29 @@ PG_EXPORT ssize_t pg_msg_parse(const uint8_t *p, size_t n, struct pg_msg *m)
 	m->from.uid = (uint32_t)v[2];
 	m->from.gid = (uint32_t)v[3];
 	return len;
+}
+
+PG_EXPORT const char *pg_msg_host(const struct pg_msg *m, size_t *len)
+{
+	const struct pg_cbor_limits lim = {
+		.max_depth = PG_MAX_DEPTH_LIMIT, .max_size = m->raw_len,
+	};
+	struct pg_envelope env;
+	const char *host = NULL;
+	uint64_t v;
+	size_t off;
+	int i;
+
+	*len = 0;
+	if (!m->attested || pg_env_parse(m->raw, m->raw_len, &lim, &env))
+		return NULL;
+	off = env.slots_off + 1;	/* past the array's head */
+	for (i = 0; i < 4; i++)
+		if (!read_uint(m->raw, m->raw_len, &off, &v))
+			return NULL;
+	if (!read_host(m->raw, m->raw_len, &off, &host, len))
+		return NULL;
+	return host;
 }
 
 PG_EXPORT cbor_item_t *pg_msg_slot(const struct pg_msg *m, size_t i)

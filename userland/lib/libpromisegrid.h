@@ -135,6 +135,12 @@ struct pg_msg {
  * its length, or -EBADMSG/-EPROTO.
  */
 ssize_t pg_msg_parse(const uint8_t *p, size_t n, struct pg_msg *m);
+/*
+ * The host an attested delivery came from through a gateway (its bytes,
+ * not NUL-terminated; *len set), or NULL for a frame of this host or an
+ * unattested one.
+ */
+const char *pg_msg_host(const struct pg_msg *m, size_t *len);
 /* A kernel control frame (a reply or a notice)? */
 bool pg_msg_is_control(const struct pg_msg *m);
 

@@ -8,7 +8,7 @@ The device is used with plain read() and write() of CBOR frames
 
 in grid-cbor (RFC 8949 section 4.2.1 deterministic encoding). This module
 has a small grid-cbor codec, frame helpers, an Endpoint class speaking the
-kernel's control protocol (docs/protocols/pg-kernel-control-v3.md) and
+kernel's control protocol (docs/protocols/pg-kernel-control-v4.md) and
 functions as a service (docs/protocols/pg-function-call-v1.md).
 
 pCIDs are bytes: the binary CIDv1, without the 0x00 that tag 42 adds.
@@ -39,9 +39,9 @@ MAX_DEPTH = 64
 
 # uapi/linux/promisegrid.h PG_PCID_CONTROL, PG_PCID_DELIVERY
 CONTROL_PCID = bytes.fromhex(
-    "015512206ece0e65631be43efa5c46f782ab56288fe58f9edcced35ce6512e654e536981")
+    "01551220772d8891a24d4b978c890aa2a3afd81a146265a965881b411727a749c1154047")
 DELIVERY_PCID = bytes.fromhex(
-    "015512205069569a39fa5b5f38ae746e274e315047e0b0b2c129736c98072275af07fbda")
+    "0155122072222f3e05a2537a4d544642b03ade8feae4ea39ead3e1b93657d046b35d1720")
 # cid() of the exact bytes of docs/protocols/pg-function-call-v1.md
 FN_REPLY_PCID = bytes.fromhex(
     "01551220e1f2781ec632c0c514eaa716913477e8b5cf862bb8fccf74ef957f0fd811a520")
@@ -258,7 +258,8 @@ class Delivery:
 
     raw: its exact bytes; pcid and slots: its envelope. For an attested
     delivery (pcid == DELIVERY_PCID) also sender = (endpoint, pid, uid,
-    gid) written by the kernel, frame = the sender's exact frame bytes and
+    gid) and host (the host a gateway named, None for this host) written
+    by the kernel, frame = the sender's exact frame bytes and
     inner = that frame as a Delivery. Otherwise sender is None, frame is
     raw and inner is self.
     """
@@ -268,10 +269,15 @@ class Delivery:
         self.pcid, spans = _frame_spans(self.raw)
         self.slots = [s[0] for s in spans]
         self.sender, self.frame, self.inner = None, self.raw, self
+        self.host = None
         if self.pcid == DELIVERY_PCID:
-            if len(spans) != 2 or not isinstance(self.slots[0], list):
+            who = self.slots[0]
+            if (len(spans) != 2 or not isinstance(who, list) or len(who) != 5
+                    or not all(isinstance(v, int) for v in who[:4])
+                    or not (who[4] is None or isinstance(who[4], str))):
                 raise ValueError("bad delivery envelope")
-            self.sender = tuple(self.slots[0])
+            self.sender = tuple(who[:4])
+            self.host = who[4]
             self.frame = self.raw[spans[1][1]:spans[1][2]]
             self.inner = Delivery(self.frame)
 

@@ -104,9 +104,9 @@ static void test_protocol_pcids(void)
 
 	CHECK_EQ(pg_cid_of_file("../../../docs/protocols/pg-function-call-v1.md", &c), 0);
 	CHECK(pg_cid_eq(&c, &pg_pcid_fn_reply));
-	CHECK_EQ(pg_cid_of_file("../../../docs/protocols/pg-kernel-control-v3.md", &c), 0);
+	CHECK_EQ(pg_cid_of_file("../../../docs/protocols/pg-kernel-control-v4.md", &c), 0);
 	CHECK(pg_cid_eq(&c, &pg_pcid_control));
-	CHECK_EQ(pg_cid_of_file("../../../docs/protocols/pg-kernel-delivery-v2.md", &c), 0);
+	CHECK_EQ(pg_cid_of_file("../../../docs/protocols/pg-kernel-delivery-v3.md", &c), 0);
 	CHECK(pg_cid_eq(&c, &pg_pcid_delivery));
 	CHECK_EQ(pg_cid_of_file("/nonexistent", &c), -ENOENT);
 	done("pCIDs: the library's constants are the CIDs of the spec files");
@@ -314,21 +314,29 @@ static void test_frame_errors(void)
 	done("frames: each kind of bad frame gets the module's errno");
 }
 
-/* grid([42(delivery), [ep, pid, uid, gid], frame]) around f */
-static void attest(struct pg_buf *out, const struct pg_buf *f, uint64_t ep)
+/* grid([42(delivery), [ep, pid, uid, gid, host], frame]) around f */
+static void attest_host(struct pg_buf *out, const struct pg_buf *f,
+			uint64_t ep, const char *host)
 {
-	cbor_item_t *from = cbor_new_definite_array(4);
+	cbor_item_t *from = cbor_new_definite_array(5);
 	struct pg_buf slots = { 0 };
 
 	CHECK(cbor_array_push(from, cbor_move(cbor_build_uint64(ep))));
 	CHECK(cbor_array_push(from, cbor_move(cbor_build_uint64(123))));
 	CHECK(cbor_array_push(from, cbor_move(cbor_build_uint64(1000))));
 	CHECK(cbor_array_push(from, cbor_move(cbor_build_uint64(100))));
+	CHECK(cbor_array_push(from, cbor_move(host ? cbor_build_string(host) :
+						     cbor_new_null())));
 	pg_cbor_encode(&slots, from);
 	pg_buf_put(&slots, f->p, f->len);
 	CHECK_EQ(pg_frame_wrap(out, &pg_pcid_delivery, slots.p, slots.len, 2), 0);
 	cbor_decref(&from);
 	pg_buf_free(&slots);
+}
+
+static void attest(struct pg_buf *out, const struct pg_buf *f, uint64_t ep)
+{
+	attest_host(out, f, ep, NULL);
 }
 
 static void test_attested(void)
@@ -348,6 +356,19 @@ static void test_attested(void)
 	CHECK_EQ(m.from.uid, 1000);
 	CHECK_EQ(m.from.gid, 100);
 	CHECK(m.frame_len == f.len && !memcmp(m.frame, f.p, f.len));
+	{
+		struct pg_buf g = { 0 };
+		const char *host;
+		size_t len;
+
+		CHECK(!pg_msg_host(&m, &len) && len == 0);
+		attest_host(&g, &f, 43, "hostB");
+		CHECK_EQ(pg_msg_parse(g.p, g.len, &m), (long long)g.len);
+		host = pg_msg_host(&m, &len);
+		CHECK(host && len == 5 && !memcmp(host, "hostB", 5));
+		CHECK(m.frame_len == f.len && !memcmp(m.frame, f.p, f.len));
+		pg_buf_free(&g);
+	}
 	CHECK(pg_cid_eq(&m.pcid, &c));
 	CHECK_EQ(m.nslots, 2);
 	pg_buf_free(&f);
