@@ -36,6 +36,7 @@ echo "pg-grid test: control" >ctl.txt
 echo "pg-grid test: a claimed pCID" >clm.txt
 echo "pg-grid test: one-way throughput" >bench.txt
 echo "pg-grid test: a function served on several hosts" >fn.txt
+echo "pg-grid test: interest that is withdrawn" >wd.txt
 FAN=$(pg cid --hex fan.txt | sed "s/^00//")
 DONE=$(pg cid --hex done.txt | sed "s/^00//")
 CTL=$(pg cid --hex ctl.txt | sed "s/^00//")
@@ -43,9 +44,15 @@ CLM=$(pg cid --hex clm.txt | sed "s/^00//")
 BENCH=$(pg cid --hex bench.txt | sed "s/^00//")
 nbench=$(arg bench)
 FN=$(pg cid --hex fn.txt | sed "s/^00//")
+WD=$(pg cid --hex wd.txt | sed "s/^00//")
+# centiseconds since boot
+cs() { tr -d . </proc/uptime | cut -d' ' -f1; }
 
 pg sub --raw --timeout 300000 "$FAN" >fan.raw 2>fan.err &
 fanpid=$!
+# Interest withdrawn: B alone receives WD, for one frame; its close is
+# the kernel's route notice to B's bridge, which tells the others.
+[ "$role" = B ] && pg sub --count 1 --timeout 120000 "$WD" >wd.out 2>&1 &
 if [ "$role" = A ]; then
 	mode="--call $FN:workers"
 else
@@ -83,7 +90,7 @@ fi
 sleep 0.5
 # shellcheck disable=SC2086  # $mode and $tok are two words each
 pg-bridge --nats "$nats" --no-randomize --host-id "$role" \
-	--export "$FAN,$DONE,$CTL,$CLM,$BENCH" $mode $tok >bridge.json 2>bridge.log &
+	--export "$FAN,$DONE,$CTL,$CLM,$BENCH,$WD" $mode $tok >bridge.json 2>bridge.log &
 bridgepid=$!
 
 ok=1
@@ -120,6 +127,23 @@ if [ "$role" = A ]; then
 		i=$((i + 1))
 	done
 	say "CALLS-SECONDS $(($(date +%s) - start))"
+
+	# Who answered, as the kernel attests it: the serving host's name,
+	# given by its bridge and vouched for by this host's gateway.
+	r=$(echo "attest" | pg call --attest --timeout 10000 "$FN" 2>attest.err)
+	say "ATTEST rc=$? reply=$r $(tr '\n' ' ' <attest.err)"
+
+	# Interest withdrawn: B's only receive of WD ends after one frame.
+	if waitlog bridge.log "route +fanout $WD" 10; then
+		pg send "$WD" '"wd"' || say "FAIL A send wd"
+		t0=$(cs)
+		waitlog bridge.log "route -fanout $WD" 15 &&
+			say "WD-WITHDRAWN ms=$((($(cs) - t0) * 10))"
+		pg send "$WD" '"late"' 2>wd.err
+		say "WD-AFTER rc=$? $(tr '\n' ' ' <wd.err)"
+	else
+		say "FAIL A never took WD"
+	fi
 
 	# A fault: after 3 calls the host kills this host's nats-server
 	# (the first of its list); calls go on, each ending in time (answered, or

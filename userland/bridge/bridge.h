@@ -39,6 +39,7 @@ struct br_route {
 	char ghex[2 * PG_GROUP_NAME_MAX + 1];
 	char subject[BR_SUBJECT_MAX];		/* its NATS subject */
 	bool receiving;			/* the kernel-side receive is in place */
+	bool local_interest;		/* the kernel's watch: a local receive */
 	natsSubscription *sub;		/* BR_FANOUT, BR_SERVE */
 	uint64_t out, in;		/* frames published, frames injected */
 	uint64_t inject_failed;
@@ -54,6 +55,7 @@ struct br_stats {
 	uint64_t kernel_dropped;	/* the kernel's drop notices, summed */
 	uint64_t no_reply_to;		/* a proxy got a frame but its origin is unknown */
 	uint64_t proxies_opened, proxies_evicted;
+	uint64_t route_notices;		/* the kernel's route watch: notices read */
 	atomic_uint_fast64_t reconnects, disconnects, slow_consumer;
 };
 
@@ -69,6 +71,13 @@ struct bridge {
 	int interest_ms, interest_ttl_ms;
 	int max_proxies;
 	bool verbose, no_randomize;
+	/*
+	 * Its endpoints are kernel gateways (pg-kernel-control-v4): frames
+	 * it injects name their host and never come back to it. False when
+	 * the kernel refused (no CAP_NET_ADMIN): then own_skipped filters.
+	 */
+	bool gateway;
+	bool watching;			/* the kernel's route watch is on */
 	/* Tokens for claimed pCIDs, redeemed by every endpoint it opens. */
 	uint8_t tokens[BR_MAX_TOKENS][PG_TOKEN_LEN];
 	int ntokens;
@@ -110,6 +119,17 @@ int br_inbound_take(struct bridge *b, natsMsg **msg, enum br_in_kind *kind,
 		    struct br_route **route);
 void br_inbound_free(struct bridge *b);
 
+/*
+ * Makes pg a gateway for frames from host (once b->gateway is known
+ * false, does nothing); 0 or -errno other than EPERM (logged).
+ */
+int br_gateway(struct bridge *b, struct pg *pg, const char *host);
+/* Carries a reply to endpoint to, naming the host it came from if known. */
+int br_carry(struct bridge *b, uint64_t to, const void *frame, size_t len,
+	     const char *host);
+/* The NATS header naming the host a reply comes from. */
+#define BR_HOST_HEADER	"Pg-Host"
+
 /* Redeems the --token's on pg; 0 or -errno (logged). */
 int br_redeem_all(struct bridge *b, struct pg *pg);
 
@@ -133,8 +153,15 @@ void br_proxy_free(struct bridge *b);
 /* interest.c: which pCIDs other bridges take */
 void br_interest_announce(struct bridge *b, bool bye);
 void br_interest_heard(struct bridge *b, natsMsg *msg);
-/* Starts or stops kernel-side receives to match remote interest. */
+/*
+ * Starts or stops kernel-side receives to match remote interest, and the
+ * served groups' NATS subscriptions to match local members.
+ */
 void br_interest_reconcile(struct bridge *b);
+/* Starts the kernel's route watch on the local endpoint (a gateway's). */
+int br_interest_watch(struct bridge *b);
+/* A route notice from the watch: a local receive came or went. */
+void br_interest_route(struct bridge *b, const struct pg_msg *m);
 
 /* stats.c */
 void br_stats_print(const struct bridge *b, FILE *f);

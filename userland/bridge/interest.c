@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /* Copyright (C) 2026 The PromiseGrid kernel module authors. */
 /*
- * Interest between bridges, without kernel support: every bridge
- * announces, every --interest-ms, the pCIDs it takes from NATS (its
- * --export fan-out pCIDs and its --serve groups) on PREFIX.interest. A
- * bridge receives a pCID locally (so that local frames leave the host)
- * only while another host announced taking it within --interest-ttl-ms,
- * and stops at once on that host's "bye". What is announced is the
- * bridge's configuration, not the receivers the kernel has: the kernel
- * has no route watch yet (issue 14, item 3).
+ * Interest between bridges: every bridge announces, every --interest-ms,
+ * the pCIDs it takes from NATS on PREFIX.interest: its --export fan-out
+ * pCIDs and its --serve groups, each while the kernel's route watch
+ * (pg-kernel-control-v4) reports a local receive of it, or always where
+ * the bridge could not become a gateway and has no watch. A bridge
+ * receives a pCID locally (so that local frames leave the host) only
+ * while another host announced taking it within --interest-ttl-ms, and
+ * stops at once on that host's "bye" or when the host withdraws it.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +46,9 @@ void br_interest_announce(struct bridge *b, bool bye)
 		       bye ? "bye" : "alive");
 	for (i = 0; i < b->nroutes && !bye; i++) {
 		const struct br_route *r = &b->routes[i];
+
+		if (b->watching && !r->local_interest)
+			continue;	/* nobody here receives it now */
 
 		if (r->kind == BR_FANOUT)
 			n = snprintf(body + off, sizeof(body) - off, "f %s\n",
@@ -146,6 +149,116 @@ static bool wanted(const struct br_route *r)
 	return false;
 }
 
+/*
+ * A served group takes its share of NATS's queue group only while it
+ * has local members (always, without a watch): a host whose last worker
+ * left stops getting calls it could only refuse.
+ */
+static void serve_subscription(struct bridge *b, struct br_route *r)
+{
+	bool want = !b->watching || r->local_interest;
+	natsStatus s;
+
+	if (want == (r->sub != NULL) || !b->nc)
+		return;
+	if (want) {
+		s = natsConnection_QueueSubscribe(&r->sub, b->nc, r->subject,
+						  "pg", br_on_frame, r);
+		if (s == NATS_OK)
+			s = natsSubscription_SetPendingLimits(r->sub, -1, -1);
+	} else {
+		s = natsSubscription_Unsubscribe(r->sub);
+		natsSubscription_Destroy(r->sub);
+		r->sub = NULL;
+	}
+	if (s != NATS_OK)
+		br_log(b, "serve %s %s: %s", r->hex, r->group,
+		       natsStatus_GetText(s));
+	else
+		br_log(b, "serve %c %s %s", want ? '+' : '-', r->hex, r->group);
+}
+
+int br_interest_watch(struct bridge *b)
+{
+	cbor_item_t *d = NULL;
+	uint64_t n = 0;
+	int err;
+
+	if (!b->gateway)
+		return 0;
+	err = pg_request(b->local, PG_VERB_WATCH, NULL, &d);
+	if (err) {
+		br_log(b, "watch: %s", pg_reason(b->local));
+		return err;
+	}
+	pg_map_uint(d, "routes", &n);
+	cbor_decref(&d);
+	b->watching = true;
+	br_log(b, "route watch: %llu local routes", (unsigned long long)n);
+	return 0;
+}
+
+/* The bytes of a 42(h'00' CID) link, into c; false if it is not one. */
+static bool link_cid(cbor_item_t *it, struct pg_cid *c)
+{
+	cbor_item_t *bs;
+	size_t n;
+	bool ok;
+
+	if (!it || !cbor_isa_tag(it) || cbor_tag_value(it) != PG_CID_TAG)
+		return false;
+	bs = cbor_tag_item(it);
+	n = cbor_isa_bytestring(bs) && cbor_bytestring_is_definite(bs) ?
+	    cbor_bytestring_length(bs) : 0;
+	ok = n >= 2 && n - 1 <= PG_CID_MAX && !cbor_bytestring_handle(bs)[0];
+	if (ok) {
+		c->len = n - 1;
+		memcpy(c->b, cbor_bytestring_handle(bs) + 1, c->len);
+	}
+	cbor_decref(&bs);
+	return ok;
+}
+
+void br_interest_route(struct bridge *b, const struct pg_msg *m)
+{
+	cbor_item_t *d = pg_msg_slot(m, 3), *g, *up;
+	char group[PG_GROUP_NAME_MAX + 1] = "";
+	bool changed = false, on;
+	struct pg_cid c;
+	size_t n;
+	int i;
+
+	b->st.route_notices++;
+	up = d ? pg_map_get(d, "up") : NULL;
+	if (!up || !cbor_isa_float_ctrl(up) || !cbor_float_ctrl_is_ctrl(up) ||
+	    !link_cid(pg_map_get(d, "pcid"), &c))
+		goto out;
+	on = cbor_get_bool(up);
+	g = pg_map_get(d, "group");
+	if (g && cbor_isa_string(g) && cbor_string_is_definite(g) &&
+	    (n = cbor_string_length(g)) <= PG_GROUP_NAME_MAX) {
+		memcpy(group, cbor_string_handle(g), n);
+		group[n] = 0;
+	}
+	for (i = 0; i < b->nroutes; i++) {
+		struct br_route *r = &b->routes[i];
+
+		if (!pg_cid_eq(&r->pcid, &c) || r->local_interest == on ||
+		    (r->kind == BR_FANOUT) != !g ||
+		    (g && (r->kind != BR_SERVE || strcmp(r->group, group))))
+			continue;
+		r->local_interest = on;
+		changed = true;
+	}
+	if (changed) {
+		br_interest_reconcile(b);
+		br_interest_announce(b, false);	/* other hosts learn it now */
+	}
+out:
+	if (d)
+		cbor_decref(&d);	/* up and g are borrowed from it */
+}
+
 void br_interest_reconcile(struct bridge *b)
 {
 	int64_t now = now_ms();
@@ -162,8 +275,11 @@ void br_interest_reconcile(struct bridge *b)
 	for (i = 0; i < b->nroutes; i++) {
 		struct br_route *r = &b->routes[i];
 
-		if (r->kind == BR_SERVE)
-			continue;	/* served groups take, they do not send */
+		if (r->kind == BR_SERVE) {
+			/* served groups take, they do not send */
+			serve_subscription(b, r);
+			continue;
+		}
 		want = wanted(r);
 		if (want == r->receiving)
 			continue;

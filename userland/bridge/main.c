@@ -314,7 +314,8 @@ static int subscribe(struct bridge *b)
 			s = natsConnection_Subscribe(&r->sub, b->nc, r->subject,
 						     br_on_frame, r);
 		} else {
-			if (r->kind == BR_SERVE)
+			/* With a watch, when the first local member comes. */
+			if (r->kind == BR_SERVE && !b->watching)
 				s = natsConnection_QueueSubscribe(&r->sub, b->nc,
 						r->subject, "pg", br_on_frame, r);
 		}
@@ -346,7 +347,19 @@ static void local_frame(struct bridge *b, const struct pg_msg *m)
 	uint64_t v;
 
 	if (pg_msg_is_control(m)) {
-		cbor_item_t *d = pg_msg_slot(m, 3);
+		cbor_item_t *word = pg_msg_slot(m, 2), *d;
+		bool route = word && cbor_isa_string(word) &&
+			     cbor_string_length(word) == strlen(PG_NOTICE_ROUTE) &&
+			     !memcmp(cbor_string_handle(word), PG_NOTICE_ROUTE,
+				     strlen(PG_NOTICE_ROUTE));
+
+		if (word)
+			cbor_decref(&word);
+		if (route) {
+			br_interest_route(b, m);
+			return;
+		}
+		d = pg_msg_slot(m, 3);
 
 		if (d && !pg_map_uint(d, "dropped", &v)) {
 			b->st.kernel_dropped += v;
@@ -452,8 +465,67 @@ static void remote_frame(struct bridge *b, struct br_route *r, natsMsg *msg,
  * A reply for a local sender: carry it from the endpoint that read its
  * frame (the kernel's consent for carry).
  */
+int br_gateway(struct bridge *b, struct pg *pg, const char *host)
+{
+	cbor_item_t *args;
+	int err;
+
+	if (!b->gateway)
+		return 0;
+	args = cbor_new_definite_map(1);
+	if (!args || !cbor_map_add(args, (struct cbor_pair){
+			.key = cbor_move(cbor_build_string("host")),
+			.value = cbor_move(cbor_build_string(host)) })) {
+		if (args)
+			cbor_decref(&args);
+		return -ENOMEM;
+	}
+	err = pg_request(pg, PG_VERB_GATEWAY, args, NULL);
+	cbor_decref(&args);
+	if (err == -EPERM) {
+		br_log(b, "not a kernel gateway (%s): remote frames are "
+		       "attested as this bridge's", pg_reason(pg));
+		b->gateway = false;
+		return 0;
+	}
+	if (err)
+		br_log(b, "gateway: %s", pg_reason(pg));
+	return err;
+}
+
+int br_carry(struct bridge *b, uint64_t to, const void *frame, size_t len,
+	     const char *host)
+{
+	cbor_item_t *args;
+	bool ok;
+	int err;
+
+	if (!b->gateway || !host)
+		return pg_carry(b->local, to, frame, len);
+	args = cbor_new_definite_map(3);
+	ok = args && cbor_map_add(args, (struct cbor_pair){
+			.key = cbor_move(cbor_build_string("to")),
+			.value = cbor_move(cbor_build_uint64(to)) }) &&
+	     cbor_map_add(args, (struct cbor_pair){
+			.key = cbor_move(cbor_build_string("frame")),
+			.value = cbor_move(cbor_build_bytestring(frame, len)) }) &&
+	     cbor_map_add(args, (struct cbor_pair){
+			.key = cbor_move(cbor_build_string("host")),
+			.value = cbor_move(cbor_build_string(host)) });
+	if (!ok) {
+		if (args)
+			cbor_decref(&args);
+		return -ENOMEM;
+	}
+	err = pg_request(b->local, PG_VERB_CARRY, args, NULL);
+	cbor_decref(&args);
+	return err;
+}
+
 static void remote_reply(struct bridge *b, natsMsg *msg)
 {
+	char host[BR_HOST_MAX + 1];
+	const char *h = NULL;
 	const char *subj = natsMsg_GetSubject(msg);
 	const char *dot = strrchr(subj, '.');
 	char *end;
@@ -465,8 +537,16 @@ static void remote_reply(struct bridge *b, natsMsg *msg)
 		b->st.carry_failed++;
 		return;
 	}
-	err = pg_carry(b->local, to, natsMsg_GetData(msg),
-		       natsMsg_GetDataLength(msg));
+	/* The replying bridge names its host; a bad name is not used. */
+	if (natsMsgHeader_Get(msg, BR_HOST_HEADER, &h) == NATS_OK &&
+	    strlen(h) <= BR_HOST_MAX && *h) {
+		snprintf(host, sizeof(host), "%s", h);
+		h = host;
+	} else {
+		h = NULL;
+	}
+	err = br_carry(b, to, natsMsg_GetData(msg),
+		       natsMsg_GetDataLength(msg), h);
 	if (err) {
 		b->st.carry_failed++;
 		if (b->verbose)
@@ -507,6 +587,8 @@ static int loop(struct bridge *b)
 	int64_t next = 0, now;
 	int n, timeout;
 
+	/* The watch's first list waits in the library's stash, not the fd. */
+	drain_local(b);
 	while (!stop) {
 		now = now_ms();
 		if (now >= next) {
@@ -658,7 +740,10 @@ int main(int argc, char **argv)
 		br_log(b, "open %s: %s", PG_DEVICE_PATH, strerror(-err));
 		return 1;
 	}
-	if (br_redeem_all(b, b->local)) {
+	/* A gateway before it receives: the kernel's rule. */
+	b->gateway = true;
+	if (br_gateway(b, b->local, b->host) || br_redeem_all(b, b->local) ||
+	    br_interest_watch(b)) {
 		pg_close(b->local);
 		return 1;
 	}

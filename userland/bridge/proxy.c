@@ -25,8 +25,30 @@ struct br_proxy {
 	char reply[BR_SUBJECT_MAX];	/* "" for a sender that gave none */
 };
 
+/*
+ * The host a sender is on: HOST of its reply subject PREFIX.to.HOST.E
+ * (what its bridge said; the kernel attests who said it).
+ */
+static const char *origin_host(const struct bridge *b, const char *reply,
+			       char *host)
+{
+	size_t n = strlen(b->prefix);
+	const char *s, *dot;
+
+	if (strncmp(reply, b->prefix, n) || strncmp(reply + n, ".to.", 4))
+		return "unknown";
+	s = reply + n + 4;
+	dot = strchr(s, '.');
+	if (!dot || dot == s || dot - s > BR_HOST_MAX)
+		return "unknown";
+	memcpy(host, s, dot - s);
+	host[dot - s] = '\0';
+	return host;
+}
+
 static struct br_proxy *find_or_open(struct bridge *b, const char *reply)
 {
+	char host[BR_HOST_MAX + 1];
 	struct br_proxy *p, *lru = NULL;
 	struct pg_hello h;
 	int i, err;
@@ -55,6 +77,8 @@ static struct br_proxy *find_or_open(struct bridge *b, const char *reply)
 	err = pg_open(&p->pg, O_NONBLOCK);
 	if (!err)
 		err = pg_hello(p->pg, &h);
+	if (!err)
+		err = br_gateway(b, p->pg, origin_host(b, reply, host));
 	if (!err)
 		err = br_redeem_all(b, p->pg);
 	if (err) {
@@ -133,6 +157,22 @@ int br_proxy_pollfds(struct bridge *b, struct pollfd *pfd, int max)
 	return i;
 }
 
+/* A reply, with a header naming this host for the caller's kernel. */
+static natsStatus publish_reply(struct bridge *b, const char *subject,
+				const uint8_t *frame, size_t len)
+{
+	natsMsg *msg = NULL;
+	natsStatus s;
+
+	s = natsMsg_Create(&msg, subject, NULL, (const char *)frame, (int)len);
+	if (s == NATS_OK)
+		s = natsMsgHeader_Set(msg, BR_HOST_HEADER, b->host);
+	if (s == NATS_OK)
+		s = natsConnection_PublishMsg(b->nc, msg);
+	natsMsg_Destroy(msg);
+	return s;
+}
+
 static void drain_one(struct bridge *b, struct br_proxy *p)
 {
 	struct pg_msg m;
@@ -157,8 +197,7 @@ static void drain_one(struct bridge *b, struct br_proxy *p)
 			b->st.no_reply_to++;
 			continue;
 		}
-		s = natsConnection_Publish(b->nc, p->reply, m.frame,
-					   (int)m.frame_len);
+		s = publish_reply(b, p->reply, m.frame, m.frame_len);
 		if (s != NATS_OK)
 			b->st.publish_failed++;
 		else

@@ -11,7 +11,11 @@ void br_stats_print(const struct bridge *b, FILE *f)
 	static const char *const kinds[] = { "fanout", "serve", "call" };
 	int i;
 
-	fprintf(f, "{\"host\":\"%s\",\"published\":%llu,\"injected\":%llu,"
+	fprintf(f, "{\"host\":\"%s\",\"gateway\":%s,\"watching\":%s,"
+		"\"route_notices\":%llu,", b->host,
+		b->gateway ? "true" : "false", b->watching ? "true" : "false",
+		U(s->route_notices));
+	fprintf(f, "\"published\":%llu,\"injected\":%llu,"
 		"\"replies_out\":%llu,\"carried_back\":%llu,"
 		"\"own_skipped\":%llu,\"reconnects\":%llu,\"disconnects\":%llu,"
 		"\"proxies\":%d,\"proxies_opened\":%llu,"
@@ -19,7 +23,7 @@ void br_stats_print(const struct bridge *b, FILE *f)
 		"\"slow_consumer\":%llu,\"kernel\":%llu,\"inject\":%llu,"
 		"\"carry\":%llu,\"publish\":%llu,\"mismatched\":%llu,"
 		"\"no_reply_to\":%llu},\"routes\":[",
-		b->host, U(s->published), U(s->injected), U(s->replies_out),
+		U(s->published), U(s->injected), U(s->replies_out),
 		U(s->carried_back), U(s->own_skipped), U(s->reconnects),
 		U(s->disconnects), b->nproxies, U(s->proxies_opened),
 		U(s->proxies_evicted), U(s->inbound_dropped),
@@ -30,9 +34,11 @@ void br_stats_print(const struct bridge *b, FILE *f)
 		const struct br_route *r = &b->routes[i];
 
 		fprintf(f, "%s{\"kind\":\"%s\",\"pcid\":\"%s\",\"group\":\"%s\","
-			"\"receiving\":%s,\"out\":%llu,\"in\":%llu,"
-			"\"inject_failed\":%llu}", i ? "," : "", kinds[r->kind],
-			r->hex, r->ghex, r->receiving ? "true" : "false",
+			"\"receiving\":%s,\"local_interest\":%s,\"out\":%llu,"
+			"\"in\":%llu,\"inject_failed\":%llu}", i ? "," : "",
+			kinds[r->kind], r->hex, r->ghex,
+			r->receiving ? "true" : "false",
+			r->local_interest ? "true" : "false",
 			U(r->out), U(r->in), U(r->inject_failed));
 	}
 	fprintf(f, "]}\n");

@@ -555,10 +555,12 @@ static const struct pg_verb verbs[] = {
 	  "The pCID of a protocol spec: CIDv1, raw, sha2-256 of its bytes.\n"
 	  "  --hex          the hex of slot 0's byte string instead of base32\n",
 	  cmd_cid },
-	{ "call", "[--fd N] [--timeout MS] PCID < BODY",
+	{ "call", "[--fd N] [--timeout MS] [--attest] PCID < BODY",
 	  "Call the function PCID with stdin as the body; print its output.\n"
 	  "Exit 4 if the function failed (its reason and stderr on stderr).\n"
-	  COMMON "  --timeout MS   wait at most MS ms for the reply (10000)\n",
+	  COMMON "  --timeout MS   wait at most MS ms for the reply (10000)\n"
+	  "  --attest       say on stderr who answered, as the kernel attests\n"
+	  "                 it (endpoint, pid, uid, and the host of a gateway)\n",
 	  pg_cmd_call },
 	{ "serve", "[--fd N] [--stdio] [--count N] [--timeout MS] PCID GROUP -- CMD [ARG...]",
 	  "Serve the function PCID in worker group GROUP: run CMD for each call\n"
