@@ -211,6 +211,11 @@ check "gateway: no frame came back to its bridge (own_skipped 0 with kernel gate
 	test -n "$(g STATS A)" -a -z "$( (g STATS A; g STATS B) | grep -v '"gateway":true,"watching":true' )" \
 	-a -z "$( (g STATS A; g STATS B) | grep -v '"own_skipped":0,' )"
 
+# --export-open: no bridge was told OPEN; B's receive made it cross.
+echo "# $(g "OPEN B" B)"
+check "export-open: A's frame on a pCID no bridge named reached B's receiver" \
+	grep -q 'open to all' <<<"$(g "OPEN B" B)"
+
 # Interest withdrawn: B's last receive of WD closed; A's bridge stopped
 # taking WD, and a send on it found no receiver.
 wd=$(g WD-WITHDRAWN A)

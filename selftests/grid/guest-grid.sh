@@ -37,6 +37,7 @@ echo "pg-grid test: a claimed pCID" >clm.txt
 echo "pg-grid test: one-way throughput" >bench.txt
 echo "pg-grid test: a function served on several hosts" >fn.txt
 echo "pg-grid test: interest that is withdrawn" >wd.txt
+echo "pg-grid test: exported by nobody, open" >open.txt
 FAN=$(pg cid --hex fan.txt | sed "s/^00//")
 DONE=$(pg cid --hex done.txt | sed "s/^00//")
 CTL=$(pg cid --hex ctl.txt | sed "s/^00//")
@@ -45,6 +46,7 @@ BENCH=$(pg cid --hex bench.txt | sed "s/^00//")
 nbench=$(arg bench)
 FN=$(pg cid --hex fn.txt | sed "s/^00//")
 WD=$(pg cid --hex wd.txt | sed "s/^00//")
+OPEN=$(pg cid --hex open.txt | sed "s/^00//")
 # centiseconds since boot
 cs() { tr -d . </proc/uptime | cut -d' ' -f1; }
 
@@ -53,6 +55,8 @@ fanpid=$!
 # Interest withdrawn: B alone receives WD, for one frame; its close is
 # the kernel's route notice to B's bridge, which tells the others.
 [ "$role" = B ] && pg sub --count 1 --timeout 120000 "$WD" >wd.out 2>&1 &
+# --export-open: no bridge names OPEN; B receives it, so it crosses.
+[ "$role" = B ] && pg sub --count 1 --timeout 120000 "$OPEN" >open.out 2>&1 &
 if [ "$role" = A ]; then
 	mode="--call $FN:workers"
 else
@@ -90,7 +94,8 @@ fi
 sleep 0.5
 # shellcheck disable=SC2086  # $mode and $tok are two words each
 pg-bridge --nats "$nats" --no-randomize --host-id "$role" \
-	--export "$FAN,$DONE,$CTL,$CLM,$BENCH,$WD" $mode $tok >bridge.json 2>bridge.log &
+	--export "$FAN,$DONE,$CTL,$CLM,$BENCH,$WD" --export-open $mode $tok \
+	>bridge.json 2>bridge.log &
 bridgepid=$!
 
 ok=1
@@ -132,6 +137,13 @@ if [ "$role" = A ]; then
 	# given by its bridge and vouched for by this host's gateway.
 	r=$(echo "attest" | pg call --attest --timeout 10000 "$FN" 2>attest.err)
 	say "ATTEST rc=$? reply=$r $(tr '\n' ' ' <attest.err)"
+
+	# --export-open: OPEN crosses once B's receive is heard of.
+	if waitlog bridge.log "route +fanout $OPEN" 10; then
+		pg send "$OPEN" '"open to all"' || say "FAIL A send open"
+	else
+		say "FAIL A never took OPEN"
+	fi
 
 	# Interest withdrawn: B's only receive of WD ends after one frame.
 	if waitlog bridge.log "route +fanout $WD" 10; then
@@ -214,6 +226,7 @@ fi
 for f in A B C; do
 	say "CLM $role from-$f=$(grep -c "\"from $f\"" clm.all)"
 done
+[ "$role" = B ] && say "OPEN B $(tr '\n' ' ' <open.out)"
 say "FAN $role bytes=$(wc -c <fan.raw) sha=$(sha256sum <fan.raw | cut -d' ' -f1)"
 if [ -f served ]; then
 	while read -r line; do say "SERVED $role $line"; done <served

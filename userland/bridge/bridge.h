@@ -78,6 +78,12 @@ struct bridge {
 	 */
 	bool gateway;
 	bool watching;			/* the kernel's route watch is on */
+	/*
+	 * --export-open: every pCID (and group) with a receive on some host
+	 * crosses, as routes made when the watch or another host names
+	 * them (never removed; at most BR_MAX_ROUTES in all).
+	 */
+	bool export_open;
 	/* Tokens for claimed pCIDs, redeemed by every endpoint it opens. */
 	uint8_t tokens[BR_MAX_TOKENS][PG_TOKEN_LEN];
 	int ntokens;
@@ -129,6 +135,14 @@ int br_carry(struct bridge *b, uint64_t to, const void *frame, size_t len,
 	     const char *host);
 /* The NATS header naming the host a reply comes from. */
 #define BR_HOST_HEADER	"Pg-Host"
+
+/*
+ * A route made at run time (--export-open): kind BR_FANOUT, BR_SERVE or
+ * BR_CALL, group NULL for fan-out; subscribed when it is fan-out. NULL
+ * if the pCID has a route already or there is no room.
+ */
+struct br_route *br_route_open(struct bridge *b, enum br_kind kind,
+			       const struct pg_cid *pcid, const char *group);
 
 /* Redeems the --token's on pg; 0 or -errno (logged). */
 int br_redeem_all(struct bridge *b, struct pg *pg);

@@ -78,6 +78,56 @@ static void forget(int i)
 	hosts[i] = hosts[--nhosts];
 }
 
+static bool unhex(const char *s, size_t n, uint8_t *out)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (sscanf(s + 2 * i, "%2hhx", &out[i]) != 1)
+			return false;
+	return true;
+}
+
+/*
+ * --export-open: the routes another host's announcement names that this
+ * bridge has none for: fan-out it takes too, groups it calls.
+ */
+static void open_heard(struct bridge *b, const char *body)
+{
+	char one[BR_SUBJECT_MAX], p[2 * PG_CID_MAX + 1];
+	char g[2 * PG_GROUP_NAME_MAX + 1], group[PG_GROUP_NAME_MAX + 1];
+	const char *line, *end;
+	struct pg_cid c;
+	size_t pn, gn;
+	int n;
+
+	for (line = body; *line; line = *end ? end + 1 : end) {
+		end = strchr(line, '\n');
+		if (!end)
+			end = line + strlen(line);
+		if ((size_t)(end - line) >= sizeof(one))
+			continue;
+		memcpy(one, line, end - line);	/* one line, terminated */
+		one[end - line] = 0;
+		n = sscanf(one, "%*1[fs] %192[0-9a-f] %128[0-9a-f]", p, g);
+		pn = n >= 1 ? strlen(p) : 0;
+		if (pn < 2 * PG_CID_MIN || pn % 2 || pn > 2 * PG_CID_MAX ||
+		    !unhex(p, pn / 2, c.b))
+			continue;
+		c.len = pn / 2;
+		if (one[0] == 'f' && n == 1) {
+			br_route_open(b, BR_FANOUT, &c, NULL);
+		} else if (one[0] == 's' && n == 2) {
+			gn = strlen(g);
+			if (!gn || gn % 2 || !unhex(g, gn / 2, (uint8_t *)group) ||
+			    memchr(group, 0, gn / 2))
+				continue;
+			group[gn / 2] = 0;
+			br_route_open(b, BR_CALL, &c, group);
+		}
+	}
+}
+
 void br_interest_heard(struct bridge *b, natsMsg *msg)
 {
 	const char *data = natsMsg_GetData(msg);
@@ -129,6 +179,8 @@ void br_interest_heard(struct bridge *b, natsMsg *msg)
 		copy[len] = 0;
 		free(hosts[i].body);
 		hosts[i].body = copy;
+		if (b->export_open)
+			open_heard(b, copy);
 		br_interest_reconcile(b);
 	}
 }
@@ -249,6 +301,16 @@ void br_interest_route(struct bridge *b, const struct pg_msg *m)
 			continue;
 		r->local_interest = on;
 		changed = true;
+	}
+	/* --export-open: a receive here is what the other hosts learn of. */
+	if (!changed && on && b->export_open) {
+		struct br_route *r = br_route_open(b, g ? BR_SERVE : BR_FANOUT,
+						   &c, g ? group : NULL);
+
+		if (r) {
+			r->local_interest = true;
+			changed = true;
+		}
 	}
 	if (changed) {
 		br_interest_reconcile(b);

@@ -88,7 +88,8 @@ static int usage(const char *why)
 		fprintf(stderr, "pg-bridge: %s\n", why);
 	fprintf(stderr,
 		"usage: pg-bridge --nats URL[,URL...] --host-id NAME\n"
-		"         [--export PCID[,PCID...]]... [--serve PCID:GROUP]...\n"
+		"         [--export PCID[,PCID...]]... [--export-open]\n"
+		"         [--serve PCID:GROUP]...\n"
 		"         [--call PCID:GROUP]... [--prefix P] [--creds FILE]\n"
 		"         [--tls-ca FILE] [--tls-cert FILE --tls-key FILE]\n"
 		"         [--interest-ms MS] [--interest-ttl-ms MS]\n"
@@ -294,6 +295,62 @@ static int nats_connect(struct bridge *b)
 	return 0;
 }
 
+/* PREFIX.f.P for fan-out, PREFIX.q.P.G for a group. */
+static void route_subject(const char *prefix, struct br_route *r)
+{
+	char subj[BR_SUBJECT_MAX];
+
+	if (r->kind == BR_FANOUT)
+		snprintf(subj, sizeof(subj), "%s.f.%s", prefix, r->hex);
+	else
+		snprintf(subj, sizeof(subj), "%s.q.%s.%s", prefix, r->hex,
+			 r->ghex);
+	memcpy(r->subject, subj, sizeof(r->subject));
+}
+
+struct br_route *br_route_open(struct bridge *b, enum br_kind kind,
+			       const struct pg_cid *pcid, const char *group)
+{
+	struct br_route *r;
+	natsStatus s;
+
+	if (route_of(b, pcid))
+		return NULL;	/* one use per pCID on a host */
+	if (b->nroutes == BR_MAX_ROUTES) {
+		br_log(b, "--export-open: no room for more than %d routes",
+		       BR_MAX_ROUTES);
+		return NULL;
+	}
+	r = &b->routes[b->nroutes];
+	memset(r, 0, sizeof(*r));
+	r->bridge = b;
+	r->kind = kind;
+	r->pcid = *pcid;
+	br_hex(r->pcid.b, r->pcid.len, r->hex);
+	if (group) {
+		snprintf(r->group, sizeof(r->group), "%s", group);
+		br_hex(group, strlen(group), r->ghex);
+	}
+	route_subject(b->prefix, r);
+	if (kind == BR_FANOUT) {
+		s = natsConnection_Subscribe(&r->sub, b->nc, r->subject,
+					     br_on_frame, r);
+		if (s == NATS_OK)
+			s = natsSubscription_SetPendingLimits(r->sub, -1, -1);
+		if (s != NATS_OK) {
+			br_log(b, "subscribe %s: %s", r->subject,
+			       natsStatus_GetText(s));
+			natsSubscription_Destroy(r->sub);
+			return NULL;
+		}
+	}
+	b->nroutes++;	/* complete before the callbacks can see it */
+	br_log(b, "open route %s %s%s%s",
+	       kind == BR_FANOUT ? "fanout" : kind == BR_SERVE ? "serve" : "call",
+	       r->hex, group ? " " : "", group ? group : "");
+	return r;
+}
+
 static int subscribe(struct bridge *b)
 {
 	char subj[BR_SUBJECT_MAX];
@@ -303,13 +360,7 @@ static int subscribe(struct bridge *b)
 	for (i = 0; i < b->nroutes && s == NATS_OK; i++) {
 		struct br_route *r = &b->routes[i];
 
-		if (r->kind == BR_FANOUT)
-			snprintf(subj, sizeof(subj), "%s.f.%s", b->prefix,
-				 r->hex);
-		else
-			snprintf(subj, sizeof(subj), "%s.q.%s.%s", b->prefix,
-				 r->hex, r->ghex);
-		memcpy(r->subject, subj, sizeof(r->subject));
+		route_subject(b->prefix, r);
 		if (r->kind == BR_FANOUT) {
 			s = natsConnection_Subscribe(&r->sub, b->nc, r->subject,
 						     br_on_frame, r);
@@ -625,6 +676,7 @@ int main(int argc, char **argv)
 		{ "nats", required_argument, NULL, 'n' },
 		{ "host-id", required_argument, NULL, 'h' },
 		{ "export", required_argument, NULL, 'e' },
+		{ "export-open", no_argument, NULL, 'o' },
 		{ "serve", required_argument, NULL, 's' },
 		{ "call", required_argument, NULL, 'c' },
 		{ "prefix", required_argument, NULL, 'p' },
@@ -666,6 +718,9 @@ int main(int argc, char **argv)
 				if (add_route(b, BR_FANOUT, one))
 					return 2;
 			free(list);
+			break;
+		case 'o':
+			b->export_open = true;
 			break;
 		case 's':
 			if (add_route(b, BR_SERVE, optarg))
@@ -725,8 +780,8 @@ int main(int argc, char **argv)
 		return usage("--interest-ms >= 50, --interest-ttl-ms above it");
 	if (b->max_proxies < 1 || b->max_proxies > 1024)
 		return usage("--max-proxies: 1 to 1024");
-	if (!b->nroutes)
-		br_log(b, "warning: nothing exported (--export, --serve, --call)");
+	if (!b->nroutes && !b->export_open)
+		br_log(b, "warning: nothing exported (--export, --export-open, --serve, --call)");
 
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
@@ -744,6 +799,12 @@ int main(int argc, char **argv)
 	b->gateway = true;
 	if (br_gateway(b, b->local, b->host) || br_redeem_all(b, b->local) ||
 	    br_interest_watch(b)) {
+		pg_close(b->local);
+		return 1;
+	}
+	if (b->export_open && !b->watching) {
+		br_log(b, "--export-open needs the kernel's route watch "
+		       "(a gateway: CAP_NET_ADMIN)");
 		pg_close(b->local);
 		return 1;
 	}
