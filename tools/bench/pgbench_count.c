@@ -225,7 +225,7 @@ static void pb_c_ratio(const char *name, size_t body, double num, double den,
 {
 	struct pb_cratio *r = &pb_cr[pb_ncr];
 
-	if (pb_ncr >= (int)PG_ARRAY_SIZE(pb_cr))
+	if (pb_ncr >= (int)PGT_ARRAY_SIZE(pb_cr))
 		return;
 	pb_ncr++;
 	snprintf(r->name, sizeof(r->name), "%s", name);
