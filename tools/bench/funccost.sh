@@ -47,7 +47,7 @@ groups=(
 out=tools/bench/build
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-tools/vm/deps.sh >/dev/null
+tools/deps.sh vm >/dev/null
 make -s -C tools/bench
 
 {

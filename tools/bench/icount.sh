@@ -35,7 +35,7 @@ done
 out=tools/bench/build
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-tools/vm/deps.sh >/dev/null
+tools/deps.sh vm >/dev/null
 make -s -C tools/bench
 {
 	echo "#!/bin/sh"

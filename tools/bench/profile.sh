@@ -48,7 +48,7 @@ done
 out=tools/bench/build
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-tools/vm/deps.sh >/dev/null
+tools/deps.sh vm >/dev/null
 if ! dpkg-query -W -f='${Status}' linux-perf 2>/dev/null | grep -q "ok installed"; then
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \

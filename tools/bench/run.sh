@@ -49,7 +49,7 @@ if [ -n "$report_in" ]; then
 	took=$(sed -n 's/^bench-vm-seconds=//p' "$tmp/report")
 	read -r -a args <<<"$(sed -n 's/^bench-args=//p' "$tmp/report")"
 else
-	tools/vm/deps.sh >/dev/null
+	tools/deps.sh vm >/dev/null
 	make -s -C tools/bench
 	{
 		echo "#!/bin/sh"

@@ -53,7 +53,7 @@ finish() {
 
 echo "TAP version 13"
 # QEMU, debootstrap, mkfs.ext4 and debugfs (build.sh installs dpkg-dev).
-"$top/tools/vm/deps.sh" || exit 1
+"$top/tools/deps.sh" vm || exit 1
 abi=$(awk '$1 == "6.12-deb13" { print $2 }' "$LIST")
 if [ -z "$abi" ]; then
 	echo "no 6.12-deb13 line in $LIST" >"$tmp/err"

@@ -118,7 +118,7 @@ if [ "$(cat "$dir/.complete" 2>/dev/null)" = "$format" ]; then
 	echo "IMAGE=$dir"
 	exit 0
 fi
-command -v debootstrap >/dev/null || die "no debootstrap (tools/vm/deps.sh installs it)"
+command -v debootstrap >/dev/null || die "no debootstrap (tools/deps.sh vm installs it)"
 command -v mkfs.ext4 >/dev/null || die "no mkfs.ext4 (apt-get install e2fsprogs)"
 uri=$("$top/tools/vm/apt.sh" mirror)
 rm -rf "$root" "$dir/root.img"

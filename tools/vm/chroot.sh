@@ -49,7 +49,7 @@ ensure() {
 	flock 6
 	if [ ! -f "$root/.complete" ]; then
 		command -v debootstrap >/dev/null ||
-			die "no debootstrap (tools/vm/deps.sh installs it)"
+			die "no debootstrap (tools/deps.sh vm installs it)"
 		uri=$("$here/apt.sh" mirror)
 		rm -rf "$root"
 		echo "chroot.sh: creating a $rel minbase chroot in $root" >&2

@@ -99,7 +99,7 @@ check_config() {
 
 # Prepare kernel, module and initramfs; sets abi, vmlinuz, ko.
 prepare() {
-	"$here/deps.sh"
+	"$here/../deps.sh" vm
 	abi=$("$here/fetch-kernel.sh" "$kernel" | tail -n 1)
 	abi=${abi#ABI=}
 	vmlinuz=$CACHE/kernels/$abi/vmlinuz
