@@ -2,7 +2,7 @@
 /*
  * pgbench --count: the repeatable figures.
  *
- * Under QEMU's -icount (tools/vm/run.sh --icount, as tools/bench/icount.sh
+ * Under QEMU's -icount (tools/testing/vm/run.sh --icount, as tools/bench/icount.sh
  * boots it) the guest's clock advances one nanosecond per guest
  * instruction and skips idle time, so CLOCK_MONOTONIC counts the
  * instructions the guest executed (every process, interrupt and kernel

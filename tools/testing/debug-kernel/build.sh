@@ -9,13 +9,13 @@
 #   linux-source-6.1/      the unpacked source, also the build tree
 #                          (bzImage, vmlinux, Module.symvers, modules_prepare)
 #   cache/kernels/$REL/    vmlinuz, kdir, config, .complete: the layout of
-#                          tools/vm/fetch-kernel.sh, so that
-#                          PG_CACHE=.../cache tools/vm/run.sh --kernel $REL
+#                          tools/testing/vm/fetch-kernel.sh, so that
+#                          PG_CACHE=.../cache tools/testing/vm/run.sh --kernel $REL
 #                          boots it and builds the module against it
 #   build.log, build-seconds, .complete (its stamp)
 # Idempotent: with a complete build for the same source version and
 # config fragment it does nothing. The config is x86_64_defconfig +
-# kernel/configs/kvm_guest.config + tools/debug-kernel/debug.config.
+# kernel/configs/kvm_guest.config + tools/testing/debug-kernel/debug.config.
 # The last line on stdout is "KERNEL=<release>".
 #   -j N     parallel jobs (default: nproc)
 #   --force  rebuild even if complete
@@ -98,7 +98,7 @@ build() {
 	rel=$(make -s -C "$tree" kernelrelease)
 	log "built $rel in $((end - start)) s"
 
-	# The layout of tools/vm/fetch-kernel.sh, for tools/vm/run.sh.
+	# The layout of tools/testing/vm/fetch-kernel.sh, for tools/testing/vm/run.sh.
 	rm -rf "$DIR/cache/kernels"
 	k=$DIR/cache/kernels/$rel
 	mkdir -p "$k"

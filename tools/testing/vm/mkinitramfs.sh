@@ -4,7 +4,7 @@
 # mkinitramfs.sh --out FILE.cpio.gz [--module KO] [--script GUEST_SCRIPT]
 #                [--bin PATH]... [--file SRC:DST]... [--python SCRIPT]...
 #
-# Pack a newc initramfs: busybox-static and its applets, tools/vm/
+# Pack a newc initramfs: busybox-static and its applets, tools/testing/vm/
 # guest-init.sh as /init, the module as /pg/promisegrid.ko, the guest
 # script as /pg/guest.sh, each --bin in /pg/bin/ with the shared
 # libraries it needs (at their host paths), each --file SRC at DST.

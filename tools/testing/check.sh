@@ -12,10 +12,10 @@
 # suite prints TAP and its own "N passed, N failed" line; this script adds
 # them up and ends with the total. Exit status: 0 only if every suite passed.
 set -uo pipefail
-top=$(cd "$(dirname "$0")/.." && pwd)
+top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 2
-# shellcheck source=tools/suite.sh
-. tools/suite.sh
+# shellcheck source=tools/testing/suite.sh
+. tools/testing/suite.sh
 
 tools/deps.sh
 make -s tools >/dev/null
@@ -30,9 +30,9 @@ suite "host: libpromisegrid encoding" make -s -C userland/lib/tests check
 suite "host: Python codec" /usr/bin/python3 selftests/userland/test_python_codec.py
 suite "host: Go client" make -s -C userland/go check
 suite "host: install and pkg-config" selftests/userland/test_install.sh
-suite "host: Debian packages (make deb)" tools/deb/check-deb.sh
-suite "static: checkpatch and sparse" tools/static-checks.sh
-# Names of tools/vm/kernels.list: bookworm's 6.1, Debian 13's 6.12 and
+suite "host: Debian packages (make deb)" tools/testing/deb/check-deb.sh
+suite "static: checkpatch and sparse" tools/testing/static-checks.sh
+# Names of tools/testing/vm/kernels.list: bookworm's 6.1, Debian 13's 6.12 and
 # trixie-backports' 7.3 (make check-matrix runs every kernel). PG_KERNELS
 # overrides the list (e.g. PG_KERNELS=6.1 for a quicker run);
 # PG_STRESS_KERNELS picks the kernels of the stress suite.
@@ -55,11 +55,11 @@ for k in $stress_kernels; do
 		selftests/stress/vm-stress.sh --kernel "$k"
 done
 # The KASAN/lockdep/kmemleak kernel takes ~23 min to build once: run on it
-# only when it is cached (tools/debug-kernel/build.sh, or make check-debug
+# only when it is cached (tools/testing/debug-kernel/build.sh, or make check-debug
 # with PG_BUILD_DEBUG_KERNEL=1).
 if [ -f "${PG_CACHE:-/var/cache/promisegrid}/debug-kernel/.complete" ]; then
 	suite "VM: selftests and stress on the debug kernel" \
-		tools/debug-kernel/check-debug.sh
+		tools/testing/debug-kernel/check-debug.sh
 else
 	echo "### debug kernel: # SKIP not built (make check-debug with PG_BUILD_DEBUG_KERNEL=1)"
 fi

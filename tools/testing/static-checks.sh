@@ -3,9 +3,9 @@
 #
 # Static checks over kmod/ as TAP: checkpatch.pl --strict, and sparse
 # (make C=2) against Debian's headers for the target kernel (fetched by
-# tools/vm/fetch-kernel.sh, PG_KERNEL, default 6.1). Both must be silent.
+# tools/testing/vm/fetch-kernel.sh, PG_KERNEL, default 6.1). Both must be silent.
 set -uo pipefail
-top=$(cd "$(dirname "$0")/.." && pwd)
+top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
@@ -21,10 +21,10 @@ report() {	# report N NAME STATUS
 
 echo "TAP version 13"
 echo "1..2"
-tools/checkpatch.sh >"$out/log" 2>&1
+tools/testing/checkpatch.sh >"$out/log" 2>&1
 report 1 "checkpatch.pl --strict: kmod/ and common/ clean" $?
 
-abi=$(tools/vm/fetch-kernel.sh "${PG_KERNEL:-6.1}" 2>"$out/log" | tail -n 1)
+abi=$(tools/testing/vm/fetch-kernel.sh "${PG_KERNEL:-6.1}" 2>"$out/log" | tail -n 1)
 abi=${abi#ABI=}
 kdir=${PG_CACHE:-/var/cache/promisegrid}/kernels/$abi/kdir
 # Build in a scratch copy so sparse sees every file, and the tree stays

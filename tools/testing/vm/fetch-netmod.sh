@@ -6,7 +6,7 @@
 # The guest's network driver for run.sh --net: Debian's kernels build
 # e1000 (QEMU's default NIC model) as a module, and fetch-kernel.sh does
 # not extract modules. This downloads the kernel's image package once
-# (tools/vm/apt.sh, the private configuration), keeps only e1000.ko
+# (tools/testing/vm/apt.sh, the private configuration), keeps only e1000.ko
 # (decompressed if the package has it as .ko.xz or .ko.zst) in
 # ${PG_CACHE:-/var/cache/promisegrid}/kernels/$ABI/net/ and prints its
 # path as the last stdout line: "NETKO=<path>".

@@ -8,14 +8,14 @@
 # the repo root (its Kbuild has obj-m += kmod/) or $PG_MODULE_SRC.
 # A kernel of another Debian release than the host's (trixie's 6.12 and
 # 7.x on a bookworm host: gcc-14 or newer, a kbuild needing a newer libc)
-# is built inside a minbase chroot of its release (tools/vm/chroot.sh)
+# is built inside a minbase chroot of its release (tools/testing/vm/chroot.sh)
 # with the packages fetch-kernel.sh listed in build-deps; the headers and
 # the source are bind-mounted at their own paths.
 # The last line on stdout is "KO=<path of promisegrid.ko>".
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-REPO=$(cd "$here/../.." && pwd)
+REPO=$(cd "$here/../../.." && pwd)
 CACHE=${PG_CACHE:-/var/cache/promisegrid}
 
 die() { echo "build-module: $*" >&2; exit 1; }
@@ -56,7 +56,7 @@ add_btf() {
 	fi
 	[ -s "$btf" ] || "$here/extract-btf.sh" "$CACHE/kernels/$abi/vmlinuz" "$btf" ||
 		echo "build-module: warning: no kernel BTF, module BTF skipped" >&2
-	[ ! -s "$btf" ] || "$here/../module-btf.sh" "$ko" "$btf" ||
+	[ ! -s "$btf" ] || "$here/../../module-btf.sh" "$ko" "$btf" ||
 		echo "build-module: warning: module BTF not generated" >&2
 }
 

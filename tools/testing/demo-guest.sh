@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# The demo, inside the VM (busybox sh). PCID is set by tools/demo.sh.
+# The demo, inside the VM (busybox sh). PCID is set by tools/testing/demo.sh.
 # One sender, one attested fan-out receiver and a worker group of two on
 # one pCID: the subscriber sees all six frames, each worker three.
 set -e

@@ -5,7 +5,7 @@
 # linux-source-6.1 package; its three files are unpacked once into
 # ${PG_CACHE:-/var/cache/promisegrid}/checkpatch.
 set -euo pipefail
-top=$(cd "$(dirname "$0")/.." && pwd)
+top=$(cd "$(dirname "$0")/../.." && pwd)
 cache=${PG_CACHE:-/var/cache/promisegrid}/checkpatch
 cp_dir=$cache/linux-source-6.1/scripts
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# make check-matrix: on every kernel of tools/vm/kernels.list (or the
+# make check-matrix: on every kernel of tools/testing/vm/kernels.list (or the
 # names in $PG_KERNELS), the selftests, the userland suite, the
 # independent conformance client and the stress
 # suite, each in its own VM. Each suite prints TAP, its own "N passed, N
@@ -10,12 +10,12 @@
 # suite passed. PG_MATRIX_SUITES picks suites (default
 # "selftests userland conformance stress").
 set -uo pipefail
-top=$(cd "$(dirname "$0")/.." && pwd)
+top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 2
-# shellcheck source=tools/suite.sh
-. tools/suite.sh
+# shellcheck source=tools/testing/suite.sh
+. tools/testing/suite.sh
 
-list=${PG_KERNELS_LIST:-tools/vm/kernels.list}
+list=${PG_KERNELS_LIST:-tools/testing/vm/kernels.list}
 kernels=${PG_KERNELS:-$(awk '!/^#/ && NF >= 3 { print $1 }' "$list")}
 suites=${PG_MATRIX_SUITES:-selftests userland conformance stress}
 
@@ -24,7 +24,7 @@ tools/deps.sh
 echo "# kernels:" $kernels
 for k in $kernels; do
 	t0=$(date +%s)
-	if ! abi=$(tools/vm/fetch-kernel.sh "$k" | tail -n 1); then
+	if ! abi=$(tools/testing/vm/fetch-kernel.sh "$k" | tail -n 1); then
 		echo "not ok - kernel $k: fetch-kernel.sh failed"
 		total_fail=$((total_fail + 1)); status=1
 		continue

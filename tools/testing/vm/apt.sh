@@ -4,7 +4,7 @@
 # apt.sh update | apt.sh apt-get|apt-cache ARGS... | apt.sh mirror
 #
 # apt with a private configuration in ${PG_CACHE:-/var/cache/promisegrid}/apt:
-# its sources are the suites of tools/vm/kernels.list (and the release
+# its sources are the suites of tools/testing/vm/kernels.list (and the release
 # each belongs to), on the Debian mirror the host's apt already uses. The
 # host's own sources and lists are left alone.
 #   update     write the sources and run apt-get update (also done by the

@@ -2,11 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # Build the module and the demo programs, boot Debian's kernel in QEMU,
-# load the module and run the demo (tools/demo-guest.sh): one exchange
+# load the module and run the demo (tools/testing/demo-guest.sh): one exchange
 # with fan-out and a worker group, then a function served by two pg
 # serve workers and called from C, Python and the shell.
 set -euo pipefail
-top=$(cd "$(dirname "$0")/.." && pwd)
+top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
 
 tools/deps.sh
@@ -17,8 +17,8 @@ echo "demo pCID (example-hello-v1): $(tools/pg-cid docs/protocols/example-hello-
 
 guest=$(mktemp)
 trap 'rm -f "$guest"' EXIT
-{ echo "PCID=$pcid"; cat tools/demo-guest.sh; } >"$guest"
-exec tools/vm/run.sh --timeout 300 --script "$guest" \
+{ echo "PCID=$pcid"; cat tools/testing/demo-guest.sh; } >"$guest"
+exec tools/testing/vm/run.sh --timeout 300 --script "$guest" \
 	--bin userland/examples/pg-demo --bin userland/examples/wc-call \
 	--bin userland/pg/build/pg \
 	--python userland/python/example.py --python shutil --python locale \

@@ -4,9 +4,9 @@
 # Build the Debian packages (tools/deb/build.sh, into a scratch directory)
 # and check their contents with dpkg-deb; then build the module from the
 # source promisegrid-dkms ships, as DKMS would, against the cached 6.1
-# headers (tools/vm/fetch-kernel.sh) and check its MODULE_VERSION. TAP.
+# headers (tools/testing/vm/fetch-kernel.sh) and check its MODULE_VERSION. TAP.
 set -uo pipefail
-top=$(cd "$(dirname "$0")/../.." && pwd)
+top=$(cd "$(dirname "$0")/../../.." && pwd)
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 n=0 pass=0 fail=0
@@ -93,7 +93,7 @@ t "promisegrid-tools: pg, pg-policy, cbor-check and pg(1)" \
 	has "$tools" 'usr/bin/pg$' 'usr/bin/pg-policy$' 'usr/bin/cbor-check$' \
 	'usr/share/man/man1/pg\.1\.gz$'
 # The shipped source builds as DKMS builds it, with the package's version.
-abi=$("$top/tools/vm/fetch-kernel.sh" 6.1 2>/dev/null | tail -n 1)
+abi=$("$top/tools/testing/vm/fetch-kernel.sh" 6.1 2>/dev/null | tail -n 1)
 abi=${abi#ABI=}
 kdir=${PG_CACHE:-/var/cache/promisegrid}/kernels/$abi/kdir
 t "the packaged source builds against $abi with MODULE_VERSION $ver" \

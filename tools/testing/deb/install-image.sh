@@ -14,7 +14,7 @@
 #                the VM opens it with snapshot=on, so it never changes
 #   .complete    written last, with the image's format (below); delete
 #                the directory to rebuild
-# ABI defaults to the 6.12-deb13 line of tools/vm/kernels.list. Created
+# ABI defaults to the 6.12-deb13 line of tools/testing/vm/kernels.list. Created
 # once (1.5 to 2 minutes here), then reused. It has no compiler,
 # no headers and no DKMS: the guest installs those with apt, offline,
 # from the repository check-install.sh gives it.
@@ -31,9 +31,9 @@
 # Last stdout line: IMAGE=<directory>.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-top=$(cd "$here/../.." && pwd)
+top=$(cd "$here/../../.." && pwd)
 CACHE=${PG_CACHE:-/var/cache/promisegrid}
-LIST=${PG_KERNELS_LIST:-$top/tools/vm/kernels.list}
+LIST=${PG_KERNELS_LIST:-$top/tools/testing/vm/kernels.list}
 
 die() { echo "install-image: $*" >&2; exit 1; }
 
@@ -43,7 +43,7 @@ dir=$CACHE/install/$abi
 root=$dir/rootfs
 
 # Run a command in the tree, /proc and /dev mounted in a private mount
-# namespace (nothing stays mounted), as tools/vm/chroot.sh does; with
+# namespace (nothing stays mounted), as tools/testing/vm/chroot.sh does; with
 # PG_BIND=DIR, DIR also at /pgbind.
 in_root() {
 	# shellcheck disable=SC2016  # expanded by the inner sh
@@ -120,7 +120,7 @@ if [ "$(cat "$dir/.complete" 2>/dev/null)" = "$format" ]; then
 fi
 command -v debootstrap >/dev/null || die "no debootstrap (tools/deps.sh vm installs it)"
 command -v mkfs.ext4 >/dev/null || die "no mkfs.ext4 (apt-get install e2fsprogs)"
-uri=$("$top/tools/vm/apt.sh" mirror)
+uri=$("$top/tools/testing/vm/apt.sh" mirror)
 rm -rf "$root" "$dir/root.img"
 echo "install-image: debootstrap trixie into $root" >&2
 debootstrap --variant=minbase \
@@ -136,7 +136,7 @@ in_root apt-get update -q=2 >&2
 echo "install-image: installing linux-image-$abi" >&2
 in_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q=2 \
 	--no-install-recommends "linux-image-$abi" >&2 ||
-	die "cannot install linux-image-$abi: is $abi still in the archive? (tools/vm/kernels.list)"
+	die "cannot install linux-image-$abi: is $abi still in the archive? (tools/testing/vm/kernels.list)"
 for f in vmlinuz initrd.img; do
 	[ -f "$root/boot/$f-$abi" ] || die "no /boot/$f-$abi in the image"
 done
@@ -149,7 +149,7 @@ in_root passwd -d root >/dev/null
 # results; the console is the serial line the host reads.
 cat >"$root/etc/systemd/system/pg-install.service" <<'EOF'
 [Unit]
-Description=PromiseGrid install test (tools/deb/check-install.sh)
+Description=PromiseGrid install test (tools/testing/deb/check-install.sh)
 After=systemd-udev-settle.service systemd-modules-load.service
 Wants=systemd-udev-settle.service
 

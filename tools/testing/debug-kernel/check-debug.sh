@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# check-debug.sh [tools/vm/run.sh options]
+# check-debug.sh [tools/testing/vm/run.sh options]
 #
 # Run the selftests and the stress suite on the debug kernel (KASAN,
-# lockdep, kmemleak, UBSAN, DEBUG_LIST: tools/debug-kernel/build.sh) and
-# fail on any kernel report in the guest log. tools/vm/run.sh boots it:
+# lockdep, kmemleak, UBSAN, DEBUG_LIST: tools/testing/debug-kernel/build.sh) and
+# fail on any kernel report in the guest log. tools/testing/vm/run.sh boots it:
 # build.sh lays the kernel out like a Debian one in a private cache, so
 # PG_CACHE=<that cache> run.sh --kernel <release> finds the image and the
 # build tree, and builds the module against the tree. The module is built
@@ -21,7 +21,7 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-top=$(cd "$here/../.." && pwd)
+top=$(cd "$here/../../.." && pwd)
 CACHE=${PG_CACHE:-/var/cache/promisegrid}
 DIR=$CACHE/debug-kernel
 LOGDIR=${PG_DEBUG_LOGDIR:-$DIR/logs}
@@ -79,7 +79,7 @@ run_suite() {
 	start=$(date +%s)
 	log "$name on $release (log: $LOGDIR/$name.log)"
 	PG_CACHE=$DIR/cache PG_MODULE_SRC=$src \
-		"$top/tools/vm/run.sh" --kernel "$release" --timeout 1800 \
+		"$top/tools/testing/vm/run.sh" --kernel "$release" --timeout 1800 \
 		--log "$LOGDIR/$name.log" "$@" || rc=$?
 	log "$name: run.sh status $rc after $(($(date +%s) - start)) s"
 	# run.sh's 1 may only be guest-init matching the boot lines above
@@ -99,7 +99,7 @@ main() {
 	local rc=0 f
 	if [ ! -f "$DIR/.complete" ] && [ -z "${PG_BUILD_DEBUG_KERNEL:-}" ]; then
 		echo "SKIP: no debug kernel in $DIR (build it once with" \
-		     "tools/debug-kernel/build.sh, ~25 min, or set" \
+		     "tools/testing/debug-kernel/build.sh, ~25 min, or set" \
 		     "PG_BUILD_DEBUG_KERNEL=1)"
 		exit 4
 	fi
@@ -141,7 +141,7 @@ main() {
 		echo "PG_TEST_ARGS='-d ${PG_STRESS_SECONDS:-3}'"
 		# 100 000 receives on one endpoint took over 120 s here on a
 		# slow day, with and without the last module change; with
-		# single-threaded TCG (tools/vm/README.md) stress_endpoints
+		# single-threaded TCG (tools/testing/vm/README.md) stress_endpoints
 		# took over 300 s (34 + 166 + 96 s for its first two tests):
 		# 600 s per test (PG_TEST_TIMEOUT, the programs' watchdog),
 		# and 1500 s per program (PG_TIMEOUT, the runner's: it was

@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# Sourced by tools/check.sh and tools/check-matrix.sh: run suites that
+# Sourced by tools/testing/check.sh and tools/testing/check-matrix.sh: run suites that
 # print TAP and a closing "N passed, N failed" line, and add them up.
 #   suite NAME CMD...   run CMD, echo its output, add up its result line;
 #                       prints "### NAME: N s" after it

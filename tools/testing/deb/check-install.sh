@@ -4,17 +4,17 @@
 # make check-install: the Debian packages installed on a real Debian 13
 # system, in QEMU. TAP.
 #
-#  1. tools/deb/install-image.sh: the cached trixie image with Debian's
-#     own kernel (the 6.12-deb13 line of tools/vm/kernels.list).
+#  1. tools/testing/deb/install-image.sh: the cached trixie image with Debian's
+#     own kernel (the 6.12-deb13 line of tools/testing/vm/kernels.list).
 #  2. PG_DEB_RELEASE=trixie tools/deb/build.sh: the project's packages,
 #     built for Debian 13.
 #  3. install-image.sh download: the archive packages the guest's apt
 #     will want (linux-headers-ABI, dkms, gcc-14, libcbor0.10, ...),
 #     resolved against the image, into a local repository.
 #  4. A run disk (ext4, label PGRUN) with the packages, that repository
-#     and tools/deb/install-guest.sh; QEMU boots the image (snapshot=on:
+#     and tools/testing/deb/install-guest.sh; QEMU boots the image (snapshot=on:
 #     the cached image never changes) with no network, single-threaded
-#     TCG (tools/vm/README.md, "QEMU"). systemd runs the guest script,
+#     TCG (tools/testing/vm/README.md, "QEMU"). systemd runs the guest script,
 #     which installs with apt, lets DKMS build the module, and checks
 #     it (install-guest.sh says what); its TAP is read back from the
 #     run disk with debugfs.
@@ -22,8 +22,8 @@
 # keeps the console log.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-top=$(cd "$here/../.." && pwd)
-LIST=${PG_KERNELS_LIST:-$top/tools/vm/kernels.list}
+top=$(cd "$here/../../.." && pwd)
+LIST=${PG_KERNELS_LIST:-$top/tools/testing/vm/kernels.list}
 timeout=${PG_INSTALL_TIMEOUT:-2400}
 tmp=$(mktemp -d)
 qpid=""

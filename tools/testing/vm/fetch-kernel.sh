@@ -4,7 +4,7 @@
 # fetch-kernel.sh [KERNEL]
 #
 # Download Debian's kernel image and headers for KERNEL, a NAME or an ABI
-# of the pinned matrix tools/vm/kernels.list (e.g. "6.1", "6.12-deb13",
+# of the pinned matrix tools/testing/vm/kernels.list (e.g. "6.1", "6.12-deb13",
 # "7.3", "7.3-rt", "6.12.118+deb13-amd64"; default $PG_KERNEL or 6.1), into
 # ${PG_CACHE:-/var/cache/promisegrid}/kernels/$ABI/:
 #   vmlinuz, config, System.map   the kernel (modules are not extracted)
@@ -16,9 +16,9 @@
 #                                 kbuild's libraries (build-module.sh
 #                                 installs them in the suite's chroot)
 # An ABI missing from the matrix is fetched from whichever suite of
-# tools/vm/apt.sh has it; a complete cache entry of any other name (the
+# tools/testing/vm/apt.sh has it; a complete cache entry of any other name (the
 # debug kernel's) is used as it is. apt runs with the private configuration of
-# tools/vm/apt.sh; the host's sources are not used. A complete cache is
+# tools/testing/vm/apt.sh; the host's sources are not used. A complete cache is
 # reused without network. Progress goes to stderr; the last line on stdout
 # is "ABI=<abi>".
 set -euo pipefail
@@ -166,7 +166,7 @@ main() {
 		read -r abi suite <<<"$line"
 		name=$kernel
 	elif [ -f "$CACHE/kernels/$kernel/.complete" ]; then
-		# Cached but not pinned (e.g. tools/debug-kernel's own build).
+		# Cached but not pinned (e.g. tools/testing/debug-kernel's own build).
 		echo "ABI=$kernel"
 		return
 	elif [[ $kernel =~ $abi_re ]]; then

@@ -4,8 +4,8 @@
 # run.sh [options] --script GUEST_SCRIPT
 #
 # Boot Debian's kernel in QEMU (TCG) with the module, run GUEST_SCRIPT in
-# the guest and exit with its status. See tools/vm/README.md.
-#   --kernel KERNEL    a name or ABI of tools/vm/kernels.list: 6.1 (default,
+# the guest and exit with its status. See tools/testing/vm/README.md.
+#   --kernel KERNEL    a name or ABI of tools/testing/vm/kernels.list: 6.1 (default,
 #                      or $PG_KERNEL), 6.12, 6.12-deb13, 7.3, 7.3-rt, ...
 #   --timeout SECONDS  whole VM run, default 600 (none with --interactive)
 #   --smp N / --mem MB default 2 / 1024
@@ -99,7 +99,7 @@ check_config() {
 
 # Prepare kernel, module and initramfs; sets abi, vmlinuz, ko.
 prepare() {
-	"$here/../deps.sh" vm
+	"$here/../../deps.sh" vm
 	abi=$("$here/fetch-kernel.sh" "$kernel" | tail -n 1)
 	abi=${abi#ABI=}
 	vmlinuz=$CACHE/kernels/$abi/vmlinuz
@@ -112,7 +112,7 @@ prepare() {
 		ko=$("$here/build-module.sh" "$abi" | tail -n 1)
 		ko=${ko#KO=}
 	else
-		ko=${PG_MODULE_SRC:-$here/../..}/kmod/promisegrid.ko
+		ko=${PG_MODULE_SRC:-$here/../../..}/kmod/promisegrid.ko
 		[ -f "$ko" ] || ko=${PG_MODULE_SRC:-}/promisegrid.ko
 		[ -f "$ko" ] || die "--no-build: no promisegrid.ko found"
 		modinfo -F vermagic "$ko" | grep -q "^$abi " ||
@@ -140,7 +140,7 @@ boot() {
 		nic=(-nic user,model=e1000)
 	fi
 	# Single-threaded TCG: QEMU 7.2's multi-threaded TCG crashes guests
-	# when static keys are patched (tools/vm/README.md, "QEMU").
+	# when static keys are patched (tools/testing/vm/README.md, "QEMU").
 	local cmd=(qemu-system-x86_64 -accel tcg,thread=single -cpu max -m "$mem"
 		-smp "$smp" -nographic -no-reboot "${nic[@]}"
 		-kernel "$vmlinuz" -initrd "$tmp/initrd.gz" -append "$cmdline")
