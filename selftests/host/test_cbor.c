@@ -723,7 +723,7 @@ static int vec_line(const char *file, unsigned int lineno, char *line)
 	snprintf(name, sizeof(name), "%s:%u %s", file, lineno,
 		 rest ? rest : "");
 	if (mode && !strcmp(mode, "differ"))
-		return 0;	/* for tools/pg-cid: vectors.sh */
+		return 0;	/* for tools/maint/pg-cid: vectors.sh */
 	if (!mode || !hex)
 		goto out;
 	if (!strcmp(mode, "cid")) {

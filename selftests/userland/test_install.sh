@@ -120,7 +120,7 @@ one_version() {
 
 installed_pg() {
 	"$tmp/prefix/bin/pg" cid "$top/docs/protocols/example-hello-v1.md" |
-		grep -qx "$("$top/tools/pg-cid" "$top/docs/protocols/example-hello-v1.md" | head -1)" &&
+		grep -qx "$("$top/tools/maint/pg-cid" "$top/docs/protocols/example-hello-v1.md" | head -1)" &&
 	man -l "$tmp/prefix/share/man/man1/pg.1" >/dev/null 2>&1
 }
 

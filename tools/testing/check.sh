@@ -24,7 +24,7 @@ suite "host: CBOR validator" env ASAN_OPTIONS=detect_leaks=0 \
 	selftests/host/test_cbor
 suite "host: cbor-check" selftests/host/cbor-check.sh tools/cbor-check/cbor-check
 suite "host: spec vectors (cbor-check, pg-cid)" selftests/host/vectors.sh \
-	tools/cbor-check/cbor-check tools/pg-cid
+	tools/cbor-check/cbor-check tools/maint/pg-cid
 suite "host: uapi header" selftests/uapi/run.sh
 suite "host: libpromisegrid encoding" make -s -C userland/lib/tests check
 suite "host: Python codec" /usr/bin/python3 selftests/userland/test_python_codec.py

@@ -12,8 +12,8 @@ cd "$top"
 tools/deps.sh
 make -s -C userland/examples
 make -s -C userland/pg
-pcid=$(tools/pg-cid docs/protocols/example-hello-v1.md | sed -n 2p | cut -c3-)
-echo "demo pCID (example-hello-v1): $(tools/pg-cid docs/protocols/example-hello-v1.md | head -1)"
+pcid=$(tools/maint/pg-cid docs/protocols/example-hello-v1.md | sed -n 2p | cut -c3-)
+echo "demo pCID (example-hello-v1): $(tools/maint/pg-cid docs/protocols/example-hello-v1.md | head -1)"
 
 guest=$(mktemp)
 trap 'rm -f "$guest"' EXIT
