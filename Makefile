@@ -38,7 +38,7 @@ KDIR ?= /lib/modules/$(KVER)/build
 PREFIX ?= /usr/local
 # The running kernel's BTF: module BTF is built on top of it (pahole).
 BTF_BASE ?= /sys/kernel/btf/vmlinux
-VERSION := $(shell tools/version.sh)
+VERSION := $(shell tools/build/version.sh)
 DKMS_SRC = /usr/src/promisegrid-$(VERSION)
 
 all: module tools userland
@@ -50,7 +50,7 @@ module:
 	else \
 		$(MAKE) -C "$(KDIR)" M="$(CURDIR)" modules && \
 		if [ -r "$(BTF_BASE)" ] && command -v pahole >/dev/null; then \
-			tools/module-btf.sh kmod/promisegrid.ko "$(BTF_BASE)"; \
+			tools/build/module-btf.sh kmod/promisegrid.ko "$(BTF_BASE)"; \
 		fi; \
 	fi
 

@@ -9,7 +9,7 @@
 #
 # The packaging lives in tools/deb/debian; this script copies the tree's
 # tracked files into OUT/promisegrid-VERSION (default OUT: build/deb),
-# adds debian/ with a changelog for VERSION (tools/version.sh) and the
+# adds debian/ with a changelog for VERSION (tools/build/version.sh) and the
 # dkms.conf taken from the tree's, and builds the binary packages there.
 # The .debs land in OUT. Installs its build dependencies with apt.
 #
@@ -41,7 +41,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
 		--no-install-recommends "${missing[@]}" >&2
 fi
 
-ver=$("$top/tools/version.sh" "$top")
+ver=$("$top/tools/build/version.sh" "$top")
 src=$out/promisegrid-$ver
 rm -rf "$out"
 mkdir -p "$src"

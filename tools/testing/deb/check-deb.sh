@@ -32,7 +32,7 @@ has() {
 	done
 }
 field() { dpkg-deb -f "$1" "$2"; }
-ver=$("$top/tools/version.sh" "$top")
+ver=$("$top/tools/build/version.sh" "$top")
 deb() { echo "$out/debs/$1_${ver}_$2.deb"; }
 
 echo "TAP version 13"

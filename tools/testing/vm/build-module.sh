@@ -56,7 +56,7 @@ add_btf() {
 	fi
 	[ -s "$btf" ] || "$here/extract-btf.sh" "$CACHE/kernels/$abi/vmlinuz" "$btf" ||
 		echo "build-module: warning: no kernel BTF, module BTF skipped" >&2
-	[ ! -s "$btf" ] || "$here/../../module-btf.sh" "$ko" "$btf" ||
+	[ ! -s "$btf" ] || "$here/../../build/module-btf.sh" "$ko" "$btf" ||
 		echo "build-module: warning: module BTF not generated" >&2
 }
 

@@ -7,7 +7,7 @@
 # with the commits since and the commit (X.Y.Z+N.gHASH) when HEAD is not
 # the tag; without a tag, kmod/version.h's X.Y.Z and the commit
 # (X.Y.Z+gHASH). "+dirty" marks uncommitted changes.
-tree=${1:-$(dirname "$0")/..}
+tree=${1:-$(dirname "$0")/../..}
 if [ -s "$tree/VERSION" ]; then
 	cat "$tree/VERSION"
 	exit 0
