@@ -448,7 +448,7 @@ void pgt_frame_cid(const uint8_t *p, size_t n, struct pgt_cid *c)
 
 	memcpy(c->b, prefix, sizeof(prefix));
 	c->len = sizeof(prefix) + 32;
-	pg_sha256(p, n, c->b + sizeof(prefix));
+	pgt_sha256(p, n, c->b + sizeof(prefix));
 }
 
 int pgt_reply_parse(const uint8_t *p, size_t n, struct pgt_reply *r)

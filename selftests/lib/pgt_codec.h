@@ -118,8 +118,11 @@ struct pgt_reply {
 
 /* The CID of a frame's bytes, as kernel replies name it (raw, sha2-256). */
 void pgt_frame_cid(const uint8_t *p, size_t n, struct pgt_cid *c);
-/* SHA-256, from userland/lib/sha256.c (the kernel uses its own). */
-void pg_sha256(const void *data, size_t len, uint8_t digest[32]);
+/*
+ * SHA-256: userland/lib/sha256.c compiled under this name (Makefile), so
+ * that it links beside libpromisegrid's pg_sha256; the kernel uses its own.
+ */
+void pgt_sha256(const void *data, size_t len, uint8_t digest[32]);
 
 /*
  * Parses a control frame grid([42(control), id, word, {details}]) or,

@@ -154,17 +154,68 @@ static int wait_child(pid_t pid, int *status)
 	}
 }
 
+/* ---- the tally ---------------------------------------------------------- */
+
+static size_t tally_n, tally_pass, tally_fail, tally_skip;
+
+void pgt_plan(size_t n)
+{
+	tally_n = n;
+	tally_pass = tally_fail = tally_skip = 0;
+	printf("TAP version 13\n1..%zu\n", n);
+	fflush(stdout);
+}
+
+void pgt_result(int res, const char *name, const char *skip)
+{
+	size_t i = tally_pass + tally_fail + tally_skip + 1;
+
+	if (res == PGT_PASS) {
+		printf("ok %zu - %s\n", i, name);
+		tally_pass++;
+	} else if (res == PGT_SKIP) {
+		printf("ok %zu - %s # SKIP %s\n", i, name,
+		       skip && skip[0] ? skip : "skipped");
+		tally_skip++;
+	} else {
+		printf("not ok %zu - %s\n", i, name);
+		tally_fail++;
+	}
+	fflush(stdout);
+}
+
+/* The end line: as a TAP comment (comment) or as the program's result. */
+static int tally_end(bool comment)
+{
+	if (comment)
+		printf("# %zu passed, %zu failed, %zu skipped\n", tally_pass,
+		       tally_fail, tally_skip);
+	else if (tally_skip)
+		printf("%zu passed, %zu failed, %zu skipped\n", tally_pass,
+		       tally_fail, tally_skip);
+	else
+		printf("%zu passed, %zu failed\n", tally_pass, tally_fail);
+	fflush(stdout);
+	if (tally_fail)
+		return 1;
+	return tally_skip == tally_n ? 4 : 0;
+}
+
+int pgt_end(void)
+{
+	return tally_end(false);
+}
+
 int pgt_run(const struct pgt_test *tests, size_t n)
 {
 	static struct pgt_params saved;
-	size_t i, pass = 0, fail = 0, skip = 0;
+	size_t i;
 
 	skip_reason = mmap(NULL, PGT_SKIP_MAX, PROT_READ | PROT_WRITE,
 			   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (skip_reason == MAP_FAILED)
 		skip_reason = NULL;
-	printf("TAP version 13\n1..%zu\n", n);
-	fflush(stdout);
+	pgt_plan(n);
 	for (i = 0; i < n; i++) {
 		int status = 0, res, timedout;
 		pid_t pid;
@@ -202,25 +253,9 @@ int pgt_run(const struct pgt_test *tests, size_t n)
 		} else {
 			res = WEXITSTATUS(status);
 		}
-		if (res == PGT_PASS) {
-			printf("ok %zu - %s\n", i + 1, tests[i].name);
-			pass++;
-		} else if (res == PGT_SKIP) {
-			printf("ok %zu - %s # SKIP %s\n", i + 1, tests[i].name,
-			       skip_reason && skip_reason[0] ? skip_reason :
-			       "skipped");
-			skip++;
-		} else {
-			printf("not ok %zu - %s\n", i + 1, tests[i].name);
-			fail++;
-		}
-		fflush(stdout);
+		pgt_result(res, tests[i].name, skip_reason);
 	}
-	printf("# %zu passed, %zu failed, %zu skipped\n", pass, fail, skip);
-	fflush(stdout);
-	if (fail)
-		return 1;
-	return skip == n ? 4 : 0;
+	return tally_end(true);
 }
 
 /* ---- module parameters -------------------------------------------------- */

@@ -8,8 +8,9 @@
  * "ok N - name # SKIP reason", and ends with the tally "# N passed, N
  * failed, N skipped". This is the one TAP tally of the C tests: the
  * selftests, the stress and fuzz programs and the userland suite's C
- * client use it. Only libc; its names begin with pgt_ so it links beside
- * libpromisegrid.
+ * client run under pgt_run(); the host tests (selftests/host/test_cbor.c,
+ * userland/lib/tests/test_lib.c) use its tally alone. Only libc; its names
+ * begin with pgt_ so it links beside libpromisegrid.
  */
 #ifndef PGT_RUNNER_H
 #define PGT_RUNNER_H
@@ -42,7 +43,22 @@ struct pgt_test {
  */
 #define PGT_TEST_TIMEOUT		20
 
-/* Runs the tests, prints TAP, returns the exit status (0, 1 or 4). */
+/*
+ * The tally alone, for programs that judge their tests themselves (the
+ * host tests): pgt_plan() prints the TAP header, pgt_result() one test's
+ * line (res PGT_PASS, PGT_FAIL or PGT_SKIP with its reason), pgt_end() the
+ * end line "N passed, N failed[, N skipped]" and returns the exit status
+ * (0, 1, or 4 when every test skipped).
+ */
+void pgt_plan(size_t n);
+void pgt_result(int res, const char *name, const char *skip);
+int pgt_end(void);
+
+/*
+ * Runs the tests, prints TAP, returns the exit status (0, 1 or 4). Its end
+ * line is a TAP comment, "# N passed, N failed, N skipped": in the VM,
+ * run_tests.sh prints the run's own.
+ */
 int pgt_run(const struct pgt_test *tests, size_t n);
 void pgt_diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Records the reason of a skip; returns PGT_SKIP. */
