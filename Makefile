@@ -167,6 +167,8 @@ clean:
 	$(MAKE) -C selftests/userland clean
 	$(MAKE) -C userland/go clean
 	-$(MAKE) -C selftests clean
+	$(MAKE) -C selftests/stress clean
+	$(MAKE) -C tools/bench clean
 
 .PHONY: all module tools userland install-userland check-host check check-grid bridge check-matrix demo bench bench-profile stress conformance check-debug fuzz \
 	install deb check-install dkms-install dkms-uninstall style sparse clean
