@@ -7,7 +7,7 @@
 #                       man page, and pg (PREFIX=/usr/local, DESTDIR)
 #   make check          every test: host, static checks, selftests in a VM
 #   make check-matrix   selftests, userland and stress suites on every kernel
-#                       of tools/vm/kernels.list
+#                       of tools/testing/vm/kernels.list
 #   make check-host     the host unit tests only
 #   make check-grid     the grid across hosts: pg-bridge in three VMs on a
 #                       three-server NATS cluster (installs nats-server and
@@ -26,7 +26,7 @@
 #   make deb            Debian packages in build/deb (tools/deb/build.sh):
 #                       promisegrid-dkms, libpromisegrid1, -dev, -tools
 #   make check-install  the packages installed with apt on a Debian 13
-#                       system in QEMU (tools/deb/check-install.sh)
+#                       system in QEMU (tools/testing/deb/check-install.sh)
 #   make dkms-install   register, build and install it with DKMS for KVER
 #                       (default the running kernel); make dkms-uninstall
 #   make style          checkpatch.pl --strict over kmod/
@@ -38,7 +38,7 @@ KDIR ?= /lib/modules/$(KVER)/build
 PREFIX ?= /usr/local
 # The running kernel's BTF: module BTF is built on top of it (pahole).
 BTF_BASE ?= /sys/kernel/btf/vmlinux
-VERSION := $(shell tools/version.sh)
+VERSION := $(shell tools/build/version.sh)
 DKMS_SRC = /usr/src/promisegrid-$(VERSION)
 
 all: module tools userland
@@ -50,7 +50,7 @@ module:
 	else \
 		$(MAKE) -C "$(KDIR)" M="$(CURDIR)" modules && \
 		if [ -r "$(BTF_BASE)" ] && command -v pahole >/dev/null; then \
-			tools/module-btf.sh kmod/promisegrid.ko "$(BTF_BASE)"; \
+			tools/build/module-btf.sh kmod/promisegrid.ko "$(BTF_BASE)"; \
 		fi; \
 	fi
 
@@ -75,7 +75,7 @@ check-host: tools
 	selftests/userland/test_install.sh
 
 check:
-	tools/check.sh
+	tools/testing/check.sh
 
 check-grid:
 	selftests/grid/check-grid.sh
@@ -84,10 +84,10 @@ bridge:
 	$(MAKE) -C userland/bridge
 
 check-matrix:
-	tools/check-matrix.sh
+	tools/testing/check-matrix.sh
 
 demo:
-	tools/demo.sh
+	tools/testing/demo.sh
 
 # The timed table runs even when the repeatable figures failed; make
 # bench fails then.
@@ -106,7 +106,7 @@ conformance:
 	selftests/conformance/vm-conformance.sh
 
 check-debug:
-	tools/debug-kernel/check-debug.sh
+	tools/testing/debug-kernel/check-debug.sh
 
 fuzz:
 	$(MAKE) -C selftests/fuzz run
@@ -146,10 +146,10 @@ deb:
 	tools/deb/build.sh
 
 check-install:
-	tools/deb/check-install.sh
+	tools/testing/deb/check-install.sh
 
 style:
-	tools/checkpatch.sh
+	tools/testing/checkpatch.sh
 
 sparse:
 	$(MAKE) -C "$(KDIR)" M="$(CURDIR)" C=2 CHECK="sparse" \
@@ -167,6 +167,8 @@ clean:
 	$(MAKE) -C selftests/userland clean
 	$(MAKE) -C userland/go clean
 	-$(MAKE) -C selftests clean
+	$(MAKE) -C selftests/stress clean
+	$(MAKE) -C tools/bench clean
 
 .PHONY: all module tools userland install-userland check-host check check-grid bridge check-matrix demo bench bench-profile stress conformance check-debug fuzz \
 	install deb check-install dkms-install dkms-uninstall style sparse clean

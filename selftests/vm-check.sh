@@ -2,9 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # Host-side entry of the selftests: builds the test programs, then boots
-# the VM (tools/vm/run.sh builds the module and puts it at
+# the VM (tools/testing/vm/run.sh builds the module and puts it at
 # /pg/promisegrid.ko) and runs selftests/run_tests.sh in it. Exits with
-# the runner's status. Extra arguments go to tools/vm/run.sh.
+# the runner's status. Extra arguments go to tools/testing/vm/run.sh.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -19,4 +19,4 @@ set -- "$@" --bin tools/policy/build/pg-policy --bin "$(command -v bpftool)"
 for f in selftests/build/test_*; do
 	set -- "$@" --bin "$f"
 done
-exec tools/vm/run.sh "$@"
+exec tools/testing/vm/run.sh "$@"

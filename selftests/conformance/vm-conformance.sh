@@ -3,7 +3,7 @@
 #
 # The independent conformance client (conformance.py, written from
 # docs/abi.md, the uapi header and docs/protocols/ alone) run against the
-# module in the VM. Extra arguments go to tools/vm/run.sh (e.g. --kernel
+# module in the VM. Extra arguments go to tools/testing/vm/run.sh (e.g. --kernel
 # 6.12). PG_CONFORMANCE_TESTS: names of tests to run (default: all).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -24,7 +24,7 @@ specs=()
 for f in docs/protocols/*.md; do
 	specs+=(--file "$f:/pg/conformance/protocols/$(basename "$f")")
 done
-exec tools/vm/run.sh --timeout 600 --script "$guest" \
+exec tools/testing/vm/run.sh --timeout 600 --script "$guest" \
 	--python selftests/conformance/conformance.py \
 	--file selftests/conformance/conformance.py:/pg/conformance/conformance.py \
 	"${specs[@]}" "$@"

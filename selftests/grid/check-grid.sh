@@ -4,7 +4,7 @@
 # make check-grid: the grid across hosts (issue 14), with real servers.
 # A cluster of three nats-server processes on the host's loopback
 # (127.0.0.1, client ports PG_GRID_PORT.. +2, route ports +2000..), and
-# three QEMU guests (tools/vm/run.sh --net: each reaches the host's
+# three QEMU guests (tools/testing/vm/run.sh --net: each reaches the host's
 # loopback as 10.0.2.2), each with the module, pg and pg-bridge, each
 # connecting first to a different server. A sends fan-out frames and
 # calls a function that B and C serve in one worker group; the guests
@@ -62,9 +62,9 @@ tools/deps.sh
 make -s -C userland/pg >/dev/null && make -s -C userland/bridge >/dev/null &&
 	make -s -C selftests/grid >/dev/null ||
 	{ echo "Bail out! build failed"; exit 1; }
-abi=$(tools/vm/fetch-kernel.sh "$kernel" | tail -n 1)
+abi=$(tools/testing/vm/fetch-kernel.sh "$kernel" | tail -n 1)
 abi=${abi#ABI=}
-tools/vm/build-module.sh "$abi" >"$tmp/build.log" 2>&1 ||
+tools/testing/vm/build-module.sh "$abi" >"$tmp/build.log" 2>&1 ||
 	{ cat "$tmp/build.log"; echo "Bail out! module build failed"; exit 1; }
 
 # The NATS cluster: three servers, full mesh of routes, on 127.0.0.1.
@@ -133,7 +133,7 @@ for r in "${roles[@]}"; do
 	for j in 0 1 2; do
 		list="$list${list:+,}${urls[$(((k + j) % 3))]}"
 	done
-	tools/vm/run.sh --kernel "$kernel" --no-build --net --timeout 480 \
+	tools/testing/vm/run.sh --kernel "$kernel" --no-build --net --timeout 480 \
 		--mem 512 --bin userland/pg/build/pg \
 		--bin userland/bridge/build/pg-bridge \
 		--bin selftests/grid/build/grid-bench \

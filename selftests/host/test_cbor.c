@@ -13,6 +13,7 @@
 #include <string.h>
 #include "pg_cbor.h"
 #include "pg_envelope.h"
+#include "pgt_runner.h"
 
 #define ETRUNC		(-PG_CBOR_ETRUNC)
 #define ERESERVED	(-PG_CBOR_ERESERVED)
@@ -31,18 +32,19 @@
 #define ELINK		(-PG_CBOR_ELINK)
 #define LINKS		PG_CBOR_LINKS
 
-static int quiet, ntest, npass, nfail;
+static int quiet, ntest;
 static const struct pg_cbor_limits deflim = { 16, 1048576 };
 
+/* One test's result, tallied by the selftests' runner (pgt_result()). */
 static void ok(int cond, const char *fmt, const char *arg)
 {
+	char name[4224];	/* a path and its words */
+
 	ntest++;
-	*(cond ? &npass : &nfail) += 1;
 	if (quiet)
 		return;
-	printf("%s %d - ", cond ? "ok" : "not ok", ntest);
-	printf(fmt, arg);
-	putchar('\n');
+	snprintf(name, sizeof(name), fmt, arg);
+	pgt_result(cond ? PGT_PASS : PGT_FAIL, name, NULL);
 }
 
 static void diag(const char *what, long long got, long long want)
@@ -723,7 +725,7 @@ static int vec_line(const char *file, unsigned int lineno, char *line)
 	snprintf(name, sizeof(name), "%s:%u %s", file, lineno,
 		 rest ? rest : "");
 	if (mode && !strcmp(mode, "differ"))
-		return 0;	/* for tools/pg-cid: vectors.sh */
+		return 0;	/* for tools/maint/pg-cid: vectors.sh */
 	if (!mode || !hex)
 		goto out;
 	if (!strcmp(mode, "cid")) {
@@ -821,7 +823,7 @@ static void test_random(void)
 
 static void run_all(void)
 {
-	ntest = npass = nfail = 0;
+	ntest = 0;
 	test_rfc();
 	test_det();
 	test_limits();
@@ -855,8 +857,7 @@ int main(int argc, char **argv)
 	run_all();
 	total = ntest;
 	quiet = 0;
-	printf("TAP version 13\n1..%d\n", total);
+	pgt_plan(total);
 	run_all();
-	printf("%d passed, %d failed\n", npass, nfail);
-	return nfail ? 1 : 0;
+	return pgt_end();
 }

@@ -3,11 +3,11 @@
 # Copyright (C) 2026 The PromiseGrid kernel module authors.
 # TAP: the vectors of selftests/host/vectors/ (README.md there) through
 # tools/cbor-check (item and frame lines: its exit status, and for a refused
-# frame the errno it names) and tools/pg-cid (cid and differ lines).
+# frame the errno it names) and tools/maint/pg-cid (cid and differ lines).
 # usage: vectors.sh [path/to/cbor-check [path/to/pg-cid]]
 here=$(cd "$(dirname "$0")" && pwd)
 check=${1:-$here/../../tools/cbor-check/cbor-check}
-pgcid=${2:-$here/../../tools/pg-cid}
+pgcid=${2:-$here/../../tools/maint/pg-cid}
 dir=$here/vectors
 files=(grid-cbor-conformance.txt wire-lab-cid.txt links.txt floats.txt)
 tmp=$(mktemp -d)

@@ -16,67 +16,67 @@
 struct fcase {
 	const char *name;
 	/* builds the frame; 0, or -1 when it cannot be built */
-	int (*build)(struct pg_buf *b, const struct pg_cid *c);
+	int (*build)(struct pgt_buf *b, const struct pgt_cid *c);
 	int err;		/* 0: accepted and delivered */
-	void (*cid)(struct pg_cid *c);	/* the pCID, if not a named one */
+	void (*cid)(struct pgt_cid *c);	/* the pCID, if not a named one */
 	bool no_receiver;	/* nobody receives on c */
 };
 
 static const uint8_t grid[] = PG_GRID_TAG_BYTES;
 
 /* grid([42(c), raw]) */
-static void frame_raw_slot(struct pg_buf *b, const struct pg_cid *c,
+static void frame_raw_slot(struct pgt_buf *b, const struct pgt_cid *c,
 			   const void *raw, size_t n)
 {
-	pg_frame_begin(b, c, 1);
-	cb_raw(b, raw, n);
+	pgt_frame_begin(b, c, 1);
+	pgt_cb_raw(b, raw, n);
 }
 
 #define RAW_SLOT(fn, ...)						\
-static int fn(struct pg_buf *b, const struct pg_cid *c)			\
+static int fn(struct pgt_buf *b, const struct pgt_cid *c)			\
 {									\
 	static const uint8_t s[] = { __VA_ARGS__ };			\
 	frame_raw_slot(b, c, s, sizeof(s));				\
 	return 0;							\
 }
 
-static int b_valid(struct pg_buf *b, const struct pg_cid *c)
+static int b_valid(struct pgt_buf *b, const struct pgt_cid *c)
 {
-	pg_frame_begin(b, c, 4);
-	cb_uint(b, 1735551332ull);
-	cb_text(b, "x");
-	cb_map(b, 2);
-	cb_text(b, "b");
-	cb_null(b);
-	cb_text(b, "aa");
-	cb_bool(b, true);
-	cb_byte(b, 0xf9);	/* f16 1.5 */
-	cb_byte(b, 0x3e);
-	cb_byte(b, 0x00);
+	pgt_frame_begin(b, c, 4);
+	pgt_cb_uint(b, 1735551332ull);
+	pgt_cb_text(b, "x");
+	pgt_cb_map(b, 2);
+	pgt_cb_text(b, "b");
+	pgt_cb_null(b);
+	pgt_cb_text(b, "aa");
+	pgt_cb_bool(b, true);
+	pgt_cb_byte(b, 0xf9);	/* f16 1.5 */
+	pgt_cb_byte(b, 0x3e);
+	pgt_cb_byte(b, 0x00);
 	return 0;
 }
 
 /* ---- EBADMSG ------------------------------------------------------------ */
 
-static int b_truncated(struct pg_buf *b, const struct pg_cid *c)
+static int b_truncated(struct pgt_buf *b, const struct pgt_cid *c)
 {
-	pg_frame_msg(b, c, 7);
+	pgt_frame_msg(b, c, 7);
 	b->len--;
 	return 0;
 }
 
-static int b_short_array(struct pg_buf *b, const struct pg_cid *c)
+static int b_short_array(struct pgt_buf *b, const struct pgt_cid *c)
 {
-	pg_frame_begin(b, c, 3);	/* says 4 elements, has 2 */
-	cb_uint(b, 1);
+	pgt_frame_begin(b, c, 3);	/* says 4 elements, has 2 */
+	pgt_cb_uint(b, 1);
 	return 0;
 }
 
-static int b_short_bytes(struct pg_buf *b, const struct pg_cid *c)
+static int b_short_bytes(struct pgt_buf *b, const struct pgt_cid *c)
 {
-	pg_frame_begin(b, c, 1);
-	cb_head(b, 2, 10);		/* 10 bytes announced, 3 given */
-	cb_raw(b, "abc", 3);
+	pgt_frame_begin(b, c, 1);
+	pgt_cb_head(b, 2, 10);		/* 10 bytes announced, 3 given */
+	pgt_cb_raw(b, "abc", 3);
 	return 0;
 }
 
@@ -84,10 +84,10 @@ RAW_SLOT(b_reserved_ai, 0x1c)
 RAW_SLOT(b_break_alone, 0xff)
 RAW_SLOT(b_simple_24_small, 0xf8, 0x10)
 
-static int b_lone_break(struct pg_buf *b, const struct pg_cid *c)
+static int b_lone_break(struct pgt_buf *b, const struct pgt_cid *c)
 {
 	(void)c;
-	cb_byte(b, 0xff);
+	pgt_cb_byte(b, 0xff);
 	return 0;
 }
 
@@ -104,74 +104,74 @@ RAW_SLOT(b_map_duplicate, 0xa2, 0x61, 0x61, 0x01, 0x61, 0x61, 0x02)
 RAW_SLOT(b_f64_fits_f16, 0xfb, 0x3f, 0xf0, 0, 0, 0, 0, 0, 0)
 RAW_SLOT(b_f32_fits_f16, 0xfa, 0x3f, 0x80, 0, 0)
 
-static int b_long_array_head(struct pg_buf *b, const struct pg_cid *c)
+static int b_long_array_head(struct pgt_buf *b, const struct pgt_cid *c)
 {
-	cb_raw(b, grid, sizeof(grid));
-	cb_byte(b, 0x98);	/* array of 2, in a 2-byte head */
-	cb_byte(b, 0x02);
-	cb_cid(b, c);
-	cb_uint(b, 1);
+	pgt_cb_raw(b, grid, sizeof(grid));
+	pgt_cb_byte(b, 0x98);	/* array of 2, in a 2-byte head */
+	pgt_cb_byte(b, 0x02);
+	pgt_cb_cid(b, c);
+	pgt_cb_uint(b, 1);
 	return 0;
 }
 
 /* ---- EPROTO ------------------------------------------------------------- */
 
-static int b_no_grid_tag(struct pg_buf *b, const struct pg_cid *c)
+static int b_no_grid_tag(struct pgt_buf *b, const struct pgt_cid *c)
 {
-	cb_array(b, 2);
-	cb_cid(b, c);
-	cb_uint(b, 1);
+	pgt_cb_array(b, 2);
+	pgt_cb_cid(b, c);
+	pgt_cb_uint(b, 1);
 	return 0;
 }
 
-static int b_other_tag(struct pg_buf *b, const struct pg_cid *c)
+static int b_other_tag(struct pgt_buf *b, const struct pgt_cid *c)
 {
-	cb_tag(b, PG_GRID_TAG + 1);
-	cb_array(b, 2);
-	cb_cid(b, c);
-	cb_uint(b, 1);
+	pgt_cb_tag(b, PG_GRID_TAG + 1);
+	pgt_cb_array(b, 2);
+	pgt_cb_cid(b, c);
+	pgt_cb_uint(b, 1);
 	return 0;
 }
 
-static int b_grid_map(struct pg_buf *b, const struct pg_cid *c)
+static int b_grid_map(struct pgt_buf *b, const struct pgt_cid *c)
 {
-	cb_raw(b, grid, sizeof(grid));
-	cb_map(b, 1);
-	cb_uint(b, 0);
-	cb_cid(b, c);
+	pgt_cb_raw(b, grid, sizeof(grid));
+	pgt_cb_map(b, 1);
+	pgt_cb_uint(b, 0);
+	pgt_cb_cid(b, c);
 	return 0;
 }
 
-static int b_grid_uint(struct pg_buf *b, const struct pg_cid *c)
+static int b_grid_uint(struct pgt_buf *b, const struct pgt_cid *c)
 {
 	(void)c;
-	cb_raw(b, grid, sizeof(grid));
-	cb_uint(b, 42);
+	pgt_cb_raw(b, grid, sizeof(grid));
+	pgt_cb_uint(b, 42);
 	return 0;
 }
 
-static int b_grid_empty(struct pg_buf *b, const struct pg_cid *c)
+static int b_grid_empty(struct pgt_buf *b, const struct pgt_cid *c)
 {
 	(void)c;
-	cb_raw(b, grid, sizeof(grid));
-	cb_array(b, 0);
+	pgt_cb_raw(b, grid, sizeof(grid));
+	pgt_cb_array(b, 0);
 	return 0;
 }
 
 /* grid([slot0, 1]) with slot 0 built from tag, major type and bytes */
-static void frame_slot0(struct pg_buf *b, bool tag42, unsigned int major,
+static void frame_slot0(struct pgt_buf *b, bool tag42, unsigned int major,
 			const void *p, size_t n)
 {
-	cb_raw(b, grid, sizeof(grid));
-	cb_array(b, 2);
+	pgt_cb_raw(b, grid, sizeof(grid));
+	pgt_cb_array(b, 2);
 	if (tag42)
-		cb_tag(b, PG_CID_TAG);
-	cb_head(b, major, n);
-	cb_raw(b, p, n);
-	cb_uint(b, 1);
+		pgt_cb_tag(b, PG_CID_TAG);
+	pgt_cb_head(b, major, n);
+	pgt_cb_raw(b, p, n);
+	pgt_cb_uint(b, 1);
 }
 
-static int b_slot0_plain_bytes(struct pg_buf *b, const struct pg_cid *c)
+static int b_slot0_plain_bytes(struct pgt_buf *b, const struct pgt_cid *c)
 {
 	uint8_t v[PG_CID_MAX + 1] = { 0 };
 
@@ -180,43 +180,43 @@ static int b_slot0_plain_bytes(struct pg_buf *b, const struct pg_cid *c)
 	return 0;
 }
 
-static int b_slot0_tag_text(struct pg_buf *b, const struct pg_cid *c)
+static int b_slot0_tag_text(struct pgt_buf *b, const struct pgt_cid *c)
 {
 	(void)c;
 	frame_slot0(b, true, 3, "bafkreiabcdefgh", 15);
 	return 0;
 }
 
-static int b_slot0_other_tag(struct pg_buf *b, const struct pg_cid *c)
+static int b_slot0_other_tag(struct pgt_buf *b, const struct pgt_cid *c)
 {
-	cb_raw(b, grid, sizeof(grid));
-	cb_array(b, 2);
-	cb_tag(b, 43);
-	cb_head(b, 2, c->len + 1);
-	cb_byte(b, 0);
-	cb_raw(b, c->b, c->len);
-	cb_uint(b, 1);
+	pgt_cb_raw(b, grid, sizeof(grid));
+	pgt_cb_array(b, 2);
+	pgt_cb_tag(b, 43);
+	pgt_cb_head(b, 2, c->len + 1);
+	pgt_cb_byte(b, 0);
+	pgt_cb_raw(b, c->b, c->len);
+	pgt_cb_uint(b, 1);
 	return 0;
 }
 
-static int b_slot0_no_prefix(struct pg_buf *b, const struct pg_cid *c)
+static int b_slot0_no_prefix(struct pgt_buf *b, const struct pgt_cid *c)
 {
 	frame_slot0(b, true, 2, c->b, c->len);
 	return 0;
 }
 
-static int b_slot0_uint(struct pg_buf *b, const struct pg_cid *c)
+static int b_slot0_uint(struct pgt_buf *b, const struct pgt_cid *c)
 {
 	(void)c;
-	cb_raw(b, grid, sizeof(grid));
-	cb_array(b, 2);
-	cb_uint(b, 42);
-	cb_uint(b, 1);
+	pgt_cb_raw(b, grid, sizeof(grid));
+	pgt_cb_array(b, 2);
+	pgt_cb_uint(b, 42);
+	pgt_cb_uint(b, 1);
 	return 0;
 }
 
 /* 0x00 then the CID c with bytes [at] replaced by v / cut to len */
-static int slot0_cid_edit(struct pg_buf *b, const struct pg_cid *c, int at,
+static int slot0_cid_edit(struct pgt_buf *b, const struct pgt_cid *c, int at,
 			  uint8_t v, size_t len)
 {
 	uint8_t x[PG_CID_MAX + 2] = { 0 };
@@ -228,27 +228,27 @@ static int slot0_cid_edit(struct pg_buf *b, const struct pg_cid *c, int at,
 	return 0;
 }
 
-static int b_cid_version2(struct pg_buf *b, const struct pg_cid *c)
+static int b_cid_version2(struct pgt_buf *b, const struct pgt_cid *c)
 {
 	return slot0_cid_edit(b, c, 0, 0x02, c->len);
 }
 
-static int b_cid_digest_short(struct pg_buf *b, const struct pg_cid *c)
+static int b_cid_digest_short(struct pgt_buf *b, const struct pgt_cid *c)
 {
 	return slot0_cid_edit(b, c, -1, 0, c->len - 1);
 }
 
-static int b_cid_digest_long(struct pg_buf *b, const struct pg_cid *c)
+static int b_cid_digest_long(struct pgt_buf *b, const struct pgt_cid *c)
 {
 	return slot0_cid_edit(b, c, -1, 0, c->len + 1);
 }
 
-static int b_cid_empty(struct pg_buf *b, const struct pg_cid *c)
+static int b_cid_empty(struct pgt_buf *b, const struct pgt_cid *c)
 {
 	return slot0_cid_edit(b, c, -1, 0, 0);
 }
 
-static int b_cid_three(struct pg_buf *b, const struct pg_cid *c)
+static int b_cid_three(struct pgt_buf *b, const struct pgt_cid *c)
 {
 	static const uint8_t x[] = { 0x00, 0x01, 0x55, 0x00 };
 
@@ -257,7 +257,7 @@ static int b_cid_three(struct pg_buf *b, const struct pg_cid *c)
 	return 0;
 }
 
-static int b_cid_varint_long(struct pg_buf *b, const struct pg_cid *c)
+static int b_cid_varint_long(struct pgt_buf *b, const struct pgt_cid *c)
 {
 	uint8_t x[PG_CID_MAX + 2] = { 0x00, 0x81, 0x00 };	/* version 1 */
 
@@ -267,7 +267,7 @@ static int b_cid_varint_long(struct pg_buf *b, const struct pg_cid *c)
 }
 
 /* CIDv1 raw, multihash 0x12 with a digest making it len bytes long */
-static void cid_of_len(struct pg_cid *c, size_t len)
+static void cid_of_len(struct pgt_cid *c, size_t len)
 {
 	size_t i;
 
@@ -280,19 +280,19 @@ static void cid_of_len(struct pg_cid *c, size_t len)
 		c->b[i] = i * 13 + len;
 }
 
-static void cid_96(struct pg_cid *c)
+static void cid_96(struct pgt_cid *c)
 {
 	cid_of_len(c, PG_CID_MAX);
 }
 
-static void cid_4(struct pg_cid *c)
+static void cid_4(struct pgt_cid *c)
 {
 	cid_of_len(c, PG_CID_MIN);
 }
 
-static int b_cid_97(struct pg_buf *b, const struct pg_cid *c)
+static int b_cid_97(struct pgt_buf *b, const struct pgt_cid *c)
 {
-	struct pg_cid big;
+	struct pgt_cid big;
 
 	(void)c;
 	cid_of_len(&big, PG_CID_MAX + 1);
@@ -302,16 +302,16 @@ static int b_cid_97(struct pg_buf *b, const struct pg_cid *c)
 /* ---- tag-42 links after slot 0 ----------------------------------------- */
 
 /* 42(h'00' + cid) */
-static void cb_link(struct pg_buf *b, const void *cid, size_t n)
+static void cb_link(struct pgt_buf *b, const void *cid, size_t n)
 {
-	cb_tag(b, PG_CID_TAG);
-	cb_head(b, 2, n + 1);
-	cb_byte(b, 0);
-	cb_raw(b, cid, n);
+	pgt_cb_tag(b, PG_CID_TAG);
+	pgt_cb_head(b, 2, n + 1);
+	pgt_cb_byte(b, 0);
+	pgt_cb_raw(b, cid, n);
 }
 
 /* a CIDv0: 12 20 and 32 digest bytes */
-static void cb_link_v0(struct pg_buf *b)
+static void cb_link_v0(struct pgt_buf *b)
 {
 	uint8_t v0[34] = { 0x12, 0x20 };
 
@@ -323,112 +323,112 @@ static void cb_link_v0(struct pg_buf *b)
  * grid([42(c), 42(c), [1, {"a": 42(CIDv0)}], 1000(42(4-byte CIDv1)),
  *       {42(c): true}, h'd82a40'])
  */
-static int b_links_valid(struct pg_buf *b, const struct pg_cid *c)
+static int b_links_valid(struct pgt_buf *b, const struct pgt_cid *c)
 {
-	pg_frame_begin(b, c, 5);
+	pgt_frame_begin(b, c, 5);
 	cb_link(b, c->b, c->len);
-	cb_array(b, 2);
-	cb_uint(b, 1);
-	cb_map(b, 1);
-	cb_text(b, "a");
+	pgt_cb_array(b, 2);
+	pgt_cb_uint(b, 1);
+	pgt_cb_map(b, 1);
+	pgt_cb_text(b, "a");
 	cb_link_v0(b);
-	cb_tag(b, 1000);
+	pgt_cb_tag(b, 1000);
 	cb_link(b, "\x01\x55\x00\x00", 4);
-	cb_map(b, 1);
+	pgt_cb_map(b, 1);
 	cb_link(b, c->b, c->len);
-	cb_bool(b, true);
-	cb_bytes(b, "\xd8\x2a\x40", 3);	/* not visible in a byte string */
+	pgt_cb_bool(b, true);
+	pgt_cb_bytes(b, "\xd8\x2a\x40", 3);	/* not visible in a byte string */
 	return 0;
 }
 
 /* grid([42(c), 42(h'')]) */
-static int b_link_empty(struct pg_buf *b, const struct pg_cid *c)
+static int b_link_empty(struct pgt_buf *b, const struct pgt_cid *c)
 {
-	pg_frame_begin(b, c, 1);
-	cb_tag(b, PG_CID_TAG);
-	cb_bytes(b, "", 0);
+	pgt_frame_begin(b, c, 1);
+	pgt_cb_tag(b, PG_CID_TAG);
+	pgt_cb_bytes(b, "", 0);
 	return 0;
 }
 
 /* grid([42(c), 1, "x", 42(1)]) */
-static int b_link_uint_slot3(struct pg_buf *b, const struct pg_cid *c)
+static int b_link_uint_slot3(struct pgt_buf *b, const struct pgt_cid *c)
 {
-	pg_frame_begin(b, c, 3);
-	cb_uint(b, 1);
-	cb_text(b, "x");
-	cb_tag(b, PG_CID_TAG);
-	cb_uint(b, 1);
+	pgt_frame_begin(b, c, 3);
+	pgt_cb_uint(b, 1);
+	pgt_cb_text(b, "x");
+	pgt_cb_tag(b, PG_CID_TAG);
+	pgt_cb_uint(b, 1);
 	return 0;
 }
 
 /* grid([42(c), [1, {"a": [42(c without the 0x00 prefix)]}]]) */
-static int b_link_nested_no_prefix(struct pg_buf *b, const struct pg_cid *c)
+static int b_link_nested_no_prefix(struct pgt_buf *b, const struct pgt_cid *c)
 {
-	pg_frame_begin(b, c, 1);
-	cb_array(b, 2);
-	cb_uint(b, 1);
-	cb_map(b, 1);
-	cb_text(b, "a");
-	cb_array(b, 1);
-	cb_tag(b, PG_CID_TAG);
-	cb_bytes(b, c->b, c->len);
+	pgt_frame_begin(b, c, 1);
+	pgt_cb_array(b, 2);
+	pgt_cb_uint(b, 1);
+	pgt_cb_map(b, 1);
+	pgt_cb_text(b, "a");
+	pgt_cb_array(b, 1);
+	pgt_cb_tag(b, PG_CID_TAG);
+	pgt_cb_bytes(b, c->b, c->len);
 	return 0;
 }
 
 /* grid([42(c), 1000(42("x"))]) */
-static int b_link_text_in_tag(struct pg_buf *b, const struct pg_cid *c)
+static int b_link_text_in_tag(struct pgt_buf *b, const struct pgt_cid *c)
 {
-	pg_frame_begin(b, c, 1);
-	cb_tag(b, 1000);
-	cb_tag(b, PG_CID_TAG);
-	cb_text(b, "x");
+	pgt_frame_begin(b, c, 1);
+	pgt_cb_tag(b, 1000);
+	pgt_cb_tag(b, PG_CID_TAG);
+	pgt_cb_text(b, "x");
 	return 0;
 }
 
 /* grid([42(c), {42(h'00' + c minus its last byte): 1}]) */
-static int b_link_key_short(struct pg_buf *b, const struct pg_cid *c)
+static int b_link_key_short(struct pgt_buf *b, const struct pgt_cid *c)
 {
-	pg_frame_begin(b, c, 1);
-	cb_map(b, 1);
+	pgt_frame_begin(b, c, 1);
+	pgt_cb_map(b, 1);
 	cb_link(b, c->b, c->len - 1);
-	cb_uint(b, 1);
+	pgt_cb_uint(b, 1);
 	return 0;
 }
 
 /* grid([42(c), 42(valid), 42(h'00')]) */
-static int b_link_second_bad(struct pg_buf *b, const struct pg_cid *c)
+static int b_link_second_bad(struct pgt_buf *b, const struct pgt_cid *c)
 {
-	pg_frame_begin(b, c, 2);
+	pgt_frame_begin(b, c, 2);
 	cb_link(b, c->b, c->len);
 	cb_link(b, "", 0);
 	return 0;
 }
 
 /* grid([42(CIDv0), 1]): a pCID must be a CIDv1 */
-static int b_pcid_v0(struct pg_buf *b, const struct pg_cid *c)
+static int b_pcid_v0(struct pgt_buf *b, const struct pgt_cid *c)
 {
 	(void)c;
-	cb_raw(b, grid, sizeof(grid));
-	cb_array(b, 2);
+	pgt_cb_raw(b, grid, sizeof(grid));
+	pgt_cb_array(b, 2);
 	cb_link_v0(b);
-	cb_uint(b, 1);
+	pgt_cb_uint(b, 1);
 	return 0;
 }
 
 /* grid([42(c), 42(h''), 23 in a 2-byte head]): EILSEQ comes first */
-static int b_link_then_long_uint(struct pg_buf *b, const struct pg_cid *c)
+static int b_link_then_long_uint(struct pgt_buf *b, const struct pgt_cid *c)
 {
-	pg_frame_begin(b, c, 2);
-	cb_tag(b, PG_CID_TAG);
-	cb_bytes(b, "", 0);
-	cb_byte(b, 0x18);
-	cb_byte(b, 0x17);
+	pgt_frame_begin(b, c, 2);
+	pgt_cb_tag(b, PG_CID_TAG);
+	pgt_cb_bytes(b, "", 0);
+	pgt_cb_byte(b, 0x18);
+	pgt_cb_byte(b, 0x17);
 	return 0;
 }
 
-static int b_msg(struct pg_buf *b, const struct pg_cid *c)
+static int b_msg(struct pgt_buf *b, const struct pgt_cid *c)
 {
-	pg_frame_msg(b, c, 1);
+	pgt_frame_msg(b, c, 1);
 	return 0;
 }
 
@@ -438,83 +438,83 @@ static int max_frame(void)
 {
 	uint64_t v;
 
-	if (pg_param_get("max_frame", &v)) {
-		pg_diag("cannot read " PG_PARAM_DIR "max_frame");
+	if (pgt_param_get("max_frame", &v)) {
+		pgt_diag("cannot read " PGT_PARAM_DIR "max_frame");
 		return -1;
 	}
 	return v;
 }
 
-static int b_max_frame(struct pg_buf *b, const struct pg_cid *c)
+static int b_max_frame(struct pgt_buf *b, const struct pgt_cid *c)
 {
 	int m = max_frame();
 
-	return m < 0 ? -1 : pg_frame_sized(b, c, m);
+	return m < 0 ? -1 : pgt_frame_sized(b, c, m);
 }
 
-static int b_over_max_frame(struct pg_buf *b, const struct pg_cid *c)
+static int b_over_max_frame(struct pgt_buf *b, const struct pgt_cid *c)
 {
 	int m = max_frame();
 
-	return m < 0 ? -1 : pg_frame_sized(b, c, m + 1);
+	return m < 0 ? -1 : pgt_frame_sized(b, c, m + 1);
 }
 
 /* grid([42(c), x]) where x nests until the frame is depth levels deep */
-static int nested(struct pg_buf *b, const struct pg_cid *c, int extra,
+static int nested(struct pgt_buf *b, const struct pgt_cid *c, int extra,
 		  bool mixed)
 {
 	uint64_t depth;
 	int i, n;
 
-	if (pg_param_get("max_depth", &depth)) {
-		pg_diag("cannot read " PG_PARAM_DIR "max_depth");
+	if (pgt_param_get("max_depth", &depth)) {
+		pgt_diag("cannot read " PGT_PARAM_DIR "max_depth");
 		return -1;
 	}
 	/* grid tag and array are two levels; slot 1 is the third */
 	n = depth + extra - 2;
-	pg_frame_begin(b, c, 1);
+	pgt_frame_begin(b, c, 1);
 	for (i = 0; i < n - 1; i++) {
 		switch (mixed ? i % 3 : 0) {
 		case 0:
-			cb_array(b, 1);
+			pgt_cb_array(b, 1);
 			break;
 		case 1:
-			cb_map(b, 1);
-			cb_uint(b, 0);
+			pgt_cb_map(b, 1);
+			pgt_cb_uint(b, 0);
 			break;
 		default:
-			cb_tag(b, 1000);
+			pgt_cb_tag(b, 1000);
 			break;
 		}
 	}
-	cb_array(b, 0);
+	pgt_cb_array(b, 0);
 	return 0;
 }
 
-static int b_depth_max(struct pg_buf *b, const struct pg_cid *c)
+static int b_depth_max(struct pgt_buf *b, const struct pgt_cid *c)
 {
 	return nested(b, c, 0, false);
 }
 
-static int b_depth_over(struct pg_buf *b, const struct pg_cid *c)
+static int b_depth_over(struct pgt_buf *b, const struct pgt_cid *c)
 {
 	return nested(b, c, 1, false);
 }
 
-static int b_depth_max_mixed(struct pg_buf *b, const struct pg_cid *c)
+static int b_depth_max_mixed(struct pgt_buf *b, const struct pgt_cid *c)
 {
 	return nested(b, c, 0, true);
 }
 
-static int b_depth_over_mixed(struct pg_buf *b, const struct pg_cid *c)
+static int b_depth_over_mixed(struct pgt_buf *b, const struct pgt_cid *c)
 {
 	return nested(b, c, 1, true);
 }
 
-static int b_delivery(struct pg_buf *b, const struct pg_cid *c)
+static int b_delivery(struct pgt_buf *b, const struct pgt_cid *c)
 {
 	(void)c;
-	pg_frame_msg(b, &pg_cid_delivery, 1);
+	pgt_frame_msg(b, &pgt_cid_delivery, 1);
 	return 0;
 }
 
@@ -605,44 +605,44 @@ static const struct fcase cases[] = {
 static int t_case(const void *arg)
 {
 	const struct fcase *fc = arg;
-	struct pg_buf f = { 0 };
-	struct pg_ep r, s;
-	struct pg_cid c;
+	struct pgt_buf f = { 0 };
+	struct pgt_ep r, s;
+	struct pgt_cid c;
 
 	if (fc->cid)
 		fc->cid(&c);
 	else
-		pg_cid_named(&c, fc->name);
-	CHECK_EQ(pg_open(&r, 0), 0);
-	CHECK_EQ(pg_open(&s, 0), 0);
+		pgt_cid_named(&c, fc->name);
+	CHECK_EQ(pgt_open(&r, 0), 0);
+	CHECK_EQ(pgt_open(&s, 0), 0);
 	if (!fc->no_receiver)
-		CHECK_EQ(pg_receive(&r, &c, NULL, false), 0);
+		CHECK_EQ(pgt_receive(&r, &c, NULL, false), 0);
 	CHECK_EQ(fc->build(&f, &c), 0);
 	if (!fc->err) {
-		CHECK_EQ(pg_send(&s, &f), f.len);
-		CHECK(pg_expect(&r, &f) == 0);
+		CHECK_EQ(pgt_send(&s, &f), f.len);
+		CHECK(pgt_expect(&r, &f) == 0);
 	} else {
-		CHECK_ERR(pg_send(&s, &f), fc->err);
+		CHECK_ERR(pgt_send(&s, &f), fc->err);
 	}
-	CHECK(pg_empty(&r));
-	CHECK(pg_empty(&s));
+	CHECK(pgt_empty(&r));
+	CHECK(pgt_empty(&s));
 	/* the refusal is not sticky: the sender can still send */
 	if (!fc->no_receiver) {
-		CHECK_EQ(pg_send_msg(&s, &c, 2), pg_frame_msg_len(&c, 2));
-		CHECK(pg_expect_msg(&r, &c, 2) == 0);
+		CHECK_EQ(pgt_send_msg(&s, &c, 2), pgt_frame_msg_len(&c, 2));
+		CHECK(pgt_expect_msg(&r, &c, 2) == 0);
 	}
-	return PG_PASS;
+	return PGT_PASS;
 }
 
 int main(void)
 {
-	struct pg_test t[PG_ARRAY_SIZE(cases)];
+	struct pgt_test t[PGT_ARRAY_SIZE(cases)];
 	size_t i;
 
-	for (i = 0; i < PG_ARRAY_SIZE(cases); i++) {
+	for (i = 0; i < PGT_ARRAY_SIZE(cases); i++) {
 		t[i].name = cases[i].name;
 		t[i].fn = t_case;
 		t[i].arg = &cases[i];
 	}
-	return pg_run(t, PG_ARRAY_SIZE(t));
+	return pgt_run(t, PGT_ARRAY_SIZE(t));
 }

@@ -30,7 +30,7 @@ static int run(const char *cmd, char *out, size_t cap)
 	FILE *p;
 	int st;
 
-	pg_diag("$ %s", cmd);
+	pgt_diag("$ %s", cmd);
 	p = popen(cmd, "r");
 	if (!p)
 		return -1;
@@ -86,20 +86,20 @@ static int sh_write(const char *path, const char *val)
 	return fclose(f) == 0 && ok ? 0 : -EIO;
 }
 
-static int claim(struct pg_ep *ep, const struct pg_cid *c)
+static int claim(struct pgt_ep *ep, const struct pgt_cid *c)
 {
-	struct pg_reply r = { 0 };
-	struct pg_buf args = { 0 };
+	struct pgt_reply r = { 0 };
+	struct pgt_buf args = { 0 };
 	int err;
 
-	pg_args_pcid(&args, c, NULL, false);
-	err = pg_request(ep, pg_next_id(), PG_VERB_CLAIM, &args, &r);
-	pg_buf_free(&args);
+	pgt_args_pcid(&args, c, NULL, false);
+	err = pgt_request(ep, pgt_next_id(), PG_VERB_CLAIM, &args, &r);
+	pgt_buf_free(&args);
 	return err;
 }
 
 /* Send one frame on c as uid 65534 in a child; the write's result. */
-static int send_as_nobody(const struct pg_cid *c)
+static int send_as_nobody(const struct pgt_cid *c)
 {
 	int st;
 	pid_t pid = fork();
@@ -107,12 +107,12 @@ static int send_as_nobody(const struct pg_cid *c)
 	if (pid < 0)
 		return -errno;
 	if (pid == 0) {
-		struct pg_ep k;
+		struct pgt_ep k;
 		ssize_t r;
 
-		if (setgid(65534) || setuid(65534) || pg_open(&k, 0))
+		if (setgid(65534) || setuid(65534) || pgt_open(&k, 0))
 			_exit(100);
-		r = pg_send_msg(&k, c, 1);
+		r = pgt_send_msg(&k, c, 1);
 		_exit(r > 0 ? 0 : r == -EACCES ? 1 : 2);
 	}
 	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
@@ -146,46 +146,46 @@ static int t_load_bpftool(const void *arg)
 		     out, sizeof(out)), 0);
 	CHECK(strstr(out, "ringbuf"));
 	unload_all();
-	return PG_PASS;
+	return PGT_PASS;
 }
 
 static int t_enforcing(const void *arg)
 {
-	struct pg_ep a, b;
-	struct pg_cid c, closed;
-	int ret = PG_FAIL;
+	struct pgt_ep a, b;
+	struct pgt_cid c, closed;
+	int ret = PGT_FAIL;
 
 	(void)arg;
-	pg_cid_named(&c, "policy enforcing");
-	pg_cid_named(&closed, "policy enforcing claimed");
+	pgt_cid_named(&c, "policy enforcing");
+	pgt_cid_named(&closed, "policy enforcing claimed");
 	unload_all();
-	CHECK_EQ(pg_open(&a, 0), 0);
-	CHECK_EQ(pg_open(&b, 0), 0);
-	CHECK_EQ(pg_param_set("enforcing", 1), 0);
+	CHECK_EQ(pgt_open(&a, 0), 0);
+	CHECK_EQ(pgt_open(&b, 0), 0);
+	CHECK_EQ(pgt_param_set("enforcing", 1), 0);
 	/* no policy: nothing passes, even on an open pCID */
-	if (pg_receive(&a, &c, NULL, false) != -EACCES ||
-	    pg_send_msg(&b, &c, 1) != -EACCES) {
-		pg_diag("enforcing without a policy did not fail closed");
+	if (pgt_receive(&a, &c, NULL, false) != -EACCES ||
+	    pgt_send_msg(&b, &c, 1) != -EACCES) {
+		pgt_diag("enforcing without a policy did not fail closed");
 		goto out;
 	}
 	/* with the default policy: the capability rules apply */
 	if (run("pg-policy load default 2>&1", NULL, 0) ||
-	    pg_receive(&a, &c, NULL, false) || pg_send_msg(&b, &c, 1) <= 0 ||
-	    pg_expect_msg(&a, &c, 1) || claim(&a, &closed) ||
-	    pg_send_msg(&b, &closed, 2) != -EACCES) {
-		pg_diag("enforcing with the default policy misbehaved");
+	    pgt_receive(&a, &c, NULL, false) || pgt_send_msg(&b, &c, 1) <= 0 ||
+	    pgt_expect_msg(&a, &c, 1) || claim(&a, &closed) ||
+	    pgt_send_msg(&b, &closed, 2) != -EACCES) {
+		pgt_diag("enforcing with the default policy misbehaved");
 		goto out;
 	}
 	/* detached: closed again */
 	unload_all();
-	if (wait_detached() || pg_send_msg(&b, &c, 3) != -EACCES ||
-	    !pg_empty(&a)) {
-		pg_diag("detaching the policy did not fail closed");
+	if (wait_detached() || pgt_send_msg(&b, &c, 3) != -EACCES ||
+	    !pgt_empty(&a)) {
+		pgt_diag("detaching the policy did not fail closed");
 		goto out;
 	}
-	ret = PG_PASS;
+	ret = PGT_PASS;
 out:
-	pg_param_set("enforcing", 0);
+	pgt_param_set("enforcing", 0);
 	unload_all();
 	return ret;
 }
@@ -193,19 +193,19 @@ out:
 static int t_audit_trace(const void *arg)
 {
 	char out[65536];
-	struct pg_ep a, b;
-	struct pg_cid c;
+	struct pgt_ep a, b;
+	struct pgt_cid c;
 
 	(void)arg;
-	pg_cid_named(&c, "policy audit");
+	pgt_cid_named(&c, "policy audit");
 	unload_all();
 	CHECK_EQ(run("pg-policy load default 2>&1", NULL, 0), 0);
 	CHECK_EQ(sh_write(TRACE "trace", ""), 0);
 	CHECK_EQ(sh_write(TRACE "events/promisegrid/pg_deny/enable", "1"), 0);
-	CHECK_EQ(pg_open(&a, 0), 0);
-	CHECK_EQ(pg_open(&b, 0), 0);
+	CHECK_EQ(pgt_open(&a, 0), 0);
+	CHECK_EQ(pgt_open(&b, 0), 0);
 	CHECK_EQ(claim(&a, &c), 0);
-	CHECK_ERR(pg_send_msg(&b, &c, 1), EACCES);
+	CHECK_ERR(pgt_send_msg(&b, &c, 1), EACCES);
 	CHECK_EQ(run("pg-policy audit --count 1 --timeout 3000 2>&1", out,
 		     sizeof(out)), 0);
 	CHECK(strstr(out, "deny op=send") && strstr(out, "builtin=deny"));
@@ -213,37 +213,37 @@ static int t_audit_trace(const void *arg)
 	CHECK(strstr(out, "pg_deny:") && strstr(out, "op=1"));
 	sh_write(TRACE "events/promisegrid/pg_deny/enable", "0");
 	unload_all();
-	return PG_PASS;
+	return PGT_PASS;
 }
 
 static int t_stacked(const void *arg)
 {
 	char cmd[512], hex[2 * PG_CID_MAX + 1];
-	struct pg_ep a, r;
-	struct pg_cid c, claimed;
+	struct pgt_ep a, r;
+	struct pgt_cid c, claimed;
 	size_t i;
 
 	(void)arg;
-	pg_cid_named(&c, "policy stacked");
-	pg_cid_named(&claimed, "policy stacked claimed");
+	pgt_cid_named(&c, "policy stacked");
+	pgt_cid_named(&claimed, "policy stacked claimed");
 	unload_all();
-	CHECK_EQ(pg_open(&a, 0), 0);
-	CHECK_EQ(pg_open(&r, 0), 0);
-	CHECK_EQ(pg_receive(&r, &c, NULL, false), 0);
+	CHECK_EQ(pgt_open(&a, 0), 0);
+	CHECK_EQ(pgt_open(&r, 0), 0);
+	CHECK_EQ(pgt_receive(&r, &c, NULL, false), 0);
 	CHECK_EQ(run("pg-policy load default 2>&1", NULL, 0), 0);
 	CHECK_EQ(run("pg-policy load uid-allow 2>&1", NULL, 0), 0);
 	/* before the pCID is listed, both uids may send (it is open) */
 	CHECK_EQ(send_as_nobody(&c), 0);
-	CHECK(pg_expect_msg(&r, &c, 1) == 0);
+	CHECK(pgt_expect_msg(&r, &c, 1) == 0);
 	for (i = 0; i < c.len; i++)
 		sprintf(hex + 2 * i, "%02x", c.b[i]);
 	snprintf(cmd, sizeof(cmd), "pg-policy allow %s 0 2>&1", hex);
 	CHECK_EQ(run(cmd, NULL, 0), 0);
 	/* listed: uid 0 passes, uid 65534 is denied by the added rule */
-	CHECK(pg_send_msg(&a, &c, 1) > 0);
-	CHECK(pg_expect_msg(&r, &c, 1) == 0);
+	CHECK(pgt_send_msg(&a, &c, 1) > 0);
+	CHECK(pgt_expect_msg(&r, &c, 1) == 0);
 	CHECK_EQ(send_as_nobody(&c), -EACCES);
-	CHECK(pg_empty(&r));
+	CHECK(pgt_empty(&r));
 	/* listing a uid cannot lift a capability denial */
 	CHECK_EQ(claim(&a, &claimed), 0);
 	for (i = 0; i < claimed.len; i++)
@@ -255,7 +255,7 @@ static int t_stacked(const void *arg)
 	CHECK_EQ(wait_detached(), 0);
 	/* detached: the added rule is gone */
 	CHECK_EQ(send_as_nobody(&c), 0);
-	return PG_PASS;
+	return PGT_PASS;
 }
 
 static int t_rmmod_pinned(const void *arg)
@@ -269,18 +269,18 @@ static int t_rmmod_pinned(const void *arg)
 	CHECK_EQ(stat(PG_DEVICE_PATH, &st), 0);
 	unload_all();
 	CHECK_EQ(run("pg-policy status", NULL, 0), 0);
-	return PG_PASS;
+	return PGT_PASS;
 }
 
 int main(void)
 {
-	static const struct pg_test tests[] = {
-		PG_TEST(t_load_bpftool, "default policy: bpftool shows the program, its raw_tracepoint link and maps"),
-		PG_TEST(t_enforcing, "enforcing: fails closed without a policy, rules apply with it, closed after detach"),
-		PG_TEST(t_audit_trace, "a denial reaches the audit ring buffer and the pg_deny event"),
-		PG_TEST(t_stacked, "stacked default + uid-allow: only added denials, none lifted"),
-		PG_TEST(t_rmmod_pinned, "rmmod is refused while a policy link holds the module"),
+	static const struct pgt_test tests[] = {
+		PGT_TEST(t_load_bpftool, "default policy: bpftool shows the program, its raw_tracepoint link and maps"),
+		PGT_TEST(t_enforcing, "enforcing: fails closed without a policy, rules apply with it, closed after detach"),
+		PGT_TEST(t_audit_trace, "a denial reaches the audit ring buffer and the pg_deny event"),
+		PGT_TEST(t_stacked, "stacked default + uid-allow: only added denials, none lifted"),
+		PGT_TEST(t_rmmod_pinned, "rmmod is refused while a policy link holds the module"),
 	};
 
-	return pg_run(tests, PG_ARRAY_SIZE(tests));
+	return pgt_run(tests, PGT_ARRAY_SIZE(tests));
 }

@@ -18,45 +18,45 @@
 #include "pgtest.h"
 
 /* Expects the next delivery to be a drop notice counting dropped frames. */
-static int expect_notice(struct pg_ep *r, uint64_t dropped)
+static int expect_notice(struct pgt_ep *r, uint64_t dropped)
 {
-	struct pg_buf b = { 0 };
-	struct pg_reply n = { 0 };
+	struct pgt_buf b = { 0 };
+	struct pgt_reply n = { 0 };
 	uint64_t v;
 
-	CHECK(pg_recv(r, &b, PG_WAIT_MS) > 0);
-	if (pg_reply_parse(b.p, b.len, &n)) {
-		pg_diag("the next delivery is not a control frame");
-		return PG_FAIL;
+	CHECK(pgt_recv(r, &b, PGT_WAIT_MS) > 0);
+	if (pgt_reply_parse(b.p, b.len, &n)) {
+		pgt_diag("the next delivery is not a control frame");
+		return PGT_FAIL;
 	}
 	CHECK(n.id_null);
-	CHECK(pg_reply_failed(&n, ENOBUFS, PG_OUTCOME_BROKEN));
-	CHECK_EQ(cb_map_uint(&n.details, "dropped", &v), 0);
+	CHECK(pgt_reply_failed(&n, ENOBUFS, PG_OUTCOME_BROKEN));
+	CHECK_EQ(pgt_cb_map_uint(&n.details, "dropped", &v), 0);
 	CHECK_EQ(v, dropped);
 	CHECK_EQ(n.details.arg, 3);	/* errno, reason, dropped */
-	pg_buf_free(&b);
-	return PG_PASS;
+	pgt_buf_free(&b);
+	return PGT_PASS;
 }
 
 static int t_full_single(const void *arg)
 {
-	struct pg_ep r, s;
-	struct pg_cid c;
+	struct pgt_ep r, s;
+	struct pgt_cid c;
 
 	(void)arg;
-	pg_cid_named(&c, "queues full single");
-	CHECK_EQ(pg_param_set("queue_frames", 2), 0);
-	CHECK_EQ(pg_open(&r, 0), 0);
-	CHECK_EQ(pg_open(&s, 0), 0);
-	CHECK_EQ(pg_receive(&r, &c, NULL, false), 0);
-	CHECK_EQ(pg_send_msg(&s, &c, 0), pg_frame_msg_len(&c, 0));
-	CHECK_EQ(pg_send_msg(&s, &c, 1), pg_frame_msg_len(&c, 1));
-	CHECK_ERR(pg_send_msg(&s, &c, 2), ENOBUFS);
-	CHECK_EQ(expect_notice(&r, 1), PG_PASS);
-	CHECK(pg_expect_msg(&r, &c, 0) == 0);
-	CHECK(pg_expect_msg(&r, &c, 1) == 0);
-	CHECK(pg_empty(&r));
-	return PG_PASS;
+	pgt_cid_named(&c, "queues full single");
+	CHECK_EQ(pgt_param_set("queue_frames", 2), 0);
+	CHECK_EQ(pgt_open(&r, 0), 0);
+	CHECK_EQ(pgt_open(&s, 0), 0);
+	CHECK_EQ(pgt_receive(&r, &c, NULL, false), 0);
+	CHECK_EQ(pgt_send_msg(&s, &c, 0), pgt_frame_msg_len(&c, 0));
+	CHECK_EQ(pgt_send_msg(&s, &c, 1), pgt_frame_msg_len(&c, 1));
+	CHECK_ERR(pgt_send_msg(&s, &c, 2), ENOBUFS);
+	CHECK_EQ(expect_notice(&r, 1), PGT_PASS);
+	CHECK(pgt_expect_msg(&r, &c, 0) == 0);
+	CHECK(pgt_expect_msg(&r, &c, 1) == 0);
+	CHECK(pgt_empty(&r));
+	return PGT_PASS;
 }
 
 /*
@@ -66,30 +66,30 @@ static int t_full_single(const void *arg)
  */
 static int t_full_one_of_two(const void *arg)
 {
-	struct pg_ep r[2], s;
-	struct pg_cid c;
+	struct pgt_ep r[2], s;
+	struct pgt_cid c;
 	int i;
 
 	(void)arg;
-	pg_cid_named(&c, "queues full one of two");
-	CHECK_EQ(pg_param_set("queue_frames", 2), 0);
-	CHECK_EQ(pg_open(&r[0], 0), 0);
-	CHECK_EQ(pg_open(&r[1], 0), 0);
-	CHECK_EQ(pg_open(&s, 0), 0);
+	pgt_cid_named(&c, "queues full one of two");
+	CHECK_EQ(pgt_param_set("queue_frames", 2), 0);
+	CHECK_EQ(pgt_open(&r[0], 0), 0);
+	CHECK_EQ(pgt_open(&r[1], 0), 0);
+	CHECK_EQ(pgt_open(&s, 0), 0);
 	for (i = 0; i < 2; i++)
-		CHECK_EQ(pg_receive(&r[i], &c, NULL, false), 0);
+		CHECK_EQ(pgt_receive(&r[i], &c, NULL, false), 0);
 	for (i = 0; i < 4; i++) {
-		CHECK_EQ(pg_send_msg(&s, &c, i), pg_frame_msg_len(&c, i));
-		CHECK_EQ(pg_drain(&r[1]), 1);
+		CHECK_EQ(pgt_send_msg(&s, &c, i), pgt_frame_msg_len(&c, i));
+		CHECK_EQ(pgt_drain(&r[1]), 1);
 	}
-	CHECK_EQ(expect_notice(&r[0], 2), PG_PASS);
-	CHECK(pg_expect_msg(&r[0], &c, 0) == 0);
-	CHECK(pg_expect_msg(&r[0], &c, 1) == 0);
-	CHECK(pg_empty(&r[0]));
-	CHECK_EQ(pg_send_msg(&s, &c, 9), pg_frame_msg_len(&c, 9));
-	CHECK(pg_expect_msg(&r[0], &c, 9) == 0);
-	CHECK(pg_empty(&r[0]));
-	return PG_PASS;
+	CHECK_EQ(expect_notice(&r[0], 2), PGT_PASS);
+	CHECK(pgt_expect_msg(&r[0], &c, 0) == 0);
+	CHECK(pgt_expect_msg(&r[0], &c, 1) == 0);
+	CHECK(pgt_empty(&r[0]));
+	CHECK_EQ(pgt_send_msg(&s, &c, 9), pgt_frame_msg_len(&c, 9));
+	CHECK(pgt_expect_msg(&r[0], &c, 9) == 0);
+	CHECK(pgt_empty(&r[0]));
+	return PGT_PASS;
 }
 
 /*
@@ -98,71 +98,71 @@ static int t_full_one_of_two(const void *arg)
  */
 static int t_notice_pollin(const void *arg)
 {
-	struct pg_buf f = { 0 };
+	struct pgt_buf f = { 0 };
 	struct pollfd p;
-	struct pg_ep r, s;
-	struct pg_cid c;
+	struct pgt_ep r, s;
+	struct pgt_cid c;
 
 	(void)arg;
-	pg_cid_named(&c, "queues notice pollin");
-	CHECK_EQ(pg_param_set("queue_bytes", 4096), 0);
-	CHECK_EQ(pg_open(&r, 0), 0);
-	CHECK_EQ(pg_open(&s, 0), 0);
-	CHECK_EQ(pg_receive(&r, &c, NULL, false), 0);
+	pgt_cid_named(&c, "queues notice pollin");
+	CHECK_EQ(pgt_param_set("queue_bytes", 4096), 0);
+	CHECK_EQ(pgt_open(&r, 0), 0);
+	CHECK_EQ(pgt_open(&s, 0), 0);
+	CHECK_EQ(pgt_receive(&r, &c, NULL, false), 0);
 	p = (struct pollfd){ .fd = r.fd, .events = POLLIN };
 	CHECK_EQ(poll(&p, 1, 0), 0);
-	CHECK_EQ(pg_frame_sized(&f, &c, 5000), 0);
-	CHECK_ERR(pg_send(&s, &f), ENOBUFS);
+	CHECK_EQ(pgt_frame_sized(&f, &c, 5000), 0);
+	CHECK_ERR(pgt_send(&s, &f), ENOBUFS);
 	CHECK_EQ(poll(&p, 1, 0), 1);
 	CHECK(p.revents & POLLIN);
-	CHECK_EQ(expect_notice(&r, 1), PG_PASS);
-	CHECK(pg_empty(&r));
-	return PG_PASS;
+	CHECK_EQ(expect_notice(&r, 1), PGT_PASS);
+	CHECK(pgt_empty(&r));
+	return PGT_PASS;
 }
 
 static int t_queue_bytes(const void *arg)
 {
-	struct pg_buf f = { 0 };
-	struct pg_ep r, s;
-	struct pg_cid c;
+	struct pgt_buf f = { 0 };
+	struct pgt_ep r, s;
+	struct pgt_cid c;
 	int i;
 
 	(void)arg;
-	pg_cid_named(&c, "queues bytes");
-	CHECK_EQ(pg_param_set("queue_bytes", 4096), 0);
-	CHECK_EQ(pg_open(&r, 0), 0);
-	CHECK_EQ(pg_open(&s, 0), 0);
-	CHECK_EQ(pg_receive(&r, &c, NULL, false), 0);
+	pgt_cid_named(&c, "queues bytes");
+	CHECK_EQ(pgt_param_set("queue_bytes", 4096), 0);
+	CHECK_EQ(pgt_open(&r, 0), 0);
+	CHECK_EQ(pgt_open(&s, 0), 0);
+	CHECK_EQ(pgt_receive(&r, &c, NULL, false), 0);
 	/* a delivery of 900 bytes with its header takes 1 KiB: four fit */
-	CHECK_EQ(pg_frame_sized(&f, &c, 900), 0);
+	CHECK_EQ(pgt_frame_sized(&f, &c, 900), 0);
 	for (i = 0; i < 4; i++)
-		CHECK_EQ(pg_send(&s, &f), 900);
-	CHECK_ERR(pg_send(&s, &f), ENOBUFS);
-	CHECK_EQ(expect_notice(&r, 1), PG_PASS);
+		CHECK_EQ(pgt_send(&s, &f), 900);
+	CHECK_ERR(pgt_send(&s, &f), ENOBUFS);
+	CHECK_EQ(expect_notice(&r, 1), PGT_PASS);
 	for (i = 0; i < 4; i++)
-		CHECK(pg_expect(&r, &f) == 0);
-	CHECK(pg_empty(&r));
-	return PG_PASS;
+		CHECK(pgt_expect(&r, &f) == 0);
+	CHECK(pgt_empty(&r));
+	return PGT_PASS;
 }
 
 static int t_carry_full(const void *arg)
 {
-	struct pg_buf f = { 0 };
-	struct pg_ep a, b;
-	struct pg_cid c;
+	struct pgt_buf f = { 0 };
+	struct pgt_ep a, b;
+	struct pgt_cid c;
 	uint64_t bid;
 
 	(void)arg;
-	pg_cid_named(&c, "queues carry full");
-	CHECK_EQ(pg_param_set("queue_frames", 1), 0);
-	CHECK_EQ(pg_open(&a, 0), 0);
-	CHECK_EQ(pg_open(&b, 0), 0);
-	CHECK_EQ(pg_hello(&b, &bid), 0);
-	CHECK_EQ(pg_accept_carry(&b, true), 0);
-	pg_frame_msg(&f, &c, 1);
-	CHECK_EQ(pg_carry(&a, bid, &f), 0);
-	CHECK_ERR(pg_carry(&a, bid, &f), ENOBUFS);
-	return PG_PASS;
+	pgt_cid_named(&c, "queues carry full");
+	CHECK_EQ(pgt_param_set("queue_frames", 1), 0);
+	CHECK_EQ(pgt_open(&a, 0), 0);
+	CHECK_EQ(pgt_open(&b, 0), 0);
+	CHECK_EQ(pgt_hello(&b, &bid), 0);
+	CHECK_EQ(pgt_accept_carry(&b, true), 0);
+	pgt_frame_msg(&f, &c, 1);
+	CHECK_EQ(pgt_carry(&a, bid, &f), 0);
+	CHECK_ERR(pgt_carry(&a, bid, &f), ENOBUFS);
+	return PGT_PASS;
 }
 
 static short out_events(int fd)
@@ -181,42 +181,42 @@ static short out_events(int fd)
  */
 static int t_unread_never_blocks(const void *arg)
 {
-	struct pg_buf f = { 0 };
-	struct pg_ep r, s;
+	struct pgt_buf f = { 0 };
+	struct pgt_ep r, s;
 	uint64_t max_frame;
-	struct pg_cid c;
+	struct pgt_cid c;
 	size_t i, n;
 
 	(void)arg;
-	pg_cid_named(&c, "queues unread never blocks");
-	CHECK_EQ(pg_param_get("max_frame", &max_frame), 0);
-	CHECK_EQ(pg_param_set("inflight_bytes", 1 << 20), 0);
-	CHECK_EQ(pg_param_set("queue_bytes", 8 << 20), 0);
-	CHECK_EQ(pg_frame_sized(&f, &c, max_frame < 60000 ? max_frame : 60000),
+	pgt_cid_named(&c, "queues unread never blocks");
+	CHECK_EQ(pgt_param_get("max_frame", &max_frame), 0);
+	CHECK_EQ(pgt_param_set("inflight_bytes", 1 << 20), 0);
+	CHECK_EQ(pgt_param_set("queue_bytes", 8 << 20), 0);
+	CHECK_EQ(pgt_frame_sized(&f, &c, max_frame < 60000 ? max_frame : 60000),
 		 0);
-	CHECK_EQ(pg_open(&r, 0), 0);
-	CHECK_EQ(pg_open(&s, O_NONBLOCK), 0);
-	CHECK_EQ(pg_receive(&r, &c, NULL, false), 0);
+	CHECK_EQ(pgt_open(&r, 0), 0);
+	CHECK_EQ(pgt_open(&s, O_NONBLOCK), 0);
+	CHECK_EQ(pgt_receive(&r, &c, NULL, false), 0);
 	n = 2 * (1 << 20) / f.len;
 	for (i = 0; i < n; i++)
-		CHECK_EQ(pg_send(&s, &f), f.len);
+		CHECK_EQ(pgt_send(&s, &f), f.len);
 	CHECK(out_events(s.fd));
 	for (i = 0; i < n; i++)
-		CHECK(pg_expect(&r, &f) == 0);
-	CHECK(pg_empty(&r));
-	return PG_PASS;
+		CHECK(pgt_expect(&r, &f) == 0);
+	CHECK(pgt_empty(&r));
+	return PGT_PASS;
 }
 
-static const struct pg_test tests[] = {
-	PG_TEST(t_full_single, "single receiver full: ENOBUFS, then a drop notice"),
-	PG_TEST(t_full_one_of_two, "one of two receivers full: send ok, notice counts drops"),
-	PG_TEST(t_notice_pollin, "a drop notice alone makes the endpoint readable"),
-	PG_TEST(t_queue_bytes, "queue_bytes: a delivery that would exceed it is dropped"),
-	PG_TEST(t_carry_full, "carry to a full queue: ENOBUFS"),
-	PG_TEST(t_unread_never_blocks, "a receiver that does not read never blocks its sender (no EAGAIN, POLLOUT)"),
+static const struct pgt_test tests[] = {
+	PGT_TEST(t_full_single, "single receiver full: ENOBUFS, then a drop notice"),
+	PGT_TEST(t_full_one_of_two, "one of two receivers full: send ok, notice counts drops"),
+	PGT_TEST(t_notice_pollin, "a drop notice alone makes the endpoint readable"),
+	PGT_TEST(t_queue_bytes, "queue_bytes: a delivery that would exceed it is dropped"),
+	PGT_TEST(t_carry_full, "carry to a full queue: ENOBUFS"),
+	PGT_TEST(t_unread_never_blocks, "a receiver that does not read never blocks its sender (no EAGAIN, POLLOUT)"),
 };
 
 int main(void)
 {
-	return pg_run(tests, PG_ARRAY_SIZE(tests));
+	return pgt_run(tests, PGT_ARRAY_SIZE(tests));
 }

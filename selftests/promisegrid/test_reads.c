@@ -27,13 +27,13 @@
 
 static uint8_t rbuf[BIG];
 
-static int setup(struct pg_ep *r, struct pg_ep *s, struct pg_cid *c,
+static int setup(struct pgt_ep *r, struct pgt_ep *s, struct pgt_cid *c,
 		 const char *name)
 {
-	pg_cid_named(c, name);
-	if (pg_open(r, 0) || pg_open(s, 0))
+	pgt_cid_named(c, name);
+	if (pgt_open(r, 0) || pgt_open(s, 0))
 		return -1;
-	return pg_receive(r, c, NULL, false) ? -1 : 0;
+	return pgt_receive(r, c, NULL, false) ? -1 : 0;
 }
 
 static void msleep(int ms)
@@ -46,66 +46,66 @@ static void msleep(int ms)
 
 static int t_several(const void *arg)
 {
-	struct pg_buf f[3] = { 0 };
-	struct pg_ep r, s;
-	struct pg_cid c;
+	struct pgt_buf f[3] = { 0 };
+	struct pgt_ep r, s;
+	struct pgt_cid c;
 	size_t l;
 	int i;
 
 	(void)arg;
 	CHECK_EQ(setup(&r, &s, &c, "reads several"), 0);
 	for (i = 0; i < 3; i++) {
-		pg_frame_msg(&f[i], &c, i);
-		CHECK_EQ(pg_send(&s, &f[i]), f[i].len);
+		pgt_frame_msg(&f[i], &c, i);
+		CHECK_EQ(pgt_send(&s, &f[i]), f[i].len);
 	}
 	l = f[0].len;
-	CHECK_EQ(pg_read(r.fd, rbuf, 2 * l + l / 2), 2 * l);
+	CHECK_EQ(pgt_read(r.fd, rbuf, 2 * l + l / 2), 2 * l);
 	CHECK(!memcmp(rbuf, f[0].p, l) && !memcmp(rbuf + l, f[1].p, l));
-	CHECK_EQ(pg_read(r.fd, rbuf, BIG), l);
+	CHECK_EQ(pgt_read(r.fd, rbuf, BIG), l);
 	CHECK(!memcmp(rbuf, f[2].p, l));
-	CHECK(pg_empty(&r));
-	return PG_PASS;
+	CHECK(pgt_empty(&r));
+	return PGT_PASS;
 }
 
 static int t_too_small(const void *arg)
 {
-	struct pg_buf f = { 0 };
-	struct pg_ep r, s;
-	struct pg_cid c;
+	struct pgt_buf f = { 0 };
+	struct pgt_ep r, s;
+	struct pgt_cid c;
 
 	(void)arg;
 	CHECK_EQ(setup(&r, &s, &c, "reads too small"), 0);
-	CHECK_EQ(pg_frame_sized(&f, &c, 300), 0);
-	CHECK_EQ(pg_send(&s, &f), f.len);
-	CHECK_ERR(pg_read(r.fd, rbuf, f.len - 1), EMSGSIZE);
-	CHECK_ERR(pg_read(r.fd, rbuf, 1), EMSGSIZE);
-	CHECK_EQ(pg_read(r.fd, rbuf, f.len), f.len);
+	CHECK_EQ(pgt_frame_sized(&f, &c, 300), 0);
+	CHECK_EQ(pgt_send(&s, &f), f.len);
+	CHECK_ERR(pgt_read(r.fd, rbuf, f.len - 1), EMSGSIZE);
+	CHECK_ERR(pgt_read(r.fd, rbuf, 1), EMSGSIZE);
+	CHECK_EQ(pgt_read(r.fd, rbuf, f.len), f.len);
 	CHECK(!memcmp(rbuf, f.p, f.len));
-	CHECK(pg_empty(&r));
-	return PG_PASS;
+	CHECK(pgt_empty(&r));
+	return PGT_PASS;
 }
 
 static int t_nonblock(const void *arg)
 {
-	struct pg_ep r;
+	struct pgt_ep r;
 
 	(void)arg;
-	CHECK_EQ(pg_open(&r, O_NONBLOCK), 0);
-	CHECK_ERR(pg_read(r.fd, rbuf, BIG), EAGAIN);
-	return PG_PASS;
+	CHECK_EQ(pgt_open(&r, O_NONBLOCK), 0);
+	CHECK_ERR(pgt_read(r.fd, rbuf, BIG), EAGAIN);
+	return PGT_PASS;
 }
 
 static int t_rwf_nowait(const void *arg)
 {
 	struct iovec iov = { rbuf, BIG };
-	struct pg_ep r;
+	struct pgt_ep r;
 
 	(void)arg;
-	CHECK_EQ(pg_open(&r, 0), 0);
+	CHECK_EQ(pgt_open(&r, 0), 0);
 	errno = 0;
 	CHECK_EQ(preadv2(r.fd, &iov, 1, -1, RWF_NOWAIT), -1);
 	CHECK_EQ(errno, EAGAIN);
-	return PG_PASS;
+	return PGT_PASS;
 }
 
 static volatile sig_atomic_t alarms;
@@ -128,19 +128,19 @@ static void set_alarm(int flags, int ms)
 
 static int t_eintr(const void *arg)
 {
-	struct pg_ep r;
+	struct pgt_ep r;
 
 	(void)arg;
-	CHECK_EQ(pg_open(&r, 0), 0);
+	CHECK_EQ(pgt_open(&r, 0), 0);
 	set_alarm(0, 200);
-	CHECK_ERR(pg_read(r.fd, rbuf, BIG), EINTR);
+	CHECK_ERR(pgt_read(r.fd, rbuf, BIG), EINTR);
 	CHECK_EQ(alarms, 1);
-	return PG_PASS;
+	return PGT_PASS;
 }
 
 struct later {
-	struct pg_ep *s;
-	struct pg_cid *c;
+	struct pgt_ep *s;
+	struct pgt_cid *c;
 	int ms;
 	ssize_t ret;
 };
@@ -150,15 +150,15 @@ static void *send_later(void *arg)
 	struct later *l = arg;
 
 	msleep(l->ms);
-	l->ret = pg_send_msg(l->s, l->c, 77);
+	l->ret = pgt_send_msg(l->s, l->c, 77);
 	return NULL;
 }
 
 static int t_sa_restart(const void *arg)
 {
 	struct later l;
-	struct pg_ep r, s;
-	struct pg_cid c;
+	struct pgt_ep r, s;
+	struct pgt_cid c;
 	pthread_t th;
 
 	(void)arg;
@@ -166,41 +166,41 @@ static int t_sa_restart(const void *arg)
 	l = (struct later){ &s, &c, 600, 0 };
 	set_alarm(SA_RESTART, 150);
 	CHECK_EQ(pthread_create(&th, NULL, send_later, &l), 0);
-	CHECK_EQ(pg_read(r.fd, rbuf, BIG), pg_frame_msg_len(&c, 77));
+	CHECK_EQ(pgt_read(r.fd, rbuf, BIG), pgt_frame_msg_len(&c, 77));
 	pthread_join(th, NULL);
 	CHECK_EQ(alarms, 1);
-	CHECK_EQ(l.ret, pg_frame_msg_len(&c, 77));
-	return PG_PASS;
+	CHECK_EQ(l.ret, pgt_frame_msg_len(&c, 77));
+	return PGT_PASS;
 }
 
 static int t_blocking_wakes(const void *arg)
 {
 	struct later l;
-	struct pg_ep r, s;
-	struct pg_cid c;
+	struct pgt_ep r, s;
+	struct pgt_cid c;
 	pthread_t th;
 
 	(void)arg;
 	CHECK_EQ(setup(&r, &s, &c, "reads blocking"), 0);
 	l = (struct later){ &s, &c, 200, 0 };
 	CHECK_EQ(pthread_create(&th, NULL, send_later, &l), 0);
-	CHECK_EQ(pg_read(r.fd, rbuf, BIG), pg_frame_msg_len(&c, 77));
+	CHECK_EQ(pgt_read(r.fd, rbuf, BIG), pgt_frame_msg_len(&c, 77));
 	pthread_join(th, NULL);
-	CHECK_EQ(l.ret, pg_frame_msg_len(&c, 77));
-	return PG_PASS;
+	CHECK_EQ(l.ret, pgt_frame_msg_len(&c, 77));
+	return PGT_PASS;
 }
 
 static int t_vectors(const void *arg)
 {
-	struct pg_buf f = { 0 };
-	struct pg_ep r, s;
+	struct pgt_buf f = { 0 };
+	struct pgt_ep r, s;
 	struct iovec iov[2];
-	struct pg_cid c;
+	struct pgt_cid c;
 	uint8_t a[8];
 
 	(void)arg;
 	CHECK_EQ(setup(&r, &s, &c, "reads vectors"), 0);
-	pg_frame_msg(&f, &c, 5);
+	pgt_frame_msg(&f, &c, 5);
 	/* writev: the frame split across two buffers */
 	iov[0] = (struct iovec){ f.p, 3 };
 	iov[1] = (struct iovec){ f.p + 3, f.len - 3 };
@@ -211,24 +211,24 @@ static int t_vectors(const void *arg)
 	CHECK_EQ(readv(r.fd, iov, 2), f.len);
 	CHECK(!memcmp(a, f.p, sizeof(a)));
 	CHECK(!memcmp(rbuf, f.p + sizeof(a), f.len - sizeof(a)));
-	CHECK(pg_empty(&r));
-	return PG_PASS;
+	CHECK(pgt_empty(&r));
+	return PGT_PASS;
 }
 
 static int t_positional(const void *arg)
 {
-	struct pg_buf f = { 0 };
-	struct pg_ep r, s;
-	struct pg_cid c;
+	struct pgt_buf f = { 0 };
+	struct pgt_ep r, s;
+	struct pgt_cid c;
 	ssize_t n;
 
 	(void)arg;
 	CHECK_EQ(setup(&r, &s, &c, "reads positional"), 0);
-	pg_frame_msg(&f, &c, 6);
+	pgt_frame_msg(&f, &c, 6);
 	/* A stream, like a pipe: positional I/O is refused, nothing sent. */
 	n = pwrite(s.fd, f.p, f.len, 12345);
 	CHECK_EQ(n < 0 ? -errno : n, -ESPIPE);
-	CHECK(pg_empty(&r));
+	CHECK(pgt_empty(&r));
 	CHECK_EQ(write(s.fd, f.p, f.len), (ssize_t)f.len);
 	n = pread(r.fd, rbuf, BIG, 0);
 	CHECK_EQ(n < 0 ? -errno : n, -ESPIPE);
@@ -237,7 +237,7 @@ static int t_positional(const void *arg)
 	/* ... and the frame is still there for read(). */
 	CHECK_EQ(read(r.fd, rbuf, BIG), (ssize_t)f.len);
 	CHECK(!memcmp(rbuf, f.p, f.len));
-	return PG_PASS;
+	return PGT_PASS;
 }
 
 static short revents(int fd)
@@ -251,18 +251,18 @@ static short revents(int fd)
 
 static int t_poll(const void *arg)
 {
-	struct pg_ep r, s;
-	struct pg_cid c;
+	struct pgt_ep r, s;
+	struct pgt_cid c;
 
 	(void)arg;
 	CHECK_EQ(setup(&r, &s, &c, "reads poll"), 0);
 	CHECK_EQ(revents(r.fd), POLLOUT);
 	CHECK_EQ(revents(s.fd), POLLOUT);
-	CHECK_EQ(pg_send_msg(&s, &c, 1), pg_frame_msg_len(&c, 1));
+	CHECK_EQ(pgt_send_msg(&s, &c, 1), pgt_frame_msg_len(&c, 1));
 	CHECK_EQ(revents(r.fd), POLLIN | POLLOUT);
-	CHECK_EQ(pg_read(r.fd, rbuf, BIG), pg_frame_msg_len(&c, 1));
+	CHECK_EQ(pgt_read(r.fd, rbuf, BIG), pgt_frame_msg_len(&c, 1));
 	CHECK_EQ(revents(r.fd), POLLOUT);
-	return PG_PASS;
+	return PGT_PASS;
 }
 
 struct reader {
@@ -275,7 +275,7 @@ static void *blocked_read(void *arg)
 {
 	struct reader *rd = arg;
 
-	rd->ret = pg_read(rd->fd, rbuf, BIG);
+	rd->ret = pgt_read(rd->fd, rbuf, BIG);
 	rd->done = 1;
 	return NULL;
 }
@@ -290,9 +290,9 @@ static void *blocked_read(void *arg)
 static int t_close_during_read(const void *arg)
 {
 	struct reader rd = { 0 };
-	struct pg_buf f = { 0 };
-	struct pg_ep r, s;
-	struct pg_cid c;
+	struct pgt_buf f = { 0 };
+	struct pgt_ep r, s;
+	struct pgt_cid c;
 	pthread_t th;
 	ssize_t w;
 	int i;
@@ -306,41 +306,41 @@ static int t_close_during_read(const void *arg)
 	CHECK_EQ(close(r.fd), 0);
 	r.fd = -1;
 	msleep(100);
-	w = pg_send_msg(&s, &c, 9);
+	w = pgt_send_msg(&s, &c, 9);
 	for (i = 0; i < 300 && !rd.done; i++)
 		msleep(10);
 	CHECK(rd.done);
 	pthread_join(th, NULL);
-	pg_diag("send after close: %zd, blocked read returned %zd", w, rd.ret);
+	pgt_diag("send after close: %zd, blocked read returned %zd", w, rd.ret);
 	if (w >= 0) {
-		CHECK_EQ(w, pg_frame_msg_len(&c, 9));
+		CHECK_EQ(w, pgt_frame_msg_len(&c, 9));
 		CHECK_EQ(rd.ret, w);
-		pg_frame_msg(&f, &c, 9);
+		pgt_frame_msg(&f, &c, 9);
 		CHECK(!memcmp(rbuf, f.p, f.len));
 	} else {
 		CHECK_ERR(w, EHOSTUNREACH);
 		CHECK(rd.ret == -EBADF || rd.ret == -EINTR);
 	}
 	msleep(50);
-	CHECK_ERR(pg_send_msg(&s, &c, 10), EHOSTUNREACH);
-	return PG_PASS;
+	CHECK_ERR(pgt_send_msg(&s, &c, 10), EHOSTUNREACH);
+	return PGT_PASS;
 }
 
-static const struct pg_test tests[] = {
-	PG_TEST(t_several, "a read returns as many whole deliveries as fit"),
-	PG_TEST(t_too_small, "buffer too small: EMSGSIZE, the delivery stays queued"),
-	PG_TEST(t_nonblock, "O_NONBLOCK read on an empty queue: EAGAIN"),
-	PG_TEST(t_rwf_nowait, "RWF_NOWAIT read on an empty queue: EAGAIN"),
-	PG_TEST(t_blocking_wakes, "a blocking read waits for a delivery"),
-	PG_TEST(t_eintr, "a signal without SA_RESTART interrupts a read: EINTR"),
-	PG_TEST(t_sa_restart, "with SA_RESTART the read restarts and gets the frame"),
-	PG_TEST(t_vectors, "writev and readv work"),
-	PG_TEST(t_positional, "pread, pwrite and lseek fail with ESPIPE (a stream)"),
-	PG_TEST(t_poll, "poll: POLLIN iff queued, POLLOUT on an idle endpoint"),
-	PG_TEST(t_close_during_read, "close while another thread reads: healthy, then gone"),
+static const struct pgt_test tests[] = {
+	PGT_TEST(t_several, "a read returns as many whole deliveries as fit"),
+	PGT_TEST(t_too_small, "buffer too small: EMSGSIZE, the delivery stays queued"),
+	PGT_TEST(t_nonblock, "O_NONBLOCK read on an empty queue: EAGAIN"),
+	PGT_TEST(t_rwf_nowait, "RWF_NOWAIT read on an empty queue: EAGAIN"),
+	PGT_TEST(t_blocking_wakes, "a blocking read waits for a delivery"),
+	PGT_TEST(t_eintr, "a signal without SA_RESTART interrupts a read: EINTR"),
+	PGT_TEST(t_sa_restart, "with SA_RESTART the read restarts and gets the frame"),
+	PGT_TEST(t_vectors, "writev and readv work"),
+	PGT_TEST(t_positional, "pread, pwrite and lseek fail with ESPIPE (a stream)"),
+	PGT_TEST(t_poll, "poll: POLLIN iff queued, POLLOUT on an idle endpoint"),
+	PGT_TEST(t_close_during_read, "close while another thread reads: healthy, then gone"),
 };
 
 int main(void)
 {
-	return pg_run(tests, PG_ARRAY_SIZE(tests));
+	return pgt_run(tests, PGT_ARRAY_SIZE(tests));
 }

@@ -25,13 +25,13 @@ static int ring_init(void)
 	int r = io_uring_queue_init(4 * N, &ring, 0);
 
 	if (r == -ENOSYS || r == -EPERM)
-		return pg_skip("io_uring unavailable: io_uring_queue_init %s",
-			       pg_errname(-r));
+		return pgt_skip("io_uring unavailable: io_uring_queue_init %s",
+			       pgt_errname(-r));
 	if (r) {
-		pg_diag("io_uring_queue_init: %s", strerror(-r));
-		return PG_FAIL;
+		pgt_diag("io_uring_queue_init: %s", strerror(-r));
+		return PGT_FAIL;
 	}
-	return PG_PASS;
+	return PGT_PASS;
 }
 
 /* Number of io-wq worker threads (comm "iou-wrk-...") of this process. */
@@ -56,7 +56,7 @@ static int iou_workers(void)
 			continue;
 		if (fgets(comm, sizeof(comm), f) &&
 		    !strncmp(comm, "iou-wrk", 7)) {
-			pg_diag("io-wq worker thread %s: %s", de->d_name, comm);
+			pgt_diag("io-wq worker thread %s: %s", de->d_name, comm);
 			n++;
 		}
 		fclose(f);
@@ -100,24 +100,24 @@ static void prep_write(int fd, const void *buf, unsigned int len,
 static int t_batch(const void *arg)
 {
 	static uint8_t rb[N][128];
-	struct pg_buf f[N] = { 0 };
+	struct pgt_buf f[N] = { 0 };
 	struct io_uring_cqe *cqe;
 	bool seen[N] = { 0 };
 	int i, k, ret, reads = 0, writes = 0;
-	struct pg_ep r, s;
-	struct pg_cid c;
+	struct pgt_ep r, s;
+	struct pgt_cid c;
 	size_t len;
 
 	(void)arg;
 	ret = ring_init();
-	if (ret != PG_PASS)
+	if (ret != PGT_PASS)
 		return ret;
-	pg_cid_named(&c, "uring batch");
-	CHECK_EQ(pg_open(&r, 0), 0);
-	CHECK_EQ(pg_open(&s, 0), 0);
-	CHECK_EQ(pg_receive(&r, &c, NULL, false), 0);
+	pgt_cid_named(&c, "uring batch");
+	CHECK_EQ(pgt_open(&r, 0), 0);
+	CHECK_EQ(pgt_open(&s, 0), 0);
+	CHECK_EQ(pgt_receive(&r, &c, NULL, false), 0);
 	for (i = 0; i < N; i++)
-		pg_frame_msg(&f[i], &c, 100 + i);
+		pgt_frame_msg(&f[i], &c, 100 + i);
 	len = f[0].len;
 	CHECK(len <= sizeof(rb[0]));
 	for (i = 0; i < N; i++)
@@ -130,11 +130,11 @@ static int t_batch(const void *arg)
 	for (k = 0; k < 2 * N; k++) {
 		uint64_t tag;
 
-		ret = wait_cqe(&cqe, PG_WAIT_MS);
+		ret = wait_cqe(&cqe, PGT_WAIT_MS);
 		if (ret) {
-			pg_diag("completion %d: %s (%d reads, %d writes)", k,
+			pgt_diag("completion %d: %s (%d reads, %d writes)", k,
 				strerror(-ret), reads, writes);
-			return PG_FAIL;
+			return PGT_FAIL;
 		}
 		tag = io_uring_cqe_get_data64(cqe);
 		if (tag & WTAG) {
@@ -152,10 +152,10 @@ static int t_batch(const void *arg)
 	}
 	CHECK_EQ(reads, N);
 	CHECK_EQ(writes, N);
-	CHECK(pg_empty(&r));
+	CHECK(pgt_empty(&r));
 	CHECK_EQ(iou_workers(), 0);
 	io_uring_queue_exit(&ring);
-	return PG_PASS;
+	return PGT_PASS;
 }
 
 /* Reads wait on an empty queue; a later write(2) completes them. */
@@ -163,32 +163,32 @@ static int t_read_then_write(const void *arg)
 {
 	static uint8_t rb[8][128];
 	struct io_uring_cqe *cqe;
-	struct pg_buf f = { 0 };
-	struct pg_ep r, s;
-	struct pg_cid c;
+	struct pgt_buf f = { 0 };
+	struct pgt_ep r, s;
+	struct pgt_cid c;
 	int i, ret;
 
 	(void)arg;
 	ret = ring_init();
-	if (ret != PG_PASS)
+	if (ret != PGT_PASS)
 		return ret;
-	pg_cid_named(&c, "uring read then write");
-	CHECK_EQ(pg_open(&r, 0), 0);
-	CHECK_EQ(pg_open(&s, 0), 0);
-	CHECK_EQ(pg_receive(&r, &c, NULL, false), 0);
-	pg_frame_msg(&f, &c, 200);
+	pgt_cid_named(&c, "uring read then write");
+	CHECK_EQ(pgt_open(&r, 0), 0);
+	CHECK_EQ(pgt_open(&s, 0), 0);
+	CHECK_EQ(pgt_receive(&r, &c, NULL, false), 0);
+	pgt_frame_msg(&f, &c, 200);
 	for (i = 0; i < 8; i++)
 		prep_read(r.fd, rb[i], f.len, i);
 	CHECK_EQ(io_uring_submit(&ring), 8);
 	usleep(200000);
 	CHECK_EQ(wait_cqe(&cqe, 10), -ETIME);
 	for (i = 0; i < 8; i++)
-		CHECK_EQ(pg_send(&s, &f), f.len);
+		CHECK_EQ(pgt_send(&s, &f), f.len);
 	for (i = 0; i < 8; i++) {
-		ret = wait_cqe(&cqe, PG_WAIT_MS);
+		ret = wait_cqe(&cqe, PGT_WAIT_MS);
 		if (ret) {
-			pg_diag("completion %d: %s", i, strerror(-ret));
-			return PG_FAIL;
+			pgt_diag("completion %d: %s", i, strerror(-ret));
+			return PGT_FAIL;
 		}
 		CHECK_EQ(cqe->res, f.len);
 		CHECK(!memcmp(rb[io_uring_cqe_get_data64(cqe)], f.p, f.len));
@@ -196,31 +196,31 @@ static int t_read_then_write(const void *arg)
 	}
 	CHECK_EQ(iou_workers(), 0);
 	io_uring_queue_exit(&ring);
-	return PG_PASS;
+	return PGT_PASS;
 }
 
 /* A refused frame: the completion's result is -errno. */
 static int t_write_error(const void *arg)
 {
 	struct io_uring_cqe *cqe;
-	struct pg_buf f = { 0 };
-	struct pg_cid c;
-	struct pg_ep s;
+	struct pgt_buf f = { 0 };
+	struct pgt_cid c;
+	struct pgt_ep s;
 	int i, ret;
 
 	(void)arg;
 	ret = ring_init();
-	if (ret != PG_PASS)
+	if (ret != PGT_PASS)
 		return ret;
-	pg_cid_named(&c, "uring nobody");
-	CHECK_EQ(pg_open(&s, 0), 0);
-	pg_frame_msg(&f, &c, 1);
+	pgt_cid_named(&c, "uring nobody");
+	CHECK_EQ(pgt_open(&s, 0), 0);
+	pgt_frame_msg(&f, &c, 1);
 	prep_write(s.fd, f.p, f.len, 1);
 	f.len--;
 	prep_write(s.fd, f.p, f.len, 2);
 	CHECK_EQ(io_uring_submit(&ring), 2);
 	for (i = 0; i < 2; i++) {
-		CHECK_EQ(wait_cqe(&cqe, PG_WAIT_MS), 0);
+		CHECK_EQ(wait_cqe(&cqe, PGT_WAIT_MS), 0);
 		if (io_uring_cqe_get_data64(cqe) == 1)
 			CHECK_EQ(cqe->res, -EHOSTUNREACH);
 		else
@@ -229,16 +229,16 @@ static int t_write_error(const void *arg)
 	}
 	CHECK_EQ(iou_workers(), 0);
 	io_uring_queue_exit(&ring);
-	return PG_PASS;
+	return PGT_PASS;
 }
 
-static const struct pg_test tests[] = {
-	PG_TEST(t_batch, "32 reads then 32 writes: exact completions, no io-wq worker"),
-	PG_TEST(t_read_then_write, "reads on an empty queue complete after a later write"),
-	PG_TEST(t_write_error, "a refused frame's completion is its -errno"),
+static const struct pgt_test tests[] = {
+	PGT_TEST(t_batch, "32 reads then 32 writes: exact completions, no io-wq worker"),
+	PGT_TEST(t_read_then_write, "reads on an empty queue complete after a later write"),
+	PGT_TEST(t_write_error, "a refused frame's completion is its -errno"),
 };
 
 int main(void)
 {
-	return pg_run(tests, PG_ARRAY_SIZE(tests));
+	return pgt_run(tests, PGT_ARRAY_SIZE(tests));
 }

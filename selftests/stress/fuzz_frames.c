@@ -38,13 +38,13 @@ struct fuzz_shared {
 	uint64_t drained, drain_bad;
 };
 
-static struct pg_cid fuzz_cid(unsigned int i)
+static struct pgt_cid fuzz_cid(unsigned int i)
 {
 	char name[32];
-	struct pg_cid c;
+	struct pgt_cid c;
 
 	snprintf(name, sizeof(name), "fuzz-%u", i % FUZZ_PCIDS);
-	pg_cid_named(&c, name);
+	pgt_cid_named(&c, name);
 	return c;
 }
 
@@ -59,20 +59,20 @@ static const char *const keys[] = {
 	"carry", "unread", "x",
 };
 
-static void gen_value(struct pg_buf *b, uint64_t *r, int depth);
+static void gen_value(struct pgt_buf *b, uint64_t *r, int depth);
 
-static void gen_cid(struct pg_buf *b, uint64_t *r)
+static void gen_cid(struct pgt_buf *b, uint64_t *r)
 {
-	struct pg_cid c;
+	struct pgt_cid c;
 
 	static const uint8_t retired[PG_KERNEL_PCID_LEN] = PG_PCID_CONTROL_V2;
 
 	switch (st_rand(r) % 5) {
 	case 0:
-		c = pg_cid_control;
+		c = pgt_cid_control;
 		break;
 	case 1:
-		c = pg_cid_delivery;
+		c = pgt_cid_delivery;
 		break;
 	case 2:
 		c.len = sizeof(retired);
@@ -83,78 +83,78 @@ static void gen_cid(struct pg_buf *b, uint64_t *r)
 	}
 	if (st_rand(r) % 8 == 0)
 		c.len = st_rand(r) % (PG_CID_MAX + 4);	/* bad lengths */
-	cb_cid(b, &c);
+	pgt_cb_cid(b, &c);
 }
 
-static void gen_value(struct pg_buf *b, uint64_t *r, int depth)
+static void gen_value(struct pgt_buf *b, uint64_t *r, int depth)
 {
 	uint8_t bytes[40];
 	unsigned int i, n;
 
 	switch (st_rand(r) % (depth > 3 ? 6 : 9)) {
 	case 0:
-		cb_uint(b, st_rand(r) >> (st_rand(r) % 64));
+		pgt_cb_uint(b, st_rand(r) >> (st_rand(r) % 64));
 		break;
 	case 1:
-		cb_head(b, 1, st_rand(r) % 1000);	/* negative */
+		pgt_cb_head(b, 1, st_rand(r) % 1000);	/* negative */
 		break;
 	case 2:
 		for (i = 0; i < sizeof(bytes); i++)
 			bytes[i] = st_rand(r);
-		cb_bytes(b, bytes, st_rand(r) % sizeof(bytes));
+		pgt_cb_bytes(b, bytes, st_rand(r) % sizeof(bytes));
 		break;
 	case 3:
-		cb_text(b, keys[st_rand(r) % PG_ARRAY_SIZE(keys)]);
+		pgt_cb_text(b, keys[st_rand(r) % PGT_ARRAY_SIZE(keys)]);
 		break;
 	case 4:
-		cb_bool(b, st_rand(r) & 1);
+		pgt_cb_bool(b, st_rand(r) & 1);
 		break;
 	case 5:
 		gen_cid(b, r);
 		break;
 	case 6:
 		n = st_rand(r) % 4;
-		cb_array(b, n);
+		pgt_cb_array(b, n);
 		for (i = 0; i < n; i++)
 			gen_value(b, r, depth + 1);
 		break;
 	case 7:
-		cb_null(b);
+		pgt_cb_null(b);
 		break;
 	default:
 		n = st_rand(r) % 3;
-		cb_map(b, n);
+		pgt_cb_map(b, n);
 		for (i = 0; i < n; i++) {
-			cb_text(b, keys[i]);
+			pgt_cb_text(b, keys[i]);
 			gen_value(b, r, depth + 1);
 		}
 	}
 }
 
 /* grid([42(pcid), slots...]) with random slots, often a valid one. */
-static void gen_frame(struct pg_buf *b, uint64_t *r)
+static void gen_frame(struct pgt_buf *b, uint64_t *r)
 {
-	struct pg_cid c = fuzz_cid(st_rand(r));
+	struct pgt_cid c = fuzz_cid(st_rand(r));
 	unsigned int i, n;
 
 	switch (st_rand(r) % 4) {
 	case 0:
-		pg_frame_msg(b, &c, st_rand(r) % 100000);
+		pgt_frame_msg(b, &c, st_rand(r) % 100000);
 		break;
 	case 1:
-		pg_frame_sized(b, &c, 40 + st_rand(r) % 2000);
+		pgt_frame_sized(b, &c, 40 + st_rand(r) % 2000);
 		break;
 	case 2:	/* deep nesting, around max_depth */
 		n = 10 + st_rand(r) % 30;
-		pg_frame_begin(b, &c, 1);
+		pgt_frame_begin(b, &c, 1);
 		for (i = 0; i < n; i++)
-			cb_array(b, 1);
-		cb_uint(b, n);
+			pgt_cb_array(b, 1);
+		pgt_cb_uint(b, n);
 		break;
 	default:
 		n = st_rand(r) % 5;
-		cb_tag(b, PG_GRID_TAG);
-		cb_array(b, n + 1);
+		pgt_cb_tag(b, PG_GRID_TAG);
+		pgt_cb_array(b, n + 1);
 		gen_cid(b, r);
 		for (i = 0; i < n; i++)
 			gen_value(b, r, 0);
@@ -162,22 +162,22 @@ static void gen_frame(struct pg_buf *b, uint64_t *r)
 }
 
 /* grid([42(control), id, verb, {args}]) with random parts. */
-static void gen_control(struct pg_buf *b, uint64_t *r)
+static void gen_control(struct pgt_buf *b, uint64_t *r)
 {
-	struct pg_map m = { 0 };
+	struct pgt_map m = { 0 };
 	unsigned int i, n = st_rand(r) % 4;
 
-	cb_tag(b, PG_GRID_TAG);
-	cb_array(b, st_rand(r) % 16 ? 4 : st_rand(r) % 6);
-	cb_cid(b, &pg_cid_control);
+	pgt_cb_tag(b, PG_GRID_TAG);
+	pgt_cb_array(b, st_rand(r) % 16 ? 4 : st_rand(r) % 6);
+	pgt_cb_cid(b, &pgt_cid_control);
 	if (st_rand(r) % 8)
-		cb_uint(b, st_rand(r) % 3 ? st_rand(r) % 1000 : 0);
+		pgt_cb_uint(b, st_rand(r) % 3 ? st_rand(r) % 1000 : 0);
 	else
 		gen_value(b, r, 0);
-	cb_text(b, verbs[st_rand(r) % PG_ARRAY_SIZE(verbs)]);
+	pgt_cb_text(b, verbs[st_rand(r) % PGT_ARRAY_SIZE(verbs)]);
 	for (i = 0; i < n; i++) {
-		const char *k = keys[st_rand(r) % PG_ARRAY_SIZE(keys)];
-		struct pg_buf *v;
+		const char *k = keys[st_rand(r) % PGT_ARRAY_SIZE(keys)];
+		struct pgt_buf *v;
 		bool dup = false;
 		int j;
 
@@ -187,27 +187,27 @@ static void gen_control(struct pg_buf *b, uint64_t *r)
 				dup = true;
 		if (dup)
 			continue;
-		v = pg_map_put(&m, k);
+		v = pgt_map_put(&m, k);
 		if (!strcmp(k, "frame") && st_rand(r) % 2) {
-			struct pg_buf f = { 0 };
+			struct pgt_buf f = { 0 };
 
 			gen_frame(&f, r);
-			cb_bytes(v, f.p, f.len);
-			pg_buf_free(&f);
+			pgt_cb_bytes(v, f.p, f.len);
+			pgt_buf_free(&f);
 		} else if (!strcmp(k, "to") && st_rand(r) % 2) {
-			cb_uint(v, st_rand(r) % 64);
+			pgt_cb_uint(v, st_rand(r) % 64);
 		} else if (!strcmp(k, "pcid") && st_rand(r) % 2) {
-			struct pg_cid c = fuzz_cid(st_rand(r));
+			struct pgt_cid c = fuzz_cid(st_rand(r));
 
-			cb_cid(v, &c);
+			pgt_cb_cid(v, &c);
 		} else {
 			gen_value(v, r, 1);
 		}
 	}
-	pg_map_emit(b, &m);
+	pgt_map_emit(b, &m);
 }
 
-static void mutate(struct pg_buf *b, size_t start, uint64_t *r)
+static void mutate(struct pgt_buf *b, size_t start, uint64_t *r)
 {
 	static const uint8_t interesting[] = {
 		0x00, 0xff, 0x1f, 0x3f, 0x5f, 0x7f, 0x9f, 0xbf, 0xdf, 0xff,
@@ -232,7 +232,7 @@ static void mutate(struct pg_buf *b, size_t start, uint64_t *r)
 			len = b->len - start;
 			break;
 		case 3:	/* insert a byte */
-			cb_byte(b, 0);
+			pgt_cb_byte(b, 0);
 			memmove(b->p + pos + 1, b->p + pos, b->len - pos - 1);
 			b->p[pos] = st_rand(r);
 			len++;
@@ -244,7 +244,7 @@ static void mutate(struct pg_buf *b, size_t start, uint64_t *r)
 			break;
 		default: {	/* duplicate a slice at the end */
 			/*
-			 * Through a copy: cb_raw() may move b->p, and a
+			 * Through a copy: pgt_cb_raw() may move b->p, and a
 			 * slice of the old block would be read after free.
 			 */
 			uint8_t slice[64];
@@ -252,14 +252,14 @@ static void mutate(struct pg_buf *b, size_t start, uint64_t *r)
 
 			m = m > sizeof(slice) ? sizeof(slice) : m;
 			memcpy(slice, b->p + pos, m);
-			cb_raw(b, slice, m);
+			pgt_cb_raw(b, slice, m);
 			len = b->len - start;
 		}
 		}
 	}
 }
 
-static void gen_input(struct pg_buf *b, uint64_t *r)
+static void gen_input(struct pgt_buf *b, uint64_t *r)
 {
 	unsigned int i, n = st_rand(r) % 8 ? 1 : 2 + st_rand(r) % 6;
 
@@ -272,18 +272,18 @@ static void gen_input(struct pg_buf *b, uint64_t *r)
 			static const uint8_t tag[] = PG_GRID_TAG_BYTES;
 
 			if (st_rand(r) & 1)
-				cb_raw(b, tag, sizeof(tag));
+				pgt_cb_raw(b, tag, sizeof(tag));
 			for (k = 0; k < len; k++)
-				cb_byte(b, st_rand(r));
+				pgt_cb_byte(b, st_rand(r));
 			break;
 		}
 		case 1: case 2:
 			gen_control(b, r);
 			break;
 		case 3: {	/* a large frame, around max_frame */
-			struct pg_cid c = fuzz_cid(st_rand(r));
+			struct pgt_cid c = fuzz_cid(st_rand(r));
 
-			pg_frame_sized(b, &c, PG_MAX_FRAME_DEFAULT - 64 +
+			pgt_frame_sized(b, &c, PG_MAX_FRAME_DEFAULT - 64 +
 				       st_rand(r) % 128);
 			break;
 		}
@@ -300,14 +300,14 @@ static void gen_input(struct pg_buf *b, uint64_t *r)
 /* Every read must give whole grid frames. */
 static int check_read(const uint8_t *p, size_t n)
 {
-	struct pg_frame f;
-	struct cb_item it;
+	struct pgt_frame f;
+	struct pgt_cb_item it;
 	size_t off = 0;
 
 	while (off < n) {
-		if (cb_item(p + off, n - off, &it) ||
-		    pg_frame_parse(it.p, it.len, &f)) {
-			pg_diag("read: not a grid frame at %zu of %zu", off, n);
+		if (pgt_cb_item(p + off, n - off, &it) ||
+		    pgt_frame_parse(it.p, it.len, &f)) {
+			pgt_diag("read: not a grid frame at %zu of %zu", off, n);
 			return -1;
 		}
 		off += it.len;
@@ -325,7 +325,7 @@ static void count_write(struct fuzz_count *c, int fd, ssize_t w, size_t len,
 		long k = st_count_items(p, w);
 
 		if (k < 0) {
-			pg_diag("accepted prefix of %zd bytes is not whole"
+			pgt_diag("accepted prefix of %zd bytes is not whole"
 				" items", w);
 			c->bad++;
 		} else {
@@ -338,11 +338,11 @@ static void count_write(struct fuzz_count *c, int fd, ssize_t w, size_t len,
 			 * error, kept for the next write (fetched now with
 			 * an empty one), or on a busy pCID (nothing kept).
 			 */
-			ssize_t e = pg_write(fd, p, 0);
+			ssize_t e = pgt_write(fd, p, 0);
 
 			if (e < 0) {
 				c->short_writes++;
-				if (-e < (ssize_t)PG_ARRAY_SIZE(c->by_errno))
+				if (-e < (ssize_t)PGT_ARRAY_SIZE(c->by_errno))
 					c->by_errno[-e]++;
 			} else {
 				c->short_busy++;
@@ -350,7 +350,7 @@ static void count_write(struct fuzz_count *c, int fd, ssize_t w, size_t len,
 		}
 		return;
 	}
-	if (err < (int)PG_ARRAY_SIZE(c->by_errno))
+	if (err < (int)PGT_ARRAY_SIZE(c->by_errno))
 		c->by_errno[err]++;
 	if (*kept) {
 		c->deferred++;
@@ -363,8 +363,8 @@ static void count_write(struct fuzz_count *c, int fd, ssize_t w, size_t len,
 		c->rejected++;
 	}
 	if (!st_write_errno_ok(err) && err != EFAULT) {
-		pg_diag("write of %zu bytes: undocumented errno %d (%s)", len,
-			err, pg_errname(err));
+		pgt_diag("write of %zu bytes: undocumented errno %d (%s)", len,
+			err, pgt_errname(err));
 		c->bad++;
 	}
 }
@@ -373,18 +373,18 @@ static int fuzzer(struct fuzz_shared *sh, unsigned int idx)
 {
 	static uint8_t rbuf[1 << 20];
 	struct fuzz_count *c = &sh->c[idx];
-	struct pg_buf b = { 0 };
+	struct pgt_buf b = { 0 };
 	uint64_t r = st_rand_seed(idx + 1);
 	struct st_stats s;
 	bool kept = false;
-	struct pg_ep ep;
+	struct pgt_ep ep;
 	ssize_t w;
 
 	/* Non-blocking: blocked writers could wait on each other's queues. */
-	if (pg_open(&ep, O_NONBLOCK))
-		return PG_FAIL;
+	if (pgt_open(&ep, O_NONBLOCK))
+		return PGT_FAIL;
 	while (!sh->done) {
-		pg_buf_reset(&b);
+		pgt_buf_reset(&b);
 		gen_input(&b, &r);
 		switch (st_rand(&r) % 16) {
 		case 0: {	/* two pieces in one writev */
@@ -398,14 +398,14 @@ static int fuzzer(struct fuzz_shared *sh, unsigned int idx)
 			break;
 		}
 		case 1:	/* a bad buffer */
-			w = pg_write(ep.fd, (void *)16, b.len);
+			w = pgt_write(ep.fd, (void *)16, b.len);
 			if (w == -EFAULT)
 				c->efault++;
 			else
 				count_write(c, ep.fd, w, b.len, b.p, &kept);
 			continue;
 		default:
-			w = pg_write(ep.fd, b.p, b.len);
+			w = pgt_write(ep.fd, b.p, b.len);
 		}
 		count_write(c, ep.fd, w, b.len, b.p, &kept);
 		if (st_rand(&r) % 4 == 0) {
@@ -415,8 +415,8 @@ static int fuzzer(struct fuzz_shared *sh, unsigned int idx)
 
 			w = preadv2(ep.fd, &iov, 1, -1, RWF_NOWAIT);
 			if (w < 0 && !st_read_errno_ok(errno) && errno != EINTR) {
-				pg_diag("read: undocumented errno %s",
-					pg_errname(errno));
+				pgt_diag("read: undocumented errno %s",
+					pgt_errname(errno));
 				c->bad++;
 			} else if (w > 0) {
 				c->reads++;
@@ -427,42 +427,42 @@ static int fuzzer(struct fuzz_shared *sh, unsigned int idx)
 		}
 	}
 	if (kept) {	/* collect the last kept error */
-		w = pg_write(ep.fd, b.p, 0);
+		w = pgt_write(ep.fd, b.p, 0);
 		count_write(c, ep.fd, w < 0 ? w : -EPROTO, 0, b.p, &kept);
 	}
 	/* endpoint "sent": frames this endpoint wrote that were accepted */
-	pg_buf_free(&ep.pend);
+	pgt_buf_free(&ep.pend);
 	if (st_stats(&ep, &s) == 0)
 		c->ep_sent = s.sent;
 	else
 		c->bad++;
-	pg_close(&ep);
-	pg_buf_free(&b);
-	return PG_PASS;
+	pgt_close(&ep);
+	pgt_buf_free(&b);
+	return PGT_PASS;
 }
 
 /* Receives on the fuzz pCIDs (fan-out, attested, a group) and drains. */
 static int drainer(struct fuzz_shared *sh)
 {
 	static uint8_t rbuf[1 << 20];
-	struct pg_ep ep[FUZZ_PCIDS];
+	struct pgt_ep ep[FUZZ_PCIDS];
 	unsigned int i;
 	ssize_t n;
 
 	for (i = 0; i < FUZZ_PCIDS; i++) {
-		struct pg_cid c = fuzz_cid(i);
+		struct pgt_cid c = fuzz_cid(i);
 
 		/* the fuzzers carry to these: they accept carries */
-		if (pg_open(&ep[i], O_NONBLOCK) ||
-		    pg_hello(&ep[i], &sh->drain_ids[i]) ||
-		    pg_accept_carry(&ep[i], true) ||
-		    pg_receive(&ep[i], &c, i % 3 == 2 ? "g" : NULL, i % 3 == 1))
-			return PG_FAIL;
+		if (pgt_open(&ep[i], O_NONBLOCK) ||
+		    pgt_hello(&ep[i], &sh->drain_ids[i]) ||
+		    pgt_accept_carry(&ep[i], true) ||
+		    pgt_receive(&ep[i], &c, i % 3 == 2 ? "g" : NULL, i % 3 == 1))
+			return PGT_FAIL;
 	}
 	sh->drained = 1;
 	while (!sh->done) {
 		for (i = 0; i < FUZZ_PCIDS; i++) {
-			while ((n = pg_read(ep[i].fd, rbuf, sizeof(rbuf))) > 0)
+			while ((n = pgt_read(ep[i].fd, rbuf, sizeof(rbuf))) > 0)
 				if (check_read(rbuf, n))
 					__sync_fetch_and_add(&sh->drain_bad, 1);
 			if (n != -EAGAIN)
@@ -471,8 +471,8 @@ static int drainer(struct fuzz_shared *sh)
 		usleep(2000);
 	}
 	for (i = 0; i < FUZZ_PCIDS; i++)
-		pg_close(&ep[i]);
-	return PG_PASS;
+		pgt_close(&ep[i]);
+	return PGT_PASS;
 }
 
 static int test_fuzz(const void *arg)
@@ -481,7 +481,7 @@ static int test_fuzz(const void *arg)
 	struct st_stats base, prev, now, fin;
 	pid_t pids[FUZZERS + 1];
 	struct fuzz_count t = { 0 };
-	struct pg_ep chk;
+	struct pgt_ep chk;
 	uint64_t dl, polls = 0;
 	unsigned int i, e;
 	int res, bad = 0;
@@ -492,7 +492,7 @@ static int test_fuzz(const void *arg)
 		exit(drainer(sh));
 	while (!sh->drained)
 		usleep(1000);
-	CHECK(pg_open(&chk, 0) == 0);
+	CHECK(pgt_open(&chk, 0) == 0);
 	CHECK(st_stats(&chk, &base) == 0);
 	prev = base;
 	for (i = 0; i < FUZZERS; i++) {
@@ -527,18 +527,18 @@ static int test_fuzz(const void *arg)
 		t.efault += c->efault;
 		t.reads += c->reads;
 		t.bad += c->bad;
-		for (e = 0; e < PG_ARRAY_SIZE(c->by_errno); e++)
+		for (e = 0; e < PGT_ARRAY_SIZE(c->by_errno); e++)
 			t.by_errno[e] += c->by_errno[e];
 		/* its final stats request does not count itself */
 		if (c->ep_sent != c->accepted_frames) {
-			pg_diag("fuzzer %u: endpoint sent %llu, but %llu frames"
+			pgt_diag("fuzzer %u: endpoint sent %llu, but %llu frames"
 				" were accepted", i,
 				(unsigned long long)c->ep_sent,
 				(unsigned long long)c->accepted_frames);
 			bad = 1;
 		}
 	}
-	pg_diag("%llu writes, %llu frames accepted (%llu bytes), %llu"
+	pgt_diag("%llu writes, %llu frames accepted (%llu bytes), %llu"
 		" rejected, %llu short (%llu on a busy pCID), %llu kept errors,"
 		" %llu EAGAIN, %llu EFAULT, %llu reads; %llu stats polls",
 		(unsigned long long)t.writes,
@@ -550,35 +550,35 @@ static int test_fuzz(const void *arg)
 		(unsigned long long)t.deferred, (unsigned long long)t.eagain,
 		(unsigned long long)t.efault, (unsigned long long)t.reads,
 		(unsigned long long)polls);
-	for (e = 0; e < PG_ARRAY_SIZE(t.by_errno); e++)
+	for (e = 0; e < PGT_ARRAY_SIZE(t.by_errno); e++)
 		if (t.by_errno[e])
-			pg_diag("  errno %u %s: %llu", e, pg_errname(e),
+			pgt_diag("  errno %u %s: %llu", e, pgt_errname(e),
 				(unsigned long long)t.by_errno[e]);
 	st_stats_diag("before", &base);
 	st_stats_diag("after", &now);
-	CHECK(res == PG_PASS && !bad);
+	CHECK(res == PGT_PASS && !bad);
 	CHECK_EQ(t.bad, 0);
 	CHECK_EQ(sh->drain_bad, 0);
 	/* the checker's own requests: polls + the first and the last */
 	CHECK_EQ(now.frames_sent - base.frames_sent,
 		 t.accepted_frames + FUZZERS + polls + 1);
 	CHECK_EQ(now.rejected - base.rejected, t.rejected + t.short_writes);
-	pg_close(&chk);
+	pgt_close(&chk);
 	CHECK(st_stats_fresh(&fin) == 0);
 	/* the drainer's endpoints and routes are gone, chk is fin's own */
 	CHECK_EQ(fin.endpoints, base.endpoints - FUZZ_PCIDS);
 	CHECK_EQ(fin.routes, base.routes - FUZZ_PCIDS);
 	CHECK_EQ(fin.claims, base.claims);
 	CHECK_EQ(fin.tokens, base.tokens);
-	return PG_PASS;
+	return PGT_PASS;
 }
 
-static const struct pg_test tests[] = {
-	PG_TEST(test_fuzz, "random and mutated frames and control requests from 4 processes"),
+static const struct pgt_test tests[] = {
+	PGT_TEST(test_fuzz, "random and mutated frames and control requests from 4 processes"),
 };
 
 int main(int argc, char **argv)
 {
 	st_init(argc, argv, 10);
-	return pg_run(tests, PG_ARRAY_SIZE(tests));
+	return pgt_run(tests, PGT_ARRAY_SIZE(tests));
 }

@@ -26,17 +26,17 @@
 #define FANOUT_PER_PROC	16
 #define WORKER_SLOTS	4
 
-static void cid_nth(struct pg_cid *c, const char *prefix, unsigned int i)
+static void cid_nth(struct pgt_cid *c, const char *prefix, unsigned int i)
 {
 	char name[64];
 
 	snprintf(name, sizeof(name), "%s-%u", prefix, i);
-	pg_cid_named(c, name);
+	pgt_cid_named(c, name);
 }
 
-static int open_checked(struct pg_ep *ep, int flags)
+static int open_checked(struct pgt_ep *ep, int flags)
 {
-	return pg_open(ep, flags) ? PG_FAIL : PG_PASS;
+	return pgt_open(ep, flags) ? PGT_FAIL : PGT_PASS;
 }
 
 /* ---- many endpoints ----------------------------------------------------- */
@@ -45,65 +45,65 @@ static int test_many_endpoints(const void *arg)
 {
 	const unsigned int n = MANY_ENDPOINTS, frames = 8;
 	struct st_stats base, now;
-	struct pg_ep *eps, tx;
-	struct pg_cid c;
-	struct pg_buf b = { 0 };
+	struct pgt_ep *eps, tx;
+	struct pgt_cid c;
+	struct pgt_buf b = { 0 };
 	uint64_t t0 = st_now_ms(), id, prev = 0;
 	unsigned int i;
 
 	(void)arg;
 	CHECK(st_nofile(n + 64) == 0);
 	CHECK(st_stats_fresh(&base) == 0);
-	pg_cid_named(&c, "stress-many-endpoints");
+	pgt_cid_named(&c, "stress-many-endpoints");
 	eps = calloc(n, sizeof(*eps));
 	CHECK(eps);
 	for (i = 0; i < n; i++) {
-		CHECK(open_checked(&eps[i], O_NONBLOCK) == PG_PASS);
-		CHECK(pg_hello(&eps[i], &id) == 0);
+		CHECK(open_checked(&eps[i], O_NONBLOCK) == PGT_PASS);
+		CHECK(pgt_hello(&eps[i], &id) == 0);
 		CHECK(id > prev);	/* ids count up, never reused */
 		prev = id;
-		CHECK(pg_receive(&eps[i], &c, NULL, false) == 0);
+		CHECK(pgt_receive(&eps[i], &c, NULL, false) == 0);
 	}
 	CHECK(st_stats_fresh(&now) == 0);
 	CHECK_EQ(now.endpoints, base.endpoints + n);
 	CHECK_EQ(now.routes, base.routes + 1);
 
-	CHECK(open_checked(&tx, 0) == PG_PASS);
+	CHECK(open_checked(&tx, 0) == PGT_PASS);
 	st_batch(&b, &c, 0, 0, frames);
-	CHECK_EQ(pg_send(&tx, &b), b.len);
+	CHECK_EQ(pgt_send(&tx, &b), b.len);
 	for (i = 0; i < n; i++) {
 		struct st_ledger l;
 
 		st_ledger_init(&l, &c);
 		CHECK(st_ledger_drain(&l, eps[i].fd) >= 0);
 		if (l.frames != frames || l.dropped || l.errors) {
-			pg_diag("endpoint %u: %llu frames, %llu dropped", i,
+			pgt_diag("endpoint %u: %llu frames, %llu dropped", i,
 				(unsigned long long)l.frames,
 				(unsigned long long)l.dropped);
-			return PG_FAIL;
+			return PGT_FAIL;
 		}
 	}
 	for (i = 0; i < n; i++)
-		pg_close(&eps[i]);
-	pg_close(&tx);
+		pgt_close(&eps[i]);
+	pgt_close(&tx);
 	CHECK(st_stats_fresh(&now) == 0);
 	CHECK_EQ(now.endpoints, base.endpoints);
 	CHECK_EQ(now.routes, base.routes);
-	pg_diag("%u endpoints, %u frames each by fan-out, in %llu ms", n,
+	pgt_diag("%u endpoints, %u frames each by fan-out, in %llu ms", n,
 		frames, (unsigned long long)(st_now_ms() - t0));
 	free(eps);
-	pg_buf_free(&b);
-	return PG_PASS;
+	pgt_buf_free(&b);
+	return PGT_PASS;
 }
 
 /* ---- many pCIDs --------------------------------------------------------- */
 
-static void receive_args(unsigned int i, struct pg_buf *out, void *ctx)
+static void receive_args(unsigned int i, struct pgt_buf *out, void *ctx)
 {
-	struct pg_cid c;
+	struct pgt_cid c;
 
 	cid_nth(&c, ctx, i);
-	pg_args_pcid(out, &c, NULL, false);
+	pgt_args_pcid(out, &c, NULL, false);
 }
 
 static int test_many_pcids(const void *arg)
@@ -111,17 +111,17 @@ static int test_many_pcids(const void *arg)
 	const unsigned int n = MANY_PCIDS, per_write = 2000, every = 10;
 	struct st_stats base, now;
 	struct st_ledger l;
-	struct pg_ep rx, tx;
-	struct pg_buf b = { 0 };
-	struct pg_cid c, any = { 0 };
+	struct pgt_ep rx, tx;
+	struct pgt_buf b = { 0 };
+	struct pgt_cid c, any = { 0 };
 	uint64_t t0 = st_now_ms(), t1;
 	unsigned int i, j;
 
 	(void)arg;
-	CHECK(pg_param_set("max_receives", n + 16) == 0);
+	CHECK(pgt_param_set("max_receives", n + 16) == 0);
 	CHECK(st_stats_fresh(&base) == 0);
-	CHECK(open_checked(&rx, 0) == PG_PASS);
-	CHECK(open_checked(&tx, 0) == PG_PASS);
+	CHECK(open_checked(&rx, 0) == PGT_PASS);
+	CHECK(open_checked(&tx, 0) == PGT_PASS);
 	CHECK(st_request_batch(&rx, PG_VERB_RECEIVE, n, receive_args,
 			       "stress-pcid") == 0);
 	t1 = st_now_ms();
@@ -132,12 +132,12 @@ static int test_many_pcids(const void *arg)
 	/* a frame on every tenth pCID, in order, all to rx */
 	st_ledger_init(&l, &any);
 	for (i = 0; i < n; i += per_write * every) {
-		pg_buf_reset(&b);
+		pgt_buf_reset(&b);
 		for (j = i; j < i + per_write * every && j < n; j += every) {
 			cid_nth(&c, "stress-pcid", j);
-			pg_frame_msg(&b, &c, ST_TAG(0, j));
+			pgt_frame_msg(&b, &c, ST_TAG(0, j));
 		}
-		CHECK_EQ(pg_send(&tx, &b), b.len);
+		CHECK_EQ(pgt_send(&tx, &b), b.len);
 		CHECK(st_ledger_drain(&l, rx.fd) >= 0);
 	}
 	CHECK(st_ledger_settle(&l, rx.fd, 200) == 0);
@@ -147,22 +147,22 @@ static int test_many_pcids(const void *arg)
 	/* nearby names nobody receives on */
 	for (i = 0; i < 100; i++) {
 		cid_nth(&c, "stress-pcid-not", i);
-		CHECK_ERR(pg_send_msg(&tx, &c, i), EHOSTUNREACH);
+		CHECK_ERR(pgt_send_msg(&tx, &c, i), EHOSTUNREACH);
 	}
 	/* a quarter unreceived, then the close takes back the rest */
 	CHECK(st_request_batch(&rx, PG_VERB_UNRECEIVE, n / 4, receive_args,
 			       "stress-pcid") == 0);
 	CHECK(st_stats(&rx, &now) == 0);
 	CHECK_EQ(now.routes, base.routes + n - n / 4);
-	pg_close(&rx);
+	pgt_close(&rx);
 	CHECK(st_stats(&tx, &now) == 0);
 	CHECK_EQ(now.routes, base.routes);
-	pg_close(&tx);
-	pg_diag("%u pCIDs: receives in %llu ms; a frame on every %uth and"
+	pgt_close(&tx);
+	pgt_diag("%u pCIDs: receives in %llu ms; a frame on every %uth and"
 		" the unreceives in %llu ms", n, (unsigned long long)(t1 - t0),
 		every, (unsigned long long)(st_now_ms() - t1));
-	pg_buf_free(&b);
-	return PG_PASS;
+	pgt_buf_free(&b);
+	return PGT_PASS;
 }
 
 /* ---- fan-out to many subscribers, with drops ---------------------------- */
@@ -175,17 +175,17 @@ struct fan_shared {
 	uint64_t errors;
 };
 
-static int fan_subscriber(struct fan_shared *sh, const struct pg_cid *c,
+static int fan_subscriber(struct fan_shared *sh, const struct pgt_cid *c,
 			  unsigned int p)
 {
 	struct st_ledger l[FANOUT_PER_PROC];
-	struct pg_ep ep[FANOUT_PER_PROC];
+	struct pgt_ep ep[FANOUT_PER_PROC];
 	struct pollfd pfd[FANOUT_PER_PROC];
 	unsigned int i, k = p * FANOUT_PER_PROC;
 
 	for (i = 0; i < FANOUT_PER_PROC; i++) {
-		if (pg_open(&ep[i], 0) || pg_receive(&ep[i], c, NULL, i & 1))
-			return PG_FAIL;
+		if (pgt_open(&ep[i], 0) || pgt_receive(&ep[i], c, NULL, i & 1))
+			return PGT_FAIL;
 		st_ledger_init(&l[i], c);
 		pfd[i].fd = ep[i].fd;
 		pfd[i].events = POLLIN;
@@ -201,13 +201,13 @@ static int fan_subscriber(struct fan_shared *sh, const struct pg_cid *c,
 	}
 	for (i = 0; i < FANOUT_PER_PROC; i++) {
 		if (st_ledger_settle(&l[i], ep[i].fd, 300))
-			return PG_FAIL;
+			return PGT_FAIL;
 		sh->frames[k + i] = l[i].frames;
 		sh->dropped[k + i] = l[i].dropped;
 		__sync_fetch_and_add(&sh->errors, l[i].errors);
-		pg_close(&ep[i]);
+		pgt_close(&ep[i]);
 	}
-	return PG_PASS;
+	return PGT_PASS;
 }
 
 /* Odd subscribers ask for attestation: the ledger unwraps the envelope. */
@@ -215,15 +215,15 @@ static int test_fanout(const void *arg)
 {
 	struct fan_shared *sh = st_shared(sizeof(*sh));
 	pid_t pids[FANOUT_PROCS];
-	struct pg_cid c;
-	struct pg_ep tx;
+	struct pgt_cid c;
+	struct pgt_ep tx;
 	uint64_t dl, attempts;
 	unsigned int p, i;
 	int res, bad = 0;
 
 	(void)arg;
-	pg_cid_named(&c, "stress-fanout");
-	CHECK(pg_param_set("queue_frames", 32) == 0);
+	pgt_cid_named(&c, "stress-fanout");
+	CHECK(pgt_param_set("queue_frames", 32) == 0);
 	for (p = 0; p < FANOUT_PROCS; p++) {
 		pids[p] = fork();
 		if (pids[p] == 0)
@@ -231,13 +231,13 @@ static int test_fanout(const void *arg)
 	}
 	while (sh->ready < FANOUT_PROCS)
 		usleep(1000);
-	CHECK(open_checked(&tx, 0) == PG_PASS);
+	CHECK(open_checked(&tx, 0) == PGT_PASS);
 	dl = st_deadline(100);
 	while (st_running(dl)) {
 		int err = st_send_seq(tx.fd, &c, 0, &sh->tx, 8);
 
 		if (err == -EAGAIN)
-			pg_wait_in(tx.fd, 1);
+			pgt_wait_in(tx.fd, 1);
 		else if (err)
 			bad = 1;
 		if (err && err != -EAGAIN)
@@ -246,16 +246,16 @@ static int test_fanout(const void *arg)
 	sh->done = 1;
 	res = st_wait_children(pids, FANOUT_PROCS);
 	attempts = sh->tx.accepted + sh->tx.enobufs;
-	pg_diag("fan-out to %d subscribers: %llu frames accepted, %llu ENOBUFS,"
+	pgt_diag("fan-out to %d subscribers: %llu frames accepted, %llu ENOBUFS,"
 		" %llu EAGAIN", FANOUT_PROCS * FANOUT_PER_PROC,
 		(unsigned long long)sh->tx.accepted,
 		(unsigned long long)sh->tx.enobufs,
 		(unsigned long long)sh->tx.eagain);
-	CHECK(!bad && res == PG_PASS);
+	CHECK(!bad && res == PGT_PASS);
 	CHECK_EQ(sh->errors, 0);
 	for (i = 0; i < FANOUT_PROCS * FANOUT_PER_PROC; i++) {
 		if (sh->frames[i] + sh->dropped[i] != attempts) {
-			pg_diag("subscriber %u: %llu delivered + %llu dropped"
+			pgt_diag("subscriber %u: %llu delivered + %llu dropped"
 				" != %llu sent: frames lost", i,
 				(unsigned long long)sh->frames[i],
 				(unsigned long long)sh->dropped[i],
@@ -263,11 +263,11 @@ static int test_fanout(const void *arg)
 			bad = 1;
 		}
 	}
-	pg_diag("subscriber 0: %llu delivered, %llu dropped",
+	pgt_diag("subscriber 0: %llu delivered, %llu dropped",
 		(unsigned long long)sh->frames[0],
 		(unsigned long long)sh->dropped[0]);
-	pg_close(&tx);
-	return bad ? PG_FAIL : PG_PASS;
+	pgt_close(&tx);
+	return bad ? PGT_FAIL : PGT_PASS;
 }
 
 /* ---- worker groups: members come and go --------------------------------- */
@@ -287,44 +287,44 @@ struct work_shared {
  * one unreceives, then reads what is left: nothing can be queued to it
  * after the unreceive returns. An abrupt one is killed with its queue.
  */
-static int worker(struct work_shared *sh, const struct pg_cid *c,
+static int worker(struct work_shared *sh, const struct pgt_cid *c,
 		  int life_ms, bool anchor)
 {
 	struct st_ledger l;
-	struct pg_ep ep;
+	struct pgt_ep ep;
 	uint64_t end = st_now_ms() + life_ms;
 
-	if (pg_open(&ep, 0) || st_request0(&ep, PG_VERB_RECEIVE, c, "w"))
-		return PG_FAIL;
+	if (pgt_open(&ep, 0) || st_request0(&ep, PG_VERB_RECEIVE, c, "w"))
+		return PGT_FAIL;
 	if (anchor)
 		sh->anchor_ready = 1;
 	st_ledger_init(&l, c);
 	l.seen = sh->seen;
 	l.seen_bits = SEEN_BITS;
 	while (anchor ? !sh->done : st_now_ms() < end) {
-		pg_wait_in(ep.fd, 10);
+		pgt_wait_in(ep.fd, 10);
 		if (st_ledger_drain(&l, ep.fd) < 0)
-			return PG_FAIL;
+			return PGT_FAIL;
 	}
 	if (!anchor && st_request0(&ep, PG_VERB_UNRECEIVE, c, "w"))
-		return PG_FAIL;
+		return PGT_FAIL;
 	if (st_ledger_settle(&l, ep.fd, anchor ? 300 : 0))
-		return PG_FAIL;
+		return PGT_FAIL;
 	__sync_fetch_and_add(&sh->frames, l.frames);
 	__sync_fetch_and_add(&sh->dropped, l.dropped);
 	__sync_fetch_and_add(&sh->errors, l.errors + l.dups);
 	__sync_fetch_and_add(&sh->workers, 1);
-	return PG_PASS;
+	return PGT_PASS;
 }
 
 /* Keeps WORKER_SLOTS short-lived workers going until done. */
-static int spawner(struct work_shared *sh, const struct pg_cid *c,
+static int spawner(struct work_shared *sh, const struct pgt_cid *c,
 		   bool abrupt)
 {
 	pid_t slot[WORKER_SLOTS] = { 0 };
 	uint64_t rnd = st_rand_seed(7);
 	unsigned int i;
-	int status, res = PG_PASS;
+	int status, res = PGT_PASS;
 
 	while (!sh->done) {
 		for (i = 0; i < WORKER_SLOTS; i++) {
@@ -340,7 +340,7 @@ static int spawner(struct work_shared *sh, const struct pg_cid *c,
 			}
 			if (slot[i] > 0 && !abrupt &&
 			    (!WIFEXITED(status) || WEXITSTATUS(status)))
-				res = PG_FAIL;
+				res = PGT_FAIL;
 			slot[i] = fork();
 			if (slot[i] == 0)
 				exit(worker(sh, c, life, false));
@@ -352,7 +352,7 @@ static int spawner(struct work_shared *sh, const struct pg_cid *c,
 			continue;
 		waitpid(slot[i], &status, 0);
 		if (!abrupt && (!WIFEXITED(status) || WEXITSTATUS(status)))
-			res = PG_FAIL;
+			res = PGT_FAIL;
 	}
 	return res;
 }
@@ -361,13 +361,13 @@ static int run_workers(bool abrupt)
 {
 	struct work_shared *sh = st_shared(sizeof(*sh));
 	pid_t pids[2];
-	struct pg_cid c;
-	struct pg_ep tx;
+	struct pgt_cid c;
+	struct pgt_ep tx;
 	uint64_t dl, attempts, got;
 	int res, bad = 0;
 
-	pg_cid_named(&c, abrupt ? "stress-workers-abrupt" : "stress-workers");
-	CHECK(pg_param_set("queue_frames", 64) == 0);
+	pgt_cid_named(&c, abrupt ? "stress-workers-abrupt" : "stress-workers");
+	CHECK(pgt_param_set("queue_frames", 64) == 0);
 	pids[0] = fork();
 	if (pids[0] == 0)
 		exit(worker(sh, &c, 0, true));
@@ -376,13 +376,13 @@ static int run_workers(bool abrupt)
 	pids[1] = fork();
 	if (pids[1] == 0)
 		exit(spawner(sh, &c, abrupt));
-	CHECK(open_checked(&tx, 0) == PG_PASS);
+	CHECK(open_checked(&tx, 0) == PGT_PASS);
 	dl = st_deadline(100);
 	while (st_running(dl) && sh->tx.next + 16 < SEEN_BITS) {
 		int err = st_send_seq(tx.fd, &c, 0, &sh->tx, 4);
 
 		if (err == -EAGAIN) {
-			pg_wait_in(tx.fd, 1);
+			pgt_wait_in(tx.fd, 1);
 		} else if (err) {
 			bad = 1;
 			break;
@@ -392,22 +392,22 @@ static int run_workers(bool abrupt)
 	res = st_wait_children(pids, 2);
 	attempts = sh->tx.accepted + sh->tx.enobufs;
 	got = sh->frames + sh->dropped;
-	pg_diag("worker group (%s exits): %llu workers (%llu killed), %llu"
+	pgt_diag("worker group (%s exits): %llu workers (%llu killed), %llu"
 		" frames sent, %llu delivered, %llu dropped, %llu ENOBUFS",
 		abrupt ? "abrupt" : "graceful",
 		(unsigned long long)sh->workers, (unsigned long long)sh->killed,
 		(unsigned long long)attempts, (unsigned long long)sh->frames,
 		(unsigned long long)sh->dropped,
 		(unsigned long long)sh->tx.enobufs);
-	pg_close(&tx);
-	CHECK(!bad && res == PG_PASS);
+	pgt_close(&tx);
+	CHECK(!bad && res == PGT_PASS);
 	CHECK_EQ(sh->errors, 0);	/* order, duplicates, garbage */
 	CHECK_EQ(sh->tx.unreachable, 0);	/* the anchor never left */
 	if (abrupt)
 		CHECK(got <= attempts);	/* killed workers' queues are gone */
 	else
 		CHECK_EQ(got, attempts);
-	return PG_PASS;
+	return PGT_PASS;
 }
 
 static int test_workers_graceful(const void *arg)
@@ -422,16 +422,16 @@ static int test_workers_abrupt(const void *arg)
 	return run_workers(true);
 }
 
-static const struct pg_test tests[] = {
-	PG_TEST(test_many_endpoints, "2000 endpoints open, fan-out to all"),
-	PG_TEST(test_many_pcids, "100000 pCIDs on one endpoint"),
-	PG_TEST(test_fanout, "fan-out to 64 slow subscribers: delivered + dropped == sent"),
-	PG_TEST(test_workers_graceful, "worker group, members leaving gracefully: no frame lost"),
-	PG_TEST(test_workers_abrupt, "worker group, members killed mid-flight"),
+static const struct pgt_test tests[] = {
+	PGT_TEST(test_many_endpoints, "2000 endpoints open, fan-out to all"),
+	PGT_TEST(test_many_pcids, "100000 pCIDs on one endpoint"),
+	PGT_TEST(test_fanout, "fan-out to 64 slow subscribers: delivered + dropped == sent"),
+	PGT_TEST(test_workers_graceful, "worker group, members leaving gracefully: no frame lost"),
+	PGT_TEST(test_workers_abrupt, "worker group, members killed mid-flight"),
 };
 
 int main(int argc, char **argv)
 {
 	st_init(argc, argv, 4);
-	return pg_run(tests, PG_ARRAY_SIZE(tests));
+	return pgt_run(tests, PGT_ARRAY_SIZE(tests));
 }

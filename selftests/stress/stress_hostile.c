@@ -35,44 +35,44 @@ struct shared {
 };
 
 /* The attacker: set up, then churn tokens and carry until told to quit. */
-static int attacker(struct shared *sh, const struct pg_cid *p,
+static int attacker(struct shared *sh, const struct pgt_cid *p,
 		    uint64_t groups)
 {
-	struct pg_ep rx[RECEIVERS], grp, ta, tb;
-	struct pg_buf f = { 0 };
-	struct pg_token t;
-	struct pg_cid tc;
+	struct pgt_ep rx[RECEIVERS], grp, ta, tb;
+	struct pgt_buf f = { 0 };
+	struct pgt_token t;
+	struct pgt_cid tc;
 	char name[16];
 	uint64_t i, to;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (pg_cg_enter("pg-hostile-a") || setgid(NOBODY) || setuid(NOBODY))
+	if (pgt_cg_enter("pg-hostile-a") || setgid(NOBODY) || setuid(NOBODY))
 		return 10;
 	for (i = 0; i < RECEIVERS; i++)
-		if (pg_open(&rx[i], O_NONBLOCK) ||
-		    pg_receive(&rx[i], p, NULL, true))
+		if (pgt_open(&rx[i], O_NONBLOCK) ||
+		    pgt_receive(&rx[i], p, NULL, true))
 			return 11;
-	if (pg_open(&grp, O_NONBLOCK))
+	if (pgt_open(&grp, O_NONBLOCK))
 		return 12;
 	for (i = 0; i < groups; i++) {
 		snprintf(name, sizeof(name), "h%llu", (unsigned long long)i);
-		if (pg_receive(&grp, p, name, false))
+		if (pgt_receive(&grp, p, name, false))
 			return 13;
 	}
-	pg_cid_named(&tc, "hostile tokens");
-	if (pg_open(&ta, 0) || pg_open(&tb, 0) || pg_claim(&ta, &tc))
+	pgt_cid_named(&tc, "hostile tokens");
+	if (pgt_open(&ta, 0) || pgt_open(&tb, 0) || pgt_claim(&ta, &tc))
 		return 14;
-	pg_frame_msg(&f, p, 0);
+	pgt_frame_msg(&f, p, 0);
 	sh->ready = 1;
 	while (!sh->quit) {
-		if (!pg_grant(&ta, &tc, PG_RIGHT_SEND, 20, &t)) {
+		if (!pgt_grant(&ta, &tc, PG_RIGHT_SEND, 20, &t)) {
 			sh->grants++;
-			if (!pg_redeem(&tb, &t))
+			if (!pgt_redeem(&tb, &t))
 				sh->redeems++;
 		}
 		/* unsolicited replies to the endpoints around the victim's */
 		to = sh->victim_id - 32 + sh->grants % 40;
-		if (pg_carry(&ta, to, &f) == -EACCES)
+		if (pgt_carry(&ta, to, &f) == -EACCES)
 			sh->carries_refused++;
 		else if (to == sh->victim_id)
 			sh->carries_ok++;
@@ -84,8 +84,8 @@ static int attacker(struct shared *sh, const struct pg_cid *p,
 }
 
 struct victim_reader {
-	struct pg_ep ep;
-	struct pg_cid q;
+	struct pgt_ep ep;
+	struct pgt_cid q;
 	volatile int stop;
 	uint64_t frames, max_ms, sum_ms;
 };
@@ -94,16 +94,16 @@ struct victim_reader {
 static void *victim_read(void *arg)
 {
 	struct victim_reader *vr = arg;
-	struct pg_buf in = { 0 };
-	struct pg_frame fr;
-	struct cb_item ts;
+	struct pgt_buf in = { 0 };
+	struct pgt_frame fr;
+	struct pgt_cb_item ts;
 	uint64_t lat;
 
 	while (!vr->stop) {
-		if (pg_recv(&vr->ep, &in, 200) <= 0)
+		if (pgt_recv(&vr->ep, &in, 200) <= 0)
 			continue;
-		if (pg_frame_parse(in.p, in.len, &fr) ||
-		    pg_frame_slot(&fr, 1, &ts) || !cb_is_uint(&ts))
+		if (pgt_frame_parse(in.p, in.len, &fr) ||
+		    pgt_frame_slot(&fr, 1, &ts) || !pgt_cb_is_uint(&ts))
 			continue;	/* a drop notice or a stray carry */
 		lat = st_now_ms() - ts.arg;
 		vr->frames++;
@@ -111,7 +111,7 @@ static void *victim_read(void *arg)
 		if (lat > vr->max_ms)
 			vr->max_ms = lat;
 	}
-	pg_buf_free(&in);
+	pgt_buf_free(&in);
 	return NULL;
 }
 
@@ -119,28 +119,28 @@ static int test_hostile(const void *arg)
 {
 	struct shared *sh = st_shared(sizeof(*sh));
 	struct victim_reader vr = { 0 };
-	struct pg_buf f = { 0 }, own = { 0 };
+	struct pgt_buf f = { 0 }, own = { 0 };
 	uint64_t deadline, groups, sends = 0, nobufs = 0, vid, max_write = 0;
 	struct st_stats s;
 	long long v0, v1;
-	struct pg_ep tx;
-	struct pg_cid p;
+	struct pgt_ep tx;
+	struct pgt_cid p;
 	pthread_t th;
 	pid_t pid;
 	ssize_t w;
 
 	(void)arg;
-	if (pg_cg_write(PG_CG_ROOT "/cgroup.subtree_control", "+memory") ||
-	    pg_cg_enter("pg-hostile-v") || pg_cg_current("pg-hostile-v") < 0)
-		return pg_skip("no cgroup v2 memory controller");
-	CHECK(pg_param_set("queue_bytes", 1 << 20) == 0);
-	CHECK(pg_param_get("max_groups", &groups) == 0);
-	pg_cid_named(&p, "hostile victim's pCID");
-	pg_cid_named(&vr.q, "hostile victim's own");
-	CHECK(pg_open(&tx, 0) == 0);
-	CHECK(pg_open(&vr.ep, 0) == 0);
-	CHECK(pg_receive(&vr.ep, &vr.q, NULL, false) == 0);
-	CHECK(pg_hello(&vr.ep, &vid) == 0);
+	if (pgt_cg_write(PGT_CG_ROOT "/cgroup.subtree_control", "+memory") ||
+	    pgt_cg_enter("pg-hostile-v") || pgt_cg_current("pg-hostile-v") < 0)
+		return pgt_skip("no cgroup v2 memory controller");
+	CHECK(pgt_param_set("queue_bytes", 1 << 20) == 0);
+	CHECK(pgt_param_get("max_groups", &groups) == 0);
+	pgt_cid_named(&p, "hostile victim's pCID");
+	pgt_cid_named(&vr.q, "hostile victim's own");
+	CHECK(pgt_open(&tx, 0) == 0);
+	CHECK(pgt_open(&vr.ep, 0) == 0);
+	CHECK(pgt_receive(&vr.ep, &vr.q, NULL, false) == 0);
+	CHECK(pgt_hello(&vr.ep, &vid) == 0);
 	sh->victim_id = vid;
 
 	pid = fork();
@@ -152,26 +152,26 @@ static int test_hostile(const void *arg)
 		usleep(1000);
 	}
 	CHECK(pthread_create(&th, NULL, victim_read, &vr) == 0);
-	pg_frame_sized(&f, &p, 900);
-	v0 = pg_cg_current("pg-hostile-v");
+	pgt_frame_sized(&f, &p, 900);
+	v0 = pgt_cg_current("pg-hostile-v");
 	deadline = st_deadline(100);
 	while (st_running(deadline)) {
 		uint64_t t0 = st_now_ms();
 
-		w = pg_send(&tx, &f);
+		w = pgt_send(&tx, &f);
 		if (w == -ENOBUFS)
 			nobufs++;
 		else
 			CHECK_EQ(w, f.len);
-		pg_buf_reset(&own);
-		pg_frame_begin(&own, &vr.q, 1);
-		cb_uint(&own, st_now_ms());
-		CHECK_EQ(pg_send(&tx, &own), own.len);
+		pgt_buf_reset(&own);
+		pgt_frame_begin(&own, &vr.q, 1);
+		pgt_cb_uint(&own, st_now_ms());
+		CHECK_EQ(pgt_send(&tx, &own), own.len);
 		if (st_now_ms() - t0 > max_write)
 			max_write = st_now_ms() - t0;
 		sends++;
 	}
-	v1 = pg_cg_current("pg-hostile-v");
+	v1 = pgt_cg_current("pg-hostile-v");
 	sh->quit = 1;
 	while (!sh->done)
 		usleep(1000);
@@ -180,17 +180,17 @@ static int test_hostile(const void *arg)
 	pthread_join(th, NULL);
 	CHECK(st_stats(&tx, &s) == 0);
 	sh->quit = 2;
-	CHECK(st_wait_children(&pid, 1) == PG_PASS);
+	CHECK(st_wait_children(&pid, 1) == PGT_PASS);
 
-	pg_diag("victim: %llu rounds (%llu ENOBUFS), slowest round %llu ms,"
+	pgt_diag("victim: %llu rounds (%llu ENOBUFS), slowest round %llu ms,"
 		" cgroup +%lld KiB", (unsigned long long)sends,
 		(unsigned long long)nobufs, (unsigned long long)max_write,
 		(v1 - v0) >> 10);
-	pg_diag("victim's reader: %llu frames, wake-up mean %llu ms, max %llu ms",
+	pgt_diag("victim's reader: %llu frames, wake-up mean %llu ms, max %llu ms",
 		(unsigned long long)vr.frames,
 		(unsigned long long)(vr.frames ? vr.sum_ms / vr.frames : 0),
 		(unsigned long long)vr.max_ms);
-	pg_diag("attacker: %llu grants, %llu redeems, %llu carries refused,"
+	pgt_diag("attacker: %llu grants, %llu redeems, %llu carries refused,"
 		" %llu reached the victim; live tokens now %llu",
 		(unsigned long long)sh->grants, (unsigned long long)sh->redeems,
 		(unsigned long long)sh->carries_refused,
@@ -203,19 +203,19 @@ static int test_hostile(const void *arg)
 	CHECK_EQ(sh->carries_ok, 0);
 	CHECK(sh->carries_refused > 0);
 	CHECK_EQ(s.tokens, 0);
-	pg_close(&tx);
-	pg_close(&vr.ep);
-	pg_buf_free(&f);
-	pg_buf_free(&own);
-	return PG_PASS;
+	pgt_close(&tx);
+	pgt_close(&vr.ep);
+	pgt_buf_free(&f);
+	pgt_buf_free(&own);
+	return PGT_PASS;
 }
 
 int main(int argc, char **argv)
 {
-	static const struct pg_test tests[] = {
-		PG_TEST(test_hostile, "a hostile user (nobody, own memcg) cannot make the victim pay, wait or take carries"),
+	static const struct pgt_test tests[] = {
+		PGT_TEST(test_hostile, "a hostile user (nobody, own memcg) cannot make the victim pay, wait or take carries"),
 	};
 
 	st_init(argc, argv, 5);
-	return pg_run(tests, PG_ARRAY_SIZE(tests));
+	return pgt_run(tests, PGT_ARRAY_SIZE(tests));
 }

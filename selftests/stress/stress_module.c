@@ -61,7 +61,7 @@ static void *blocked_reader(void *arg)
 {
 	uint8_t buf[256];
 
-	pg_read(*(int *)arg, buf, sizeof(buf));
+	pgt_read(*(int *)arg, buf, sizeof(buf));
 	return NULL;
 }
 
@@ -73,9 +73,9 @@ static void on_signal(int sig)
 static int test_rmmod_open(const void *arg)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
-	struct pg_ep eps[64], tx;
+	struct pgt_ep eps[64], tx;
 	struct io_uring ring;
-	struct pg_cid c;
+	struct pgt_cid c;
 	uint8_t rbuf[256];
 	bool uring;
 	pthread_t t;
@@ -84,12 +84,12 @@ static int test_rmmod_open(const void *arg)
 
 	(void)arg;
 	if (!loaded())
-		return pg_skip("module not loaded");
+		return pgt_skip("module not loaded");
 	sigaction(SIGUSR1, &sa, NULL);
-	pg_cid_named(&c, "module-rmmod");
-	for (i = 0; i < PG_ARRAY_SIZE(eps); i++) {
-		CHECK(pg_open(&eps[i], 0) == 0);
-		CHECK(pg_receive(&eps[i], &c, NULL, false) == 0);
+	pgt_cid_named(&c, "module-rmmod");
+	for (i = 0; i < PGT_ARRAY_SIZE(eps); i++) {
+		CHECK(pgt_open(&eps[i], 0) == 0);
+		CHECK(pgt_receive(&eps[i], &c, NULL, false) == 0);
 	}
 	CHECK(pthread_create(&t, NULL, blocked_reader, &eps[0].fd) == 0);
 	uring = io_uring_queue_init(4, &ring, 0) == 0;
@@ -99,14 +99,14 @@ static int test_rmmod_open(const void *arg)
 		CHECK_EQ(io_uring_submit(&ring), 1);
 	}
 	usleep(20000);
-	for (i = 0; i < PG_ARRAY_SIZE(eps); i++)	/* the calls hold them */
+	for (i = 0; i < PGT_ARRAY_SIZE(eps); i++)	/* the calls hold them */
 		close(eps[i].fd);
 	/* open files, a blocked read and a ring request: refused */
 	CHECK(refused(unload()));
 	CHECK(loaded());
-	CHECK(pg_open(&tx, 0) == 0);
-	CHECK(pg_hello(&tx, &id) == 0);
-	pg_close(&tx);
+	CHECK(pgt_open(&tx, 0) == 0);
+	CHECK(pgt_hello(&tx, &id) == 0);
+	pgt_close(&tx);
 	CHECK(refused(unload()));
 	pthread_kill(t, SIGUSR1);
 	pthread_join(t, NULL);
@@ -118,11 +118,11 @@ static int test_rmmod_open(const void *arg)
 	CHECK(!loaded());
 	CHECK(access(PG_DEVICE_PATH, F_OK) != 0);
 	CHECK(load() == 0);
-	CHECK(pg_open(&tx, 0) == 0);
-	CHECK(pg_hello(&tx, &id) == 0);
+	CHECK(pgt_open(&tx, 0) == 0);
+	CHECK(pgt_hello(&tx, &id) == 0);
 	CHECK_EQ(id, 1);	/* a new module counts from 1 */
-	pg_close(&tx);
-	return PG_PASS;
+	pgt_close(&tx);
+	return PGT_PASS;
 }
 
 struct cycle {
@@ -133,19 +133,19 @@ struct cycle {
 static void *opener(void *arg)
 {
 	struct cycle *cy = arg;
-	struct pg_cid c;
+	struct pgt_cid c;
 	uint8_t buf[512];
-	struct pg_ep ep;
+	struct pgt_ep ep;
 	const char *step;
 	ssize_t n;
 
-	pg_cid_named(&c, "module-cycle");
+	pgt_cid_named(&c, "module-cycle");
 	while (!cy->done) {
 		ep.fd = open(PG_DEVICE_PATH, O_RDWR | O_NONBLOCK | O_CLOEXEC);
 		if (ep.fd < 0) {
 			if (errno != ENOENT && errno != ENODEV &&
 			    errno != ENXIO) {
-				pg_diag("open: %s", strerror(errno));
+				pgt_diag("open: %s", strerror(errno));
 				__sync_fetch_and_add(&cy->bad, 1);
 			}
 			__sync_fetch_and_add(&cy->gone, 1);
@@ -158,13 +158,13 @@ static void *opener(void *arg)
 		if (!n)
 			step = "send";
 		if (!n)
-			n = pg_send_msg(&ep, &c, 1);
+			n = pgt_send_msg(&ep, &c, 1);
 		if (n > 0) {
 			step = "read";
-			n = pg_read(ep.fd, buf, sizeof(buf));
+			n = pgt_read(ep.fd, buf, sizeof(buf));
 		}
 		if (n <= 0) {
-			pg_diag("%s: %s", step, n ? pg_errname(-n) : "0");
+			pgt_diag("%s: %s", step, n ? pgt_errname(-n) : "0");
 			__sync_fetch_and_add(&cy->bad, 1);
 		}
 		close(ep.fd);
@@ -183,7 +183,7 @@ static int test_rmmod_cycles(const void *arg)
 
 	(void)arg;
 	if (!loaded())
-		return pg_skip("module not loaded");
+		return pgt_skip("module not loaded");
 	for (i = 0; i < OPENERS; i++)
 		CHECK(pthread_create(&t[i], NULL, opener, &cy) == 0);
 	dl = st_deadline(100);
@@ -205,22 +205,22 @@ static int test_rmmod_cycles(const void *arg)
 		pthread_join(t[i], NULL);
 	if (!loaded())
 		CHECK(load() == 0);
-	pg_diag("%llu unloads, %llu refused; %llu opens worked, %llu found"
+	pgt_diag("%llu unloads, %llu refused; %llu opens worked, %llu found"
 		" no device", (unsigned long long)unloads,
 		(unsigned long long)nrefused, (unsigned long long)cy.opens,
 		(unsigned long long)cy.gone);
 	CHECK_EQ(cy.bad, 0);
 	CHECK(unloads > 0);
-	return PG_PASS;
+	return PGT_PASS;
 }
 
-static const struct pg_test tests[] = {
-	PG_TEST(test_rmmod_open, "rmmod refused while files, a blocked read and io_uring hold it"),
-	PG_TEST(test_rmmod_cycles, "rmmod/insmod cycles racing open/write/read/close"),
+static const struct pgt_test tests[] = {
+	PGT_TEST(test_rmmod_open, "rmmod refused while files, a blocked read and io_uring hold it"),
+	PGT_TEST(test_rmmod_cycles, "rmmod/insmod cycles racing open/write/read/close"),
 };
 
 int main(int argc, char **argv)
 {
 	st_init(argc, argv, 4);
-	return pg_run(tests, PG_ARRAY_SIZE(tests));
+	return pgt_run(tests, PGT_ARRAY_SIZE(tests));
 }

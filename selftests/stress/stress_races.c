@@ -34,7 +34,7 @@ static void on_signal(int sig)
 
 static int baseline(struct st_stats *s)
 {
-	return st_stats_fresh(s) ? PG_FAIL : PG_PASS;
+	return st_stats_fresh(s) ? PGT_FAIL : PGT_PASS;
 }
 
 /* Endpoints and routes back where they were (closes finish async). */
@@ -45,18 +45,18 @@ static int check_baseline(const struct st_stats *base)
 
 	for (i = 0; i < 200; i++) {
 		if (st_stats_fresh(&now))
-			return PG_FAIL;
+			return PGT_FAIL;
 		if (now.endpoints == base->endpoints &&
 		    now.routes == base->routes)
-			return PG_PASS;
+			return PGT_PASS;
 		usleep(10000);
 	}
-	pg_diag("endpoints %llu routes %llu, expected %llu and %llu",
+	pgt_diag("endpoints %llu routes %llu, expected %llu and %llu",
 		(unsigned long long)now.endpoints,
 		(unsigned long long)now.routes,
 		(unsigned long long)base->endpoints,
 		(unsigned long long)base->routes);
-	return PG_FAIL;
+	return PGT_FAIL;
 }
 
 /* ---- close while blocked in read ---------------------------------------- */
@@ -73,7 +73,7 @@ static void *blocked_reader(void *arg)
 	struct blocked *b = arg;
 
 	b->started = 1;
-	b->ret = pg_read(b->fd, b->buf, sizeof(b->buf));
+	b->ret = pgt_read(b->fd, b->buf, sizeof(b->buf));
 	return NULL;
 }
 
@@ -82,18 +82,18 @@ static int test_close_blocked_read(const void *arg)
 	struct sigaction sa = { .sa_handler = on_signal };	/* no restart */
 	uint64_t dl, iter = 0, frames = 0, intr = 0, early = 0;
 	struct st_stats base;
-	struct pg_buf want = { 0 };
-	struct pg_ep tx;
+	struct pgt_buf want = { 0 };
+	struct pgt_ep tx;
 
 	(void)arg;
 	sigaction(SIGUSR1, &sa, NULL);
-	CHECK(baseline(&base) == PG_PASS);
-	CHECK(pg_open(&tx, 0) == 0);
+	CHECK(baseline(&base) == PGT_PASS);
+	CHECK(pgt_open(&tx, 0) == 0);
 	dl = st_deadline(100);
 	while (st_running(dl)) {
 		struct blocked b = { 0 };
-		struct pg_cid c;
-		struct pg_ep rx;
+		struct pgt_cid c;
+		struct pgt_ep rx;
 		pthread_t t;
 		char name[32];
 		uint64_t id;
@@ -101,19 +101,19 @@ static int test_close_blocked_read(const void *arg)
 
 		snprintf(name, sizeof(name), "race-blocked-%llu",
 			 (unsigned long long)iter++);
-		pg_cid_named(&c, name);
-		CHECK(pg_open(&rx, 0) == 0);
-		CHECK(pg_hello(&rx, &id) == 0);
-		CHECK(pg_accept_carry(&rx, true) == 0);
-		CHECK(pg_receive(&rx, &c, NULL, false) == 0);
+		pgt_cid_named(&c, name);
+		CHECK(pgt_open(&rx, 0) == 0);
+		CHECK(pgt_hello(&rx, &id) == 0);
+		CHECK(pgt_accept_carry(&rx, true) == 0);
+		CHECK(pgt_receive(&rx, &c, NULL, false) == 0);
 		b.fd = rx.fd;
 		CHECK(pthread_create(&t, NULL, blocked_reader, &b) == 0);
 		while (!b.started)
 			usleep(100);
 		usleep(2000);		/* let it sleep in the read */
 		close(rx.fd);		/* the endpoint must live on */
-		pg_buf_reset(&want);
-		pg_frame_msg(&want, &c, iter);
+		pgt_buf_reset(&want);
+		pgt_frame_msg(&want, &c, iter);
 		/*
 		 * If the reader had not entered read() yet (a slow or
 		 * PREEMPT_RT guest may take longer than 2 ms), the close
@@ -122,12 +122,12 @@ static int test_close_blocked_read(const void *arg)
 		 */
 		gone = 0;
 		if (mode == 0) {	/* a frame on its pCID */
-			ssize_t sent = pg_send(&tx, &want);
+			ssize_t sent = pgt_send(&tx, &want);
 
 			gone = sent == -EHOSTUNREACH;
 			CHECK(gone || sent == (ssize_t)want.len);
 		} else if (mode == 1) {	/* a frame carried to its id */
-			int ret = pg_carry(&tx, id, &want);
+			int ret = pgt_carry(&tx, id, &want);
 
 			gone = ret == -ESRCH;
 			CHECK(gone || ret == 0);
@@ -136,9 +136,9 @@ static int test_close_blocked_read(const void *arg)
 		}
 		pthread_join(t, NULL);
 		if (gone && b.ret != -EBADF) {
-			pg_diag("no receiver for the frame, yet the read"
+			pgt_diag("no receiver for the frame, yet the read"
 				" returned %zd", b.ret);
-			return PG_FAIL;
+			return PGT_FAIL;
 		}
 		if (b.ret == -EBADF) {	/* closed before it began */
 			early++;
@@ -148,22 +148,22 @@ static int test_close_blocked_read(const void *arg)
 			   !memcmp(b.buf, want.p, want.len)) {
 			frames++;
 		} else if (mode == 2 && b.ret < 0) {
-			pg_diag("signalled read: %s", pg_errname(-b.ret));
-			return PG_FAIL;
+			pgt_diag("signalled read: %s", pgt_errname(-b.ret));
+			return PGT_FAIL;
 		} else {
-			pg_diag("read after close (mode %d): %zd %s", mode,
-				b.ret, b.ret < 0 ? pg_errname(-b.ret) : "");
-			return PG_FAIL;
+			pgt_diag("read after close (mode %d): %zd %s", mode,
+				b.ret, b.ret < 0 ? pgt_errname(-b.ret) : "");
+			return PGT_FAIL;
 		}
-		pg_buf_free(&rx.pend);
+		pgt_buf_free(&rx.pend);
 	}
-	pg_close(&tx);
-	pg_diag("%llu closes under a blocked read: %llu got their frame,"
+	pgt_close(&tx);
+	pgt_diag("%llu closes under a blocked read: %llu got their frame,"
 		" %llu EINTR, %llu closed before the read", (unsigned long long)
 		iter, (unsigned long long)frames, (unsigned long long)intr,
 		(unsigned long long)early);
 	CHECK(frames > 0);
-	pg_buf_free(&want);
+	pgt_buf_free(&want);
 	return check_baseline(&base);
 }
 
@@ -175,7 +175,7 @@ struct storm {
 	int epfd;
 	volatile int done;
 	uint64_t ops, bad, frames;
-	struct pg_cid cid[SLOTS];
+	struct pgt_cid cid[SLOTS];
 };
 
 static bool storm_errno_ok(int err)
@@ -188,7 +188,7 @@ static bool storm_errno_ok(int err)
 static void storm_check(struct storm *s, const char *op, ssize_t r)
 {
 	if (r < 0 && !storm_errno_ok((int)-r)) {
-		pg_diag("%s: undocumented errno %s", op, pg_errname(-r));
+		pgt_diag("%s: undocumented errno %s", op, pgt_errname(-r));
 		__sync_fetch_and_add(&s->bad, 1);
 	}
 }
@@ -199,20 +199,20 @@ static pthread_mutex_t pgtest_lock = PTHREAD_MUTEX_INITIALIZER;
 /* A fresh endpoint receiving on slot i's pCID; its id in *id. */
 static int storm_open(struct storm *s, unsigned int i, uint64_t *id)
 {
-	struct pg_ep ep;
+	struct pgt_ep ep;
 	int err;
 
-	if (pg_open(&ep, (i & 1) ? O_NONBLOCK : 0))
+	if (pgt_open(&ep, (i & 1) ? O_NONBLOCK : 0))
 		return -1;
 	pthread_mutex_lock(&pgtest_lock);
-	err = pg_hello(&ep, id);
+	err = pgt_hello(&ep, id);
 	pthread_mutex_unlock(&pgtest_lock);
 	if (err || st_request0(&ep, PG_VERB_RECEIVE,
 					     &s->cid[i], i & 2 ? "g" : NULL)) {
-		pg_close(&ep);
+		pgt_close(&ep);
 		return -1;
 	}
-	pg_buf_free(&ep.pend);
+	pgt_buf_free(&ep.pend);
 	return ep.fd;
 }
 
@@ -244,7 +244,7 @@ static void storm_op(struct storm *s, uint64_t *r, uint8_t *buf)
 {
 	unsigned int i = st_rand(r) % SLOTS;
 	int fd = s->slot[i];
-	struct pg_buf b = { 0 };
+	struct pgt_buf b = { 0 };
 	struct pollfd pfd = { .fd = fd, .events = POLLIN | POLLOUT };
 	struct epoll_event ev[SLOTS];
 	ssize_t n;
@@ -253,7 +253,7 @@ static void storm_op(struct storm *s, uint64_t *r, uint8_t *buf)
 	case 0: case 1: case 2:
 		st_batch(&b, &s->cid[st_rand(r) % SLOTS], 0, st_rand(r) % 1000,
 			 1 + st_rand(r) % 8);
-		n = pg_write(fd, b.p, b.len);
+		n = pgt_write(fd, b.p, b.len);
 		if (n == -EAGAIN || n == -ENOBUFS)
 			break;
 		storm_check(s, "write", n);
@@ -282,41 +282,41 @@ static void storm_op(struct storm *s, uint64_t *r, uint8_t *buf)
 		storm_replace(s, i);
 		break;
 	case 8:
-		pg_request_begin(&b, 0, st_rand(r) & 1 ? PG_VERB_RECEIVE :
+		pgt_request_begin(&b, 0, st_rand(r) & 1 ? PG_VERB_RECEIVE :
 				 PG_VERB_UNRECEIVE);
-		pg_args_pcid(&b, &s->cid[st_rand(r) % SLOTS], NULL,
+		pgt_args_pcid(&b, &s->cid[st_rand(r) % SLOTS], NULL,
 			     st_rand(r) & 1);
-		storm_check(s, "receive", pg_write(fd, b.p, b.len));
+		storm_check(s, "receive", pgt_write(fd, b.p, b.len));
 		break;
 	case 9: {	/* carry, id 0: a reply only if it fails */
-		struct pg_map m = { 0 };
-		struct pg_buf f = { 0 };
+		struct pgt_map m = { 0 };
+		struct pgt_buf f = { 0 };
 
-		pg_frame_msg(&f, &s->cid[i], 1);
-		cb_uint(pg_map_put(&m, "to"), s->ids[st_rand(r) % SLOTS]);
-		cb_bytes(pg_map_put(&m, "frame"), f.p, f.len);
-		pg_request_begin(&b, 0, PG_VERB_CARRY);
-		pg_map_emit(&b, &m);
-		n = pg_write(fd, b.p, b.len);
+		pgt_frame_msg(&f, &s->cid[i], 1);
+		pgt_cb_uint(pgt_map_put(&m, "to"), s->ids[st_rand(r) % SLOTS]);
+		pgt_cb_bytes(pgt_map_put(&m, "frame"), f.p, f.len);
+		pgt_request_begin(&b, 0, PG_VERB_CARRY);
+		pgt_map_emit(&b, &m);
+		n = pgt_write(fd, b.p, b.len);
 		if (n != -ENOBUFS && n != -EAGAIN)
 			storm_check(s, "carry", n);
-		pg_buf_free(&f);
+		pgt_buf_free(&f);
 		break;
 	}
 	case 10: {	/* a dup held for a moment, then closed */
 		int d = dup(fd);
 
 		if (d >= 0) {
-			n = pg_write(d, NULL, 0);
+			n = pgt_write(d, NULL, 0);
 			close(d);
 		}
 		break;
 	}
 	default:
-		n = pg_write(fd, NULL, 0);	/* a kept error, or 0 */
+		n = pgt_write(fd, NULL, 0);	/* a kept error, or 0 */
 		storm_check(s, "empty write", n);
 	}
-	pg_buf_free(&b);
+	pgt_buf_free(&b);
 	__sync_fetch_and_add(&s->ops, 1);
 }
 
@@ -336,23 +336,23 @@ static void *storm_thread(void *arg)
 static void *storm_waker(void *arg)
 {
 	struct storm *s = arg;
-	struct pg_ep tx;
+	struct pgt_ep tx;
 	unsigned int i;
 
-	if (pg_open(&tx, O_NONBLOCK))
+	if (pgt_open(&tx, O_NONBLOCK))
 		return NULL;
 	while (!s->done) {
 		for (i = 0; i < SLOTS; i++)
-			pg_send_msg(&tx, &s->cid[i], 0);
+			pgt_send_msg(&tx, &s->cid[i], 0);
 		usleep(1000);
 	}
 	/* and wake whoever still sleeps in a read */
 	for (i = 0; i < 50 * SLOTS; i++) {
-		pg_send_msg(&tx, &s->cid[i % SLOTS], 0);
+		pgt_send_msg(&tx, &s->cid[i % SLOTS], 0);
 		if (i % SLOTS == 0)
 			usleep(2000);
 	}
-	pg_close(&tx);
+	pgt_close(&tx);
 	return NULL;
 }
 
@@ -368,13 +368,13 @@ static int test_storm(const void *arg)
 	(void)arg;
 	CHECK(s);
 	sigaction(SIGUSR1, &sa, NULL);
-	CHECK(baseline(&base) == PG_PASS);
+	CHECK(baseline(&base) == PGT_PASS);
 	s->epfd = epoll_create1(EPOLL_CLOEXEC);
 	for (i = 0; i < SLOTS; i++) {
 		char name[32];
 
 		snprintf(name, sizeof(name), "race-storm-%u", i);
-		pg_cid_named(&s->cid[i], name);
+		pgt_cid_named(&s->cid[i], name);
 		s->slot[i] = storm_open(s, i, &s->ids[i]);
 		CHECK(s->slot[i] >= 0);
 	}
@@ -398,7 +398,7 @@ static int test_storm(const void *arg)
 	for (i = 0; i < SLOTS; i++)
 		close(s->slot[i]);
 	close(s->epfd);
-	pg_diag("%llu operations by %d threads on %d shared descriptors,"
+	pgt_diag("%llu operations by %d threads on %d shared descriptors,"
 		" %llu reads with data", (unsigned long long)s->ops, THREADS,
 		SLOTS, (unsigned long long)s->frames);
 	CHECK_EQ(s->bad, 0);
@@ -419,7 +419,7 @@ static void read_once(int fd)
 
 struct churn {
 	volatile int done;
-	struct pg_cid cid[CHURN_PCIDS];
+	struct pgt_cid cid[CHURN_PCIDS];
 	uint64_t bad, sends, delivered, receives;
 };
 
@@ -427,28 +427,28 @@ static void *churn_sender(void *arg)
 {
 	struct churn *c = arg;
 	uint64_t r = st_rand_seed(11);
-	struct pg_buf b = { 0 };
-	struct pg_ep tx;
+	struct pgt_buf b = { 0 };
+	struct pgt_ep tx;
 	ssize_t n;
 
-	if (pg_open(&tx, O_NONBLOCK))
+	if (pgt_open(&tx, O_NONBLOCK))
 		return NULL;
 	while (!c->done) {
-		pg_buf_reset(&b);
+		pgt_buf_reset(&b);
 		st_batch(&b, &c->cid[st_rand(&r) % CHURN_PCIDS], 0, 0,
 			 1 + st_rand(&r) % 4);
-		n = pg_write(tx.fd, b.p, b.len);
+		n = pgt_write(tx.fd, b.p, b.len);
 		if (n < 0 && n != -EHOSTUNREACH && n != -ENOBUFS &&
 		    n != -EAGAIN) {
-			pg_diag("churn send: %s", pg_errname(-n));
+			pgt_diag("churn send: %s", pgt_errname(-n));
 			__sync_fetch_and_add(&c->bad, 1);
 		}
 		if (n > 0)
 			__sync_fetch_and_add(&c->delivered, 1);
 		__sync_fetch_and_add(&c->sends, 1);
 	}
-	pg_buf_free(&b);
-	pg_close(&tx);
+	pgt_buf_free(&b);
+	pgt_close(&tx);
 	return NULL;
 }
 
@@ -456,13 +456,13 @@ static void *churn_receiver(void *arg)
 {
 	struct churn *c = arg;
 	uint64_t r = st_rand_seed(13);
-	struct pg_ep ep;
+	struct pgt_ep ep;
 	int err;
 
-	if (pg_open(&ep, O_NONBLOCK))
+	if (pgt_open(&ep, O_NONBLOCK))
 		return NULL;
 	while (!c->done) {
-		const struct pg_cid *cid = &c->cid[st_rand(&r) % CHURN_PCIDS];
+		const struct pgt_cid *cid = &c->cid[st_rand(&r) % CHURN_PCIDS];
 		const char *group = st_rand(&r) & 1 ? "g" : NULL;
 
 		err = st_request0(&ep, PG_VERB_RECEIVE, cid, group);
@@ -476,13 +476,13 @@ static void *churn_receiver(void *arg)
 		__sync_fetch_and_add(&c->receives, 1);
 		if (st_rand(&r) % 64 == 0) {	/* and a close with receives */
 			st_request0(&ep, PG_VERB_RECEIVE, cid, group);
-			pg_close(&ep);
-			if (pg_open(&ep, O_NONBLOCK))
+			pgt_close(&ep);
+			if (pgt_open(&ep, O_NONBLOCK))
 				return NULL;
 		}
 		read_once(ep.fd);
 	}
-	pg_close(&ep);
+	pgt_close(&ep);
 	return NULL;
 }
 
@@ -495,12 +495,12 @@ static int test_route_churn(const void *arg)
 	uint64_t dl;
 
 	(void)arg;
-	CHECK(baseline(&base) == PG_PASS);
+	CHECK(baseline(&base) == PGT_PASS);
 	for (i = 0; i < CHURN_PCIDS; i++) {
 		char name[32];
 
 		snprintf(name, sizeof(name), "race-churn-%u", i);
-		pg_cid_named(&c.cid[i], name);
+		pgt_cid_named(&c.cid[i], name);
 	}
 	for (i = 0; i < 4; i++)
 		CHECK(pthread_create(&t[i], NULL, i < 2 ? churn_sender :
@@ -511,7 +511,7 @@ static int test_route_churn(const void *arg)
 	c.done = 1;
 	for (i = 0; i < 4; i++)
 		pthread_join(t[i], NULL);
-	pg_diag("%llu sends (%llu delivered) against %llu receive/unreceive"
+	pgt_diag("%llu sends (%llu delivered) against %llu receive/unreceive"
 		" pairs", (unsigned long long)c.sends,
 		(unsigned long long)c.delivered,
 		(unsigned long long)c.receives);
@@ -519,14 +519,14 @@ static int test_route_churn(const void *arg)
 	return check_baseline(&base);
 }
 
-static const struct pg_test tests[] = {
-	PG_TEST(test_close_blocked_read, "close while another thread is blocked in read"),
-	PG_TEST(test_storm, "read/write/poll/epoll/dup2/close races on shared descriptors"),
-	PG_TEST(test_route_churn, "receive/unreceive churn against senders"),
+static const struct pgt_test tests[] = {
+	PGT_TEST(test_close_blocked_read, "close while another thread is blocked in read"),
+	PGT_TEST(test_storm, "read/write/poll/epoll/dup2/close races on shared descriptors"),
+	PGT_TEST(test_route_churn, "receive/unreceive churn against senders"),
 };
 
 int main(int argc, char **argv)
 {
 	st_init(argc, argv, 4);
-	return pg_run(tests, PG_ARRAY_SIZE(tests));
+	return pgt_run(tests, PGT_ARRAY_SIZE(tests));
 }

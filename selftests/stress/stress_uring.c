@@ -26,8 +26,8 @@ static int ring_init(struct io_uring *ring)
 	int r = io_uring_queue_init(4 * NREQ, ring, 0);
 
 	if (r == -ENOSYS || r == -EPERM)
-		return pg_skip("io_uring unavailable: %s", pg_errname(-r));
-	return r ? PG_FAIL : PG_PASS;
+		return pgt_skip("io_uring unavailable: %s", pgt_errname(-r));
+	return r ? PGT_FAIL : PGT_PASS;
 }
 
 static int endpoints_back(uint64_t want)
@@ -37,14 +37,14 @@ static int endpoints_back(uint64_t want)
 
 	for (i = 0; i < 300; i++) {
 		if (st_stats_fresh(&s))
-			return PG_FAIL;
+			return PGT_FAIL;
 		if (s.endpoints == want)
-			return PG_PASS;
+			return PGT_PASS;
 		usleep(10000);
 	}
-	pg_diag("endpoints %llu, expected %llu",
+	pgt_diag("endpoints %llu, expected %llu",
 		(unsigned long long)s.endpoints, (unsigned long long)want);
-	return PG_FAIL;
+	return PGT_FAIL;
 }
 
 /* Reaps n completions (or what comes within ms); counts them by kind. */
@@ -65,7 +65,7 @@ static int reap(struct io_uring *ring, int n, int ms, uint64_t *done,
 		else if (res == -ECANCELED || res == -EINTR)
 			(*cancelled)++;
 		else if (!st_write_errno_ok(-res) && !st_read_errno_ok(-res)) {
-			pg_diag("completion: %d (%s)", res, pg_errname(-res));
+			pgt_diag("completion: %d (%s)", res, pgt_errname(-res));
 			return -1;
 		}
 	}
@@ -73,13 +73,13 @@ static int reap(struct io_uring *ring, int n, int ms, uint64_t *done,
 }
 
 /* Opens an endpoint receiving on c with NREQ reads queued on it. */
-static int queue_reads(struct io_uring *ring, const struct pg_cid *c,
+static int queue_reads(struct io_uring *ring, const struct pgt_cid *c,
 		       uint8_t (*bufs)[RBUF])
 {
-	struct pg_ep ep;
+	struct pgt_ep ep;
 	int i;
 
-	if (pg_open(&ep, 0) || st_request0(&ep, PG_VERB_RECEIVE, c, NULL))
+	if (pgt_open(&ep, 0) || st_request0(&ep, PG_VERB_RECEIVE, c, NULL))
 		return -1;
 	for (i = 0; i < NREQ; i++)
 		io_uring_prep_read(io_uring_get_sqe(ring), ep.fd, bufs[i],
@@ -94,32 +94,32 @@ static int test_reads_closed(const void *arg)
 	static uint8_t bufs[NREQ][RBUF];
 	uint64_t dl, iter = 0, done = 0, cancelled = 0;
 	struct st_stats base;
-	struct pg_ep tx;
+	struct pgt_ep tx;
 	int res;
 
 	(void)arg;
 	CHECK(st_stats_fresh(&base) == 0);
-	CHECK(pg_open(&tx, O_NONBLOCK) == 0);
+	CHECK(pgt_open(&tx, O_NONBLOCK) == 0);
 	dl = st_deadline(100);
 	while (st_running(dl)) {
 		struct io_uring ring;
-		struct pg_cid c;
+		struct pgt_cid c;
 		char name[32];
 		int fd, i, mode = iter % 3;
 		pid_t pid;
 
 		snprintf(name, sizeof(name), "uring-closed-%llu",
 			 (unsigned long long)iter++);
-		pg_cid_named(&c, name);
+		pgt_cid_named(&c, name);
 		if (mode == 2) {	/* exit with the reads in flight */
 			pid = fork();
 			if (pid == 0) {
 				if (ring_init(&ring) ||
 				    queue_reads(&ring, &c, bufs) < 0)
-					_exit(PG_FAIL);
-				_exit(PG_PASS);
+					_exit(PGT_FAIL);
+				_exit(PGT_PASS);
 			}
-			CHECK(st_wait_children(&pid, 1) == PG_PASS);
+			CHECK(st_wait_children(&pid, 1) == PGT_PASS);
 			continue;
 		}
 		res = ring_init(&ring);
@@ -131,14 +131,14 @@ static int test_reads_closed(const void *arg)
 		close(fd);
 		if (mode == 0) {	/* the reads still get frames */
 			for (i = 0; i < NREQ; i++)
-				CHECK(pg_send_msg(&tx, &c, i) > 0);
+				CHECK(pgt_send_msg(&tx, &c, i) > 0);
 			CHECK_EQ(reap(&ring, NREQ, 3000, &done, &cancelled),
 				 NREQ);
 		}
 		io_uring_queue_exit(&ring);	/* mode 1: still pending */
 	}
-	pg_close(&tx);
-	pg_diag("%llu rings: %llu reads completed after close, %llu"
+	pgt_close(&tx);
+	pgt_diag("%llu rings: %llu reads completed after close, %llu"
 		" cancelled", (unsigned long long)iter,
 		(unsigned long long)done, (unsigned long long)cancelled);
 	CHECK(done > 0);
@@ -148,31 +148,31 @@ static int test_reads_closed(const void *arg)
 static int test_writes_closed(const void *arg)
 {
 	uint64_t dl, iter = 0, done = 0, cancelled = 0;
-	struct pg_buf b = { 0 };
+	struct pgt_buf b = { 0 };
 	struct st_stats base;
-	struct pg_cid c;
-	struct pg_ep rx;
+	struct pgt_cid c;
+	struct pgt_ep rx;
 	int res;
 
 	(void)arg;
 	CHECK(st_stats_fresh(&base) == 0);
-	CHECK(pg_param_set("inflight_bytes", 1 << 20) == 0);
-	pg_cid_named(&c, "uring-writes");
-	CHECK(pg_open(&rx, O_NONBLOCK) == 0);
-	CHECK(pg_receive(&rx, &c, NULL, false) == 0);
-	CHECK(pg_frame_sized(&b, &c, 32 << 10) == 0);
+	CHECK(pgt_param_set("inflight_bytes", 1 << 20) == 0);
+	pgt_cid_named(&c, "uring-writes");
+	CHECK(pgt_open(&rx, O_NONBLOCK) == 0);
+	CHECK(pgt_receive(&rx, &c, NULL, false) == 0);
+	CHECK(pgt_frame_sized(&b, &c, 32 << 10) == 0);
 	dl = st_deadline(100);
 	while (st_running(dl)) {
 		struct io_uring ring;
-		struct pg_ep tx;
+		struct pgt_ep tx;
 		int i;
 
 		res = ring_init(&ring);
 		if (res)
 			return res;
-		CHECK(pg_open(&tx, O_NONBLOCK) == 0);
+		CHECK(pgt_open(&tx, O_NONBLOCK) == 0);
 		/* use up the budget, then queue writes that must wait */
-		while (pg_send(&tx, &b) > 0)
+		while (pgt_send(&tx, &b) > 0)
 			;
 		for (i = 0; i < NREQ; i++)
 			io_uring_prep_write(io_uring_get_sqe(&ring), tx.fd,
@@ -184,7 +184,7 @@ static int test_writes_closed(const void *arg)
 			int got = 0;
 
 			while (got < NREQ && st_now_ms() < t) {
-				pg_drain(&rx);
+				pgt_drain(&rx);
 				res = reap(&ring, NREQ - got, 10, &done,
 					   &cancelled);
 				CHECK(res >= 0);
@@ -193,23 +193,23 @@ static int test_writes_closed(const void *arg)
 			CHECK_EQ(got, NREQ);
 		}
 		io_uring_queue_exit(&ring);
-		pg_drain(&rx);
+		pgt_drain(&rx);
 	}
-	pg_close(&rx);
-	pg_diag("%llu rings: %llu writes completed after close, %llu"
+	pgt_close(&rx);
+	pgt_diag("%llu rings: %llu writes completed after close, %llu"
 		" cancelled", (unsigned long long)iter,
 		(unsigned long long)done, (unsigned long long)cancelled);
-	pg_buf_free(&b);
+	pgt_buf_free(&b);
 	return endpoints_back(base.endpoints);
 }
 
-static const struct pg_test tests[] = {
-	PG_TEST(test_reads_closed, "io_uring reads in flight when the file is closed"),
-	PG_TEST(test_writes_closed, "io_uring writes waiting for budget when the file is closed"),
+static const struct pgt_test tests[] = {
+	PGT_TEST(test_reads_closed, "io_uring reads in flight when the file is closed"),
+	PGT_TEST(test_writes_closed, "io_uring writes waiting for budget when the file is closed"),
 };
 
 int main(int argc, char **argv)
 {
 	st_init(argc, argv, 4);
-	return pg_run(tests, PG_ARRAY_SIZE(tests));
+	return pgt_run(tests, PGT_ARRAY_SIZE(tests));
 }

@@ -2,10 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # Host-side entry of the stress and fuzz tests: builds the programs, then
-# boots the VM (tools/vm/run.sh builds the module and puts it at
+# boots the VM (tools/testing/vm/run.sh builds the module and puts it at
 # /pg/promisegrid.ko) and runs selftests/run_tests.sh in it over
 # tests.list. Exits with the runner's status. Extra arguments go to
-# tools/vm/run.sh. $PG_STRESS_SECONDS sets each test's load phase
+# tools/testing/vm/run.sh. $PG_STRESS_SECONDS sets each test's load phase
 # (programs' -d); $PG_STRESS_PROGS runs only the programs it lists.
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -34,4 +34,4 @@ for f in selftests/stress/build/*; do
 	case $f in *.o) continue ;; esac
 	set -- "$@" --bin "$f"
 done
-tools/vm/run.sh "$@"
+tools/testing/vm/run.sh "$@"

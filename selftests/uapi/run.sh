@@ -25,8 +25,8 @@ header_pcid() {	# the hex bytes of a PG_PCID_* initializer
 		grep -o '0x[0-9a-f][0-9a-f]' | sed 's/0x//' | tr -d '\n'
 }
 
-spec_pcid() {	# the CID of a spec text, as tools/pg-cid prints it (minus 00)
-	"$top/tools/pg-cid" "$1" | sed -n 2p | cut -c3-
+spec_pcid() {	# the CID of a spec text, as tools/maint/pg-cid prints it (minus 00)
+	"$top/tools/maint/pg-cid" "$1" | sed -n 2p | cut -c3-
 }
 
 same_pcid() {

@@ -110,17 +110,17 @@ bytes_header_without_libcbor() {
 	! grep 'cbor' "$tmp/inc"
 }
 
-# One version: the pkg-config file's is tools/version.sh's, which
+# One version: the pkg-config file's is tools/build/version.sh's, which
 # MODULE_VERSION, DKMS and the packages also take.
 one_version() {
 	PKG_CONFIG_PATH="$tmp/prefix/lib/pkgconfig" \
 		pkg-config --modversion libpromisegrid >"$tmp/v" &&
-	"$top/tools/version.sh" "$top" | diff - "$tmp/v"
+	"$top/tools/build/version.sh" "$top" | diff - "$tmp/v"
 }
 
 installed_pg() {
 	"$tmp/prefix/bin/pg" cid "$top/docs/protocols/example-hello-v1.md" |
-		grep -qx "$("$top/tools/pg-cid" "$top/docs/protocols/example-hello-v1.md" | head -1)" &&
+		grep -qx "$("$top/tools/maint/pg-cid" "$top/docs/protocols/example-hello-v1.md" | head -1)" &&
 	man -l "$tmp/prefix/share/man/man1/pg.1" >/dev/null 2>&1
 }
 
@@ -135,6 +135,6 @@ t "the shared library exports only versioned pg_* symbols" only_pg_symbols
 t "the map lists every PG_EXPORT; the .a and .so export exactly those" exports_are_the_map
 t "<libpromisegrid.h> compiles without libcbor's headers" bytes_header_without_libcbor
 t "the installed pg works and has its man page" installed_pg
-t "the pkg-config version is the release's (tools/version.sh)" one_version
+t "the pkg-config version is the release's (tools/build/version.sh)" one_version
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -5,7 +5,9 @@
  * receive, batches, io_uring with registered buffers, control errors with
  * the kernel's text, capabilities, and functions served by `pg serve`
  * workers (replies, error replies, timeouts, load spread over two).
- * Needs pg on PATH. TAP; ends with "N passed, N failed".
+ * Needs pg on PATH. TAP from the selftests' runner (selftests/lib/pgt_runner.h):
+ * each test in a process group of its own, so the workers it started die
+ * with it.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -19,28 +21,11 @@
 #include <unistd.h>
 
 #include "libpromisegrid-cbor.h"
+#include "pgt_runner.h"
 
 #define WAIT_MS		5000
 /* Seconds one test may take; PG_TEST_TIMEOUT overrides (debug kernels). */
 #define TEST_SECONDS	60
-
-static int test_failed;
-
-#define CHECK(c) do {							\
-	if (!(c)) {							\
-		printf("# %s:%d: check failed: %s\n", __FILE__, __LINE__, #c); \
-		return 1;						\
-	}								\
-} while (0)
-
-#define CHECK_EQ(a, b) do {						\
-	long long _a = (long long)(a), _b = (long long)(b);		\
-	if (_a != _b) {							\
-		printf("# %s:%d: %s == %lld, expected %lld\n", __FILE__,	\
-		       __LINE__, #a, _a, _b);				\
-		return 1;						\
-	}								\
-} while (0)
 
 /* A pCID of our own for each test. */
 static void cid(struct pg_cid *c, const char *name)
@@ -48,11 +33,12 @@ static void cid(struct pg_cid *c, const char *name)
 	pg_cid_of(name, strlen(name), c);
 }
 
-static int t_hello(void)
+static int t_hello(const void *arg)
 {
 	struct pg_hello h;
 	struct pg *pg;
 
+	(void)arg;
 	CHECK_EQ(pg_open(&pg, 0), 0);
 	CHECK_EQ(pg_hello(pg, &h), 0);
 	CHECK_EQ(h.version, 3);
@@ -62,7 +48,7 @@ static int t_hello(void)
 	return 0;
 }
 
-static int t_send_recv(void)
+static int t_send_recv(const void *arg)
 {
 	cbor_item_t *slots[2] = { cbor_build_string("hi"), cbor_build_uint64(1) };
 	struct pg_buf want = { 0 };
@@ -71,6 +57,7 @@ static int t_send_recv(void)
 	struct pg_cid c;
 	struct pg_hello h;
 
+	(void)arg;
 	cid(&c, "t_send_recv");
 	CHECK_EQ(pg_open(&a, 0), 0);
 	CHECK_EQ(pg_open(&b, 0), 0);
@@ -92,7 +79,7 @@ static int t_send_recv(void)
 	return 0;
 }
 
-static int t_batch(void)
+static int t_batch(const void *arg)
 {
 	struct pg_batch batch = { 0 };
 	struct pg_msg msgs[64];
@@ -102,6 +89,7 @@ static int t_batch(void)
 	ssize_t n;
 	int i;
 
+	(void)arg;
 	cid(&c, "t_batch");
 	cid(&nobody, "t_batch nobody");
 	CHECK_EQ(pg_open(&a, 0), 0);
@@ -141,11 +129,12 @@ static int t_batch(void)
 	return 0;
 }
 
-static int t_control_errors(void)
+static int t_control_errors(const void *arg)
 {
 	struct pg_cid c;
 	struct pg *pg;
 
+	(void)arg;
 	cid(&c, "t_control_errors");
 	CHECK_EQ(pg_open(&pg, 0), 0);
 	CHECK_EQ(pg_request(pg, "frobnicate", NULL, NULL), -EBADRQC);
@@ -168,7 +157,7 @@ static int t_control_errors(void)
 	return 0;
 }
 
-static int t_uring(void)
+static int t_uring(const void *arg)
 {
 	struct pg_completion comp[16];
 	struct pg_ring *ring;
@@ -180,6 +169,7 @@ static int t_uring(void)
 	size_t off;
 	cbor_item_t *s = cbor_build_string("ring");
 
+	(void)arg;
 	cid(&c, "t_uring");
 	CHECK_EQ(pg_open(&a, 0), 0);
 	CHECK_EQ(pg_open(&b, 0), 0);
@@ -226,7 +216,7 @@ static int t_uring(void)
 	return 0;
 }
 
-static int t_caps(void)
+static int t_caps(const void *arg)
 {
 	uint8_t token[PG_TOKEN_LEN];
 	struct pg *owner, *other, *rx;
@@ -235,6 +225,7 @@ static int t_caps(void)
 	uint64_t tokens, holders;
 	cbor_item_t *s = cbor_build_uint64(1);
 
+	(void)arg;
 	cid(&c, "t_caps");
 	CHECK_EQ(pg_open(&owner, 0), 0);
 	CHECK_EQ(pg_open(&other, 0), 0);
@@ -324,7 +315,7 @@ static void hex_of(const struct pg_cid *c, char *s)
 		sprintf(s + 2 * i, "%02x", c->b[i]);
 }
 
-static int t_call_spread(void)
+static int t_call_spread(const void *arg)
 {
 	struct pg_cid fn, parents[20];
 	struct pg_result r;
@@ -332,6 +323,7 @@ static int t_call_spread(void)
 	char hex[2 * PG_CID_MAX + 1];
 	struct pg *pg;
 
+	(void)arg;
 	cid(&fn, "t_call_spread: word count");
 	hex_of(&fn, hex);
 	CHECK_EQ(start_worker(hex, "wc", NULL, "printf 'A '; wc -w"), 0);
@@ -356,13 +348,14 @@ static int t_call_spread(void)
 	return 0;
 }
 
-static int t_call_errors(void)
+static int t_call_errors(const void *arg)
 {
 	struct pg_cid fn, slow, nobody;
 	char hex[2 * PG_CID_MAX + 1];
 	struct pg_result r = { 0 };
 	struct pg *pg;
 
+	(void)arg;
 	cid(&fn, "t_call_errors: fails");
 	cid(&slow, "t_call_errors: slow");
 	cid(&nobody, "t_call_errors: nobody");
@@ -393,7 +386,7 @@ static int t_call_errors(void)
  * with EPIPE (the kernel's unread notice names the call), not at the
  * timeout.
  */
-static int t_call_worker_died(void)
+static int t_call_worker_died(const void *arg)
 {
 	struct pg_result r = { 0 };
 	struct pg_cid fn, parent;
@@ -401,6 +394,7 @@ static int t_call_worker_died(void)
 	struct pg *pg, *w;
 	double took;
 
+	(void)arg;
 	cid(&fn, "lib client: the worker dies");
 	CHECK_EQ(pg_open(&pg, 0), 0);
 	CHECK_EQ(pg_open(&w, 0), 0);
@@ -418,52 +412,22 @@ static int t_call_worker_died(void)
 	return 0;
 }
 
-/* ---- runner ------------------------------------------------------------ */
+/* ---- the tests, run by pgt_runner ------------------------------------- */
 
-static const struct {
-	const char *name;
-	int (*fn)(void);
-} tests[] = {
-	{ "hello through the library", t_hello },
-	{ "send and receive: exact bytes, kernel-attested sender", t_send_recv },
-	{ "batches: 32 frames in one write and one read; a failed frame ends the batch", t_batch },
-	{ "control errors: errno and the kernel's reason text", t_control_errors },
-	{ "io_uring: sends (plain and registered buffer) and a registered-buffer receive", t_uring },
-	{ "capabilities: claim, grant, redeem, revoke", t_caps },
-	{ "pg serve: 20 calls spread over two workers, replies by parent", t_call_spread },
-	{ "pg serve: error replies (exit status, stderr), timeouts, no worker", t_call_errors },
-	{ "a worker closes with the call unread: the call fails at once (EPIPE)", t_call_worker_died },
+static const struct pgt_test tests[] = {
+	PGT_TEST(t_hello, "hello through the library"),
+	PGT_TEST(t_send_recv, "send and receive: exact bytes, kernel-attested sender"),
+	PGT_TEST(t_batch, "batches: 32 frames in one write and one read; a failed frame ends the batch"),
+	PGT_TEST(t_control_errors, "control errors: errno and the kernel's reason text"),
+	PGT_TEST(t_uring, "io_uring: sends (plain and registered buffer) and a registered-buffer receive"),
+	PGT_TEST(t_caps, "capabilities: claim, grant, redeem, revoke"),
+	PGT_TEST(t_call_spread, "pg serve: 20 calls spread over two workers, replies by parent"),
+	PGT_TEST(t_call_errors, "pg serve: error replies (exit status, stderr), timeouts, no worker"),
+	PGT_TEST(t_call_worker_died, "a worker closes with the call unread: the call fails at once (EPIPE)"),
 };
 
 int main(void)
 {
-	size_t n = sizeof(tests) / sizeof(tests[0]), i;
-	const char *limit = getenv("PG_TEST_TIMEOUT");
-	int passed = 0, failed = 0, status;
-	unsigned int seconds = limit && atoi(limit) > 0 ? atoi(limit) : TEST_SECONDS;
-	pid_t pid;
-
-	printf("TAP version 13\n1..%zu\n", n);
-	for (i = 0; i < n; i++) {
-		fflush(stdout);
-		pid = fork();
-		if (pid == 0) {
-			setpgid(0, 0);		/* its workers die with it */
-			alarm(seconds);		/* a hang fails the test */
-			status = tests[i].fn();
-			stop_workers();
-			fflush(stdout);
-			_exit(status);
-		}
-		waitpid(pid, &status, 0);
-		kill(-pid, SIGKILL);
-		test_failed = !WIFEXITED(status) || WEXITSTATUS(status);
-		if (WIFSIGNALED(status))
-			printf("# killed by signal %d\n", WTERMSIG(status));
-		printf("%s %zu - %s\n", test_failed ? "not ok" : "ok", i + 1,
-		       tests[i].name);
-		test_failed ? failed++ : passed++;
-	}
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	pgt_set_timeout(TEST_SECONDS);
+	return pgt_run(tests, PGT_ARRAY_SIZE(tests));
 }

@@ -4,7 +4,7 @@
 """VM tests of userland/python/promisegrid.py against the real module.
 
 Runs where promisegrid.ko is loaded and /dev/promisegrid exists (the
-test VM: tools/vm/run.sh --python ...). Prints TAP ending with
+test VM: tools/testing/vm/run.sh --python ...). Prints TAP ending with
 "N passed, N failed"; the exit status is 0 only if every test passed.
 Every wait has a timeout and every test runs under an alarm; forked
 workers are killed at the end.

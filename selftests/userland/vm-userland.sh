@@ -6,7 +6,7 @@
 # client (test_go.sh: userland/go's tests, a static `go test -c` binary),
 # run by selftests/run_tests.sh against the module. Installs and builds
 # what it needs first.
-# Extra arguments go to tools/vm/run.sh (e.g. --kernel 6.12); PG_TIMEOUT
+# Extra arguments go to tools/testing/vm/run.sh (e.g. --kernel 6.12); PG_TIMEOUT
 # (per test program) and PG_TEST_TIMEOUT (per C test) go to the guest.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -37,7 +37,7 @@ trap 'rm -f "$guest"' EXIT
 	echo 'export PG_TESTS PG_TIMEOUT PG_TEST_TIMEOUT'
 	cat selftests/run_tests.sh
 } >"$guest"
-exec tools/vm/run.sh --timeout 600 --script "$guest" \
+exec tools/testing/vm/run.sh --timeout 600 --script "$guest" \
 	--bin userland/pg/build/pg --bin selftests/userland/build/test_lib_client \
 	--bin selftests/userland/test_pg.sh --bin userland/examples/shell-example.sh \
 	--bin selftests/userland/test_go.sh --bin userland/go/build/promisegrid-go.test \

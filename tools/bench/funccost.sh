@@ -47,7 +47,7 @@ groups=(
 out=tools/bench/build
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-tools/vm/deps.sh >/dev/null
+tools/deps.sh vm >/dev/null
 make -s -C tools/bench
 
 {
@@ -93,7 +93,7 @@ EOF
 } >"$tmp/guest.sh"
 
 status=0
-tools/vm/run.sh --icount --smp 1 --timeout 900 "${vmargs[@]}" \
+tools/testing/vm/run.sh --icount --smp 1 --timeout 900 "${vmargs[@]}" \
 	--bin "$out/pgbench" --script "$tmp/guest.sh" \
 	--log "$out/funccost-console.log" >/dev/null || status=$?
 

@@ -540,7 +540,7 @@ static struct pb_row *pb_add(const char *name, size_t body)
 {
 	struct pb_row *r = &pb_rows[pb_nrows];
 
-	if (pb_nrows + 1 >= (int)PG_ARRAY_SIZE(pb_rows))
+	if (pb_nrows + 1 >= (int)PGT_ARRAY_SIZE(pb_rows))
 		return &pb_rows[pb_nrows];	/* overwrite the last */
 	pb_nrows++;
 	memset(r, 0, sizeof(*r));

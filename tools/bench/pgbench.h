@@ -108,7 +108,7 @@ int pb_base_open(struct pb_xp *x, int which, size_t body);
 int pb_pg_open(struct pb_xp *x, const char *name, size_t body, int mode);
 enum { PB_PG_SINGLE, PB_PG_BATCH, PB_PG_URING };
 #define PB_PG_PONG	0x10	/* A receives too (ping-pong) */
-void pb_pg_frame(struct pg_buf *b, const struct pg_cid *c, size_t body,
+void pb_pg_frame(struct pgt_buf *b, const struct pgt_cid *c, size_t body,
 		 bool end);
 /* A batched sender, nrcv subscribers (or a worker group): deliveries/s. */
 int pb_pg_fan(int nrcv, bool group, size_t body, double *rate);

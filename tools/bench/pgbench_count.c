@@ -2,7 +2,7 @@
 /*
  * pgbench --count: the repeatable figures.
  *
- * Under QEMU's -icount (tools/vm/run.sh --icount, as tools/bench/icount.sh
+ * Under QEMU's -icount (tools/testing/vm/run.sh --icount, as tools/bench/icount.sh
  * boots it) the guest's clock advances one nanosecond per guest
  * instruction and skips idle time, so CLOCK_MONOTONIC counts the
  * instructions the guest executed (every process, interrupt and kernel
@@ -225,7 +225,7 @@ static void pb_c_ratio(const char *name, size_t body, double num, double den,
 {
 	struct pb_cratio *r = &pb_cr[pb_ncr];
 
-	if (pb_ncr >= (int)PG_ARRAY_SIZE(pb_cr))
+	if (pb_ncr >= (int)PGT_ARRAY_SIZE(pb_cr))
 		return;
 	pb_ncr++;
 	snprintf(r->name, sizeof(r->name), "%s", name);

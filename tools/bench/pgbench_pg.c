@@ -3,7 +3,7 @@
  * pgbench: the /dev/promisegrid transports and cases (see pgbench.c).
  *
  * Frames are grid([42(pCID), h'body']) built with the selftests' encoder
- * (selftests/lib/pgtest.c). Endpoints subscribe with the control
+ * (selftests/lib/pgt_codec.c). Endpoints subscribe with the control
  * protocol; the extra pCIDs of the scaling case are subscribed by many
  * "receive" requests with id 0 (no reply unless one fails) in one write.
  */
@@ -22,7 +22,7 @@
 
 /* ---- frames and the transport -------------------------------------------- */
 
-void pb_pg_frame(struct pg_buf *b, const struct pg_cid *c, size_t body,
+void pb_pg_frame(struct pgt_buf *b, const struct pgt_cid *c, size_t body,
 		 bool end)
 {
 	static uint8_t fill[1 << 16];
@@ -30,10 +30,10 @@ void pb_pg_frame(struct pg_buf *b, const struct pg_cid *c, size_t body,
 
 	if (!fill[0])
 		memset(fill, 0x5a, sizeof(fill));
-	pg_frame_begin(b, c, 1);
-	cb_head(b, 2, body);
+	pgt_frame_begin(b, c, 1);
+	pgt_cb_head(b, 2, body);
 	start = b->len;
-	cb_raw(b, fill, body);
+	pgt_cb_raw(b, fill, body);
 	b->p[start + body - 1] = end;
 }
 
@@ -140,29 +140,29 @@ static void pb_pg_close(struct pb_xp *x)
 
 int pb_pg_open(struct pb_xp *x, const char *name, size_t body, int mode)
 {
-	struct pg_buf fa = { 0 }, fb = { 0 };
-	struct pg_cid ping, pong;
-	struct pg_ep a, b;
+	struct pgt_buf fa = { 0 }, fb = { 0 };
+	struct pgt_cid ping, pong;
+	struct pgt_ep a, b;
 	int err;
 
 	memset(x, 0, sizeof(*x));
 	x->name = name;
 	x->body = body;
-	pg_cid_named(&ping, "pgbench-ping");
-	pg_cid_named(&pong, "pgbench-pong");
-	err = pg_open(&a, 0);
+	pgt_cid_named(&ping, "pgbench-ping");
+	pgt_cid_named(&pong, "pgbench-pong");
+	err = pgt_open(&a, 0);
 	if (err)
 		return err;
-	err = pg_open(&b, 0);
+	err = pgt_open(&b, 0);
 	if (err) {
-		pg_close(&a);
+		pgt_close(&a);
 		return err;
 	}
-	err = pg_receive(&b, &ping, NULL, false);
+	err = pgt_receive(&b, &ping, NULL, false);
 	if (!err && (mode & PB_PG_PONG))
-		err = pg_receive(&a, &pong, NULL, false);
-	pg_buf_free(&a.pend);
-	pg_buf_free(&b.pend);
+		err = pgt_receive(&a, &pong, NULL, false);
+	pgt_buf_free(&a.pend);
+	pgt_buf_free(&b.pend);
 	x->a_out = x->a_in = a.fd;
 	x->b_out = x->b_in = b.fd;
 	pb_pg_frame(&fa, &ping, body, false);
@@ -194,15 +194,15 @@ static const char *const pb_params[] = {
 	"max_frame", "queue_frames", "queue_bytes", "inflight_bytes",
 	"max_receives", "enforcing",
 };
-static uint64_t pb_saved[PG_ARRAY_SIZE(pb_params)];
-static bool pb_have[PG_ARRAY_SIZE(pb_params)];
+static uint64_t pb_saved[PGT_ARRAY_SIZE(pb_params)];
+static bool pb_have[PGT_ARRAY_SIZE(pb_params)];
 
 void pb_pg_save_params(void)
 {
 	size_t i;
 
-	for (i = 0; i < PG_ARRAY_SIZE(pb_params); i++)
-		pb_have[i] = !pg_param_get(pb_params[i], &pb_saved[i]);
+	for (i = 0; i < PGT_ARRAY_SIZE(pb_params); i++)
+		pb_have[i] = !pgt_param_get(pb_params[i], &pb_saved[i]);
 }
 
 void pb_pg_restore_params(void)
@@ -210,10 +210,10 @@ void pb_pg_restore_params(void)
 	size_t i;
 	uint64_t v;
 
-	for (i = 0; i < PG_ARRAY_SIZE(pb_params); i++)
-		if (pb_have[i] && !pg_param_get(pb_params[i], &v) &&
+	for (i = 0; i < PGT_ARRAY_SIZE(pb_params); i++)
+		if (pb_have[i] && !pgt_param_get(pb_params[i], &v) &&
 		    v != pb_saved[i])
-			pg_param_set(pb_params[i], pb_saved[i]);
+			pgt_param_set(pb_params[i], pb_saved[i]);
 }
 
 /* ---- fan-out and worker group ------------------------------------------- */
@@ -231,33 +231,33 @@ struct pb_fan_shm {
 int pb_pg_fan(int nrcv, bool group, size_t body, double *rate)
 {
 	struct pb_fan_shm *sh = pb_shared(sizeof(*sh));
-	struct pg_buf data = { 0 }, endf = { 0 };
-	struct pg_ep snd, rcv[PB_MAX_RCV];
+	struct pgt_buf data = { 0 }, endf = { 0 };
+	struct pgt_ep snd, rcv[PB_MAX_RCV];
 	uint64_t sent = 0, got = 0;
 	struct pb_side s0, s1;
 	long rcsw = 0;
-	struct pg_cid dc, ec;
+	struct pgt_cid dc, ec;
 	int i, nopen = 0, err, st;
 	uint8_t *sbuf = NULL;
 	pid_t pid[PB_MAX_RCV];
 	struct pb_xp x = { 0 };
 	double t_end = 0;
 
-	pg_cid_named(&dc, "pgbench-fan");
-	pg_cid_named(&ec, "pgbench-fan-end");
-	err = pg_open(&snd, 0);
+	pgt_cid_named(&dc, "pgbench-fan");
+	pgt_cid_named(&ec, "pgbench-fan-end");
+	err = pgt_open(&snd, 0);
 	if (err)
 		goto out_shm;
 	for (i = 0; i < nrcv && !err; i++) {
-		err = pg_open(&rcv[i], 0);
+		err = pgt_open(&rcv[i], 0);
 		if (err)
 			break;
 		nopen++;
-		err = pg_receive(&rcv[i], &dc, group ? "workers" : NULL,
+		err = pgt_receive(&rcv[i], &dc, group ? "workers" : NULL,
 				 false);
 		if (!err && group)
-			err = pg_receive(&rcv[i], &ec, NULL, false);
-		pg_buf_free(&rcv[i].pend);
+			err = pgt_receive(&rcv[i], &ec, NULL, false);
+		pgt_buf_free(&rcv[i].pend);
 	}
 	if (err)
 		goto out;
@@ -342,10 +342,10 @@ int pb_pg_fan(int nrcv, bool group, size_t body, double *rate)
 	}
 out:
 	for (i = 0; i < nopen; i++)
-		pg_close(&rcv[i]);
-	pg_close(&snd);
-	pg_buf_free(&data);
-	pg_buf_free(&endf);
+		pgt_close(&rcv[i]);
+	pgt_close(&snd);
+	pgt_buf_free(&data);
+	pgt_buf_free(&endf);
 	free(sbuf);
 out_shm:
 	munmap(sh, sizeof(*sh));
@@ -361,7 +361,7 @@ void pb_pg_cases_fanout(void)
 	int err;
 
 	for (s = 0; s < PB_NSIZES; s++) {
-		for (k = 0; k < PG_ARRAY_SIZE(ns); k++) {
+		for (k = 0; k < PGT_ARRAY_SIZE(ns); k++) {
 			snprintf(name, sizeof(name),
 				 "fan-out 1->%d, deliveries/s", ns[k]);
 			err = pb_pg_fan(ns[k], false, pb_sizes[s], &rate);
@@ -387,10 +387,10 @@ void pb_pg_cases_fanout(void)
 #define PB_FILL_EPS	8
 
 /* Adds receives on filler pCIDs until *have pCIDs are in use. */
-static int pb_fill_to(struct pg_ep *fill, int *nfill, int *have, int level)
+static int pb_fill_to(struct pgt_ep *fill, int *nfill, int *have, int level)
 {
-	struct pg_buf req = { 0 };
-	struct pg_cid c;
+	struct pgt_buf req = { 0 };
+	struct pgt_cid c;
 	char name[32];
 	int err = 0, idx;
 
@@ -399,43 +399,43 @@ static int pb_fill_to(struct pg_ep *fill, int *nfill, int *have, int level)
 		if (idx >= PB_FILL_EPS)
 			return -ENOSPC;
 		if (idx >= *nfill) {
-			err = pg_open(&fill[*nfill], 0);
+			err = pgt_open(&fill[*nfill], 0);
 			if (err)
 				break;
 			(*nfill)++;
 		}
 		snprintf(name, sizeof(name), "pgbench-fill-%d", *have);
-		pg_cid_named(&c, name);
-		pg_request_begin(&req, 0, PG_VERB_RECEIVE);
-		pg_args_pcid(&req, &c, NULL, false);
+		pgt_cid_named(&c, name);
+		pgt_request_begin(&req, 0, PG_VERB_RECEIVE);
+		pgt_args_pcid(&req, &c, NULL, false);
 		(*have)++;
 		if (req.len > (128 << 10) || *have == level ||
 		    (*have - 1) / PB_FILL_PER_EP != idx) {
 			err = pb_write_all(fill[idx].fd, req.p, req.len);
-			pg_buf_reset(&req);
+			pgt_buf_reset(&req);
 		}
 	}
-	pg_buf_free(&req);
+	pgt_buf_free(&req);
 	return err;
 }
 
 static long pb_routes(void)
 {
-	struct cb_item mod, ep;
-	struct pg_reply r = { 0 };
-	struct pg_ep e;
+	struct pgt_cb_item mod, ep;
+	struct pgt_reply r = { 0 };
+	struct pgt_ep e;
 	uint64_t v = 0;
 
-	if (pg_open(&e, 0))
+	if (pgt_open(&e, 0))
 		return -1;
-	if (pg_stats(&e, &r, &mod, &ep) || cb_map_uint(&mod, "routes", &v))
+	if (pgt_stats(&e, &r, &mod, &ep) || pgt_cb_map_uint(&mod, "routes", &v))
 		v = 0;
-	pg_buf_free(&r.raw);
-	pg_close(&e);
+	pgt_buf_free(&r.raw);
+	pgt_close(&e);
 	return (long)v;
 }
 
-static struct pg_ep pb_fill_eps[PB_FILL_EPS];
+static struct pgt_ep pb_fill_eps[PB_FILL_EPS];
 static int pb_fill_n, pb_fill_have = 1;
 
 int pb_pg_pcids_begin(int level)
@@ -443,8 +443,8 @@ int pb_pg_pcids_begin(int level)
 	uint64_t maxr;
 	int err;
 
-	if (!pg_param_get("max_receives", &maxr) && maxr < PB_FILL_PER_EP)
-		pg_param_set("max_receives", PB_FILL_PER_EP);
+	if (!pgt_param_get("max_receives", &maxr) && maxr < PB_FILL_PER_EP)
+		pgt_param_set("max_receives", PB_FILL_PER_EP);
 	err = pb_fill_to(pb_fill_eps, &pb_fill_n, &pb_fill_have, level);
 	/* let a deferred rhashtable resize finish before measuring */
 	sleep(3);
@@ -454,7 +454,7 @@ int pb_pg_pcids_begin(int level)
 void pb_pg_pcids_end(void)
 {
 	while (pb_fill_n > 0)
-		pg_close(&pb_fill_eps[--pb_fill_n]);
+		pgt_close(&pb_fill_eps[--pb_fill_n]);
 	pb_fill_have = 1;
 	pb_pg_restore_params();
 }
@@ -462,14 +462,14 @@ void pb_pg_pcids_end(void)
 void pb_pg_cases_pcids(void)
 {
 	static const int levels[] = { 1, 1000, 100000 };
-	struct pg_ep fill[PB_FILL_EPS];
+	struct pgt_ep fill[PB_FILL_EPS];
 	int nfill = 0, have = 1, err = 0, i;
 	uint64_t maxr;
 	size_t k, s;
 
-	if (!pg_param_get("max_receives", &maxr) && maxr < PB_FILL_PER_EP)
-		pg_param_set("max_receives", PB_FILL_PER_EP);
-	for (k = 0; k < PG_ARRAY_SIZE(levels); k++) {
+	if (!pgt_param_get("max_receives", &maxr) && maxr < PB_FILL_PER_EP)
+		pgt_param_set("max_receives", PB_FILL_PER_EP);
+	for (k = 0; k < PGT_ARRAY_SIZE(levels); k++) {
 		char name[64], note[64];
 		double t = pb_now();
 
@@ -516,54 +516,54 @@ void pb_pg_cases_pcids(void)
 		}
 	}
 	for (i = 0; i < nfill; i++)
-		pg_close(&fill[i]);
+		pgt_close(&fill[i]);
 	pb_pg_restore_params();
 }
 
 /* ---- the capability and eBPF path ---------------------------------------- */
 
-static int pb_req_pcid(struct pg_ep *ep, const char *verb,
-		       const struct pg_cid *c, int rights, struct pg_reply *r)
+static int pb_req_pcid(struct pgt_ep *ep, const char *verb,
+		       const struct pgt_cid *c, int rights, struct pgt_reply *r)
 {
-	struct pg_buf args = { 0 };
-	struct pg_map m = { 0 };
+	struct pgt_buf args = { 0 };
+	struct pgt_map m = { 0 };
 	int ret;
 
-	cb_cid(pg_map_put(&m, "pcid"), c);
+	pgt_cb_cid(pgt_map_put(&m, "pcid"), c);
 	if (rights)
-		cb_uint(pg_map_put(&m, "rights"), rights);
-	pg_map_emit(&args, &m);
-	ret = pg_request(ep, pg_next_id(), verb, &args, r);
-	pg_buf_free(&args);
+		pgt_cb_uint(pgt_map_put(&m, "rights"), rights);
+	pgt_map_emit(&args, &m);
+	ret = pgt_request(ep, pgt_next_id(), verb, &args, r);
+	pgt_buf_free(&args);
 	return ret;
 }
 
 /* B (the receiver) claims the pCID, A redeems a send-only token. */
 static int pb_caps_setup(struct pb_xp *x)
 {
-	struct pg_ep a = { .fd = x->a_out }, b = { .fd = x->b_in };
-	struct pg_buf args = { 0 };
-	struct pg_reply r = { 0 };
-	struct pg_map m = { 0 };
-	struct cb_item tok;
-	struct pg_cid ping;
+	struct pgt_ep a = { .fd = x->a_out }, b = { .fd = x->b_in };
+	struct pgt_buf args = { 0 };
+	struct pgt_reply r = { 0 };
+	struct pgt_map m = { 0 };
+	struct pgt_cb_item tok;
+	struct pgt_cid ping;
 	int err;
 
-	pg_cid_named(&ping, "pgbench-ping");
+	pgt_cid_named(&ping, "pgbench-ping");
 	err = pb_req_pcid(&b, PG_VERB_CLAIM, &ping, 0, &r);
 	if (!err)
 		err = pb_req_pcid(&b, PG_VERB_GRANT, &ping, PG_RIGHT_SEND, &r);
-	if (!err && (cb_map_get(&r.details, "token", &tok) || tok.major != 2))
-		err = -PG_EBADREPLY;
+	if (!err && (pgt_cb_map_get(&r.details, "token", &tok) || tok.major != 2))
+		err = -PGT_EBADREPLY;
 	if (!err) {
-		cb_bytes(pg_map_put(&m, "token"), tok.p + tok.hlen, tok.arg);
-		pg_map_emit(&args, &m);
-		err = pg_request(&a, pg_next_id(), PG_VERB_REDEEM, &args, &r);
+		pgt_cb_bytes(pgt_map_put(&m, "token"), tok.p + tok.hlen, tok.arg);
+		pgt_map_emit(&args, &m);
+		err = pgt_request(&a, pgt_next_id(), PG_VERB_REDEEM, &args, &r);
 	}
-	pg_buf_free(&args);
-	pg_buf_free(&r.raw);
-	pg_buf_free(&a.pend);
-	pg_buf_free(&b.pend);
+	pgt_buf_free(&args);
+	pgt_buf_free(&r.raw);
+	pgt_buf_free(&a.pend);
+	pgt_buf_free(&b.pend);
 	return err;
 }
 
@@ -594,7 +594,7 @@ static int pb_bpf_attach(int *prog, int *link, char *why, size_t n)
 	memset(&a, 0, sizeof(a));
 	a.prog_type = BPF_PROG_TYPE_RAW_TRACEPOINT_WRITABLE;
 	a.insns = (uintptr_t)insns;
-	a.insn_cnt = PG_ARRAY_SIZE(insns);
+	a.insn_cnt = PGT_ARRAY_SIZE(insns);
 	a.license = (uintptr_t)"GPL";
 	a.log_buf = (uintptr_t)log;
 	a.log_size = sizeof(log);
@@ -627,24 +627,24 @@ void pb_pg_cases_caps(void)
 		"capabilities on (claimed, token)",
 		"eBPF policy on (enforcing=1)",
 	};
-	struct pg_reply r = { 0 };
-	struct pg_cid probe;
+	struct pgt_reply r = { 0 };
+	struct pgt_cid probe;
 	char why[96] = "";
-	struct pg_ep e;
+	struct pgt_ep e;
 	size_t s;
 	int m, err;
 
 	/* Has the capabilities issue landed? */
-	pg_cid_named(&probe, "pgbench-probe");
-	err = pg_open(&e, 0);
+	pgt_cid_named(&probe, "pgbench-probe");
+	err = pgt_open(&e, 0);
 	if (!err)
 		err = pb_req_pcid(&e, PG_VERB_CLAIM, &probe, 0, &r);
-	pg_buf_free(&r.raw);
-	pg_close(&e);
+	pgt_buf_free(&r.raw);
+	pgt_close(&e);
 	if (err == -EOPNOTSUPP || err == -EBADRQC)
 		snprintf(why, sizeof(why), "capabilities not landed");
 	else if (err)
-		snprintf(why, sizeof(why), "claim: %s", pg_errname(-err));
+		snprintf(why, sizeof(why), "claim: %s", pgt_errname(-err));
 
 	for (s = 0; s < PB_NSIZES; s++) {
 		for (m = PB_CAPS_OFF; m <= PB_CAPS_BPF; m++) {
@@ -663,12 +663,12 @@ void pb_pg_cases_caps(void)
 				e2 = pb_caps_setup(&x);
 				if (e2)
 					snprintf(w2, sizeof(w2), "claim/grant/redeem: %s",
-						 pg_errname(-e2));
+						 pgt_errname(-e2));
 			}
 			if (!e2 && m == PB_CAPS_BPF) {
 				e2 = pb_bpf_attach(&prog, &link, w2,
 						   sizeof(w2));
-				if (!e2 && pg_param_set("enforcing", 1)) {
+				if (!e2 && pgt_param_set("enforcing", 1)) {
 					snprintf(w2, sizeof(w2), "enforcing=1 refused");
 					e2 = -1;
 				}
@@ -680,7 +680,7 @@ void pb_pg_cases_caps(void)
 						 strerror(-e2));
 			}
 			if (m == PB_CAPS_BPF)
-				pg_param_set("enforcing", 0);
+				pgt_param_set("enforcing", 0);
 			if (link >= 0)
 				close(link);
 			if (prog >= 0)
@@ -709,13 +709,13 @@ int pb_pg_policy(size_t body, int side, double *v)
 	err = pb_pg_open(&x, PB_PAIRED_POLICY, body, PB_PG_BATCH);
 	if (!err && side) {
 		err = pb_bpf_attach(&prog, &link, why, sizeof(why)) ? -EPERM : 0;
-		if (!err && pg_param_set("enforcing", 1))
+		if (!err && pgt_param_set("enforcing", 1))
 			err = -EPERM;
 	}
 	if (!err)
 		err = pb_run_tput(&x, v);
 	if (side)
-		pg_param_set("enforcing", 0);
+		pgt_param_set("enforcing", 0);
 	if (link >= 0)
 		close(link);
 	if (prog >= 0)

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # Where the instructions go: perf in the guest under QEMU's -icount.
-# Boots tools/vm/run.sh --icount --smp 1 with Debian's perf (linux-perf,
+# Boots tools/testing/vm/run.sh --icount --smp 1 with Debian's perf (linux-perf,
 # installed on the host if missing) and, for each CASE, runs
 # `pgbench --profile CASE` under `perf record -e cpu-clock -c PERIOD -a -g`.
 # Under -icount the guest's clock counts instructions, so the cpu-clock
@@ -48,7 +48,7 @@ done
 out=tools/bench/build
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-tools/vm/deps.sh >/dev/null
+tools/deps.sh vm >/dev/null
 if ! dpkg-query -W -f='${Status}' linux-perf 2>/dev/null | grep -q "ok installed"; then
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
@@ -104,7 +104,7 @@ exit \$status
 EOF
 
 status=0
-tools/vm/run.sh --icount --smp 1 --timeout 900 "${vmargs[@]}" \
+tools/testing/vm/run.sh --icount --smp 1 --timeout 900 "${vmargs[@]}" \
 	--bin "$out/pgbench" --bin "$perf" --script "$tmp/guest.sh" \
 	--log "$out/profile-console.log" >/dev/null || status=$?
 console=$out/profile-console.log

@@ -9,12 +9,12 @@
 #
 # The packaging lives in tools/deb/debian; this script copies the tree's
 # tracked files into OUT/promisegrid-VERSION (default OUT: build/deb),
-# adds debian/ with a changelog for VERSION (tools/version.sh) and the
+# adds debian/ with a changelog for VERSION (tools/build/version.sh) and the
 # dkms.conf taken from the tree's, and builds the binary packages there.
 # The .debs land in OUT. Installs its build dependencies with apt.
 #
 # PG_DEB_RELEASE=trixie (or another Debian release than the host's)
-# builds them inside that release's minbase chroot (tools/vm/chroot.sh),
+# builds them inside that release's minbase chroot (tools/testing/vm/chroot.sh),
 # so the library and the tools link against its libraries (libcbor0.10
 # on Debian 13); promisegrid-dkms is the same either way.
 set -euo pipefail
@@ -28,7 +28,7 @@ rel=${PG_DEB_RELEASE:-}
 # shellcheck disable=SC1091
 [ "$rel" != "$(. /etc/os-release && echo "${VERSION_CODENAME:-}")" ] || rel=""
 missing=()
-[ -z "$rel" ] || "$top/tools/vm/chroot.sh" ensure "$rel" "${deps[@]}"
+[ -z "$rel" ] || "$top/tools/testing/vm/chroot.sh" ensure "$rel" "${deps[@]}"
 for p in "${deps[@]}"; do
 	[ -z "$rel" ] || break
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -c "ok installed" \
@@ -41,7 +41,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
 		--no-install-recommends "${missing[@]}" >&2
 fi
 
-ver=$("$top/tools/version.sh" "$top")
+ver=$("$top/tools/build/version.sh" "$top")
 src=$out/promisegrid-$ver
 rm -rf "$out"
 mkdir -p "$src"
@@ -68,7 +68,7 @@ promisegrid ($ver) unstable; urgency=medium
  -- PromiseGrid kernel module authors <promisegrid@localhost.localdomain>  $(date -R)
 CL
 if [ -n "$rel" ]; then
-	"$top/tools/vm/chroot.sh" run "$rel" "$out" -- sh -c \
+	"$top/tools/testing/vm/chroot.sh" run "$rel" "$out" -- sh -c \
 		"cd '$src' && dpkg-buildpackage -b -us -uc --no-sign" \
 		>"$out/build.log" 2>&1
 else

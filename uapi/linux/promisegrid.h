@@ -34,7 +34,7 @@
 
 /*
  * The module's own protocols. Each pCID is the binary CIDv1 (raw, sha2-256)
- * of the protocol's spec text; tools/pg-cid recomputes them and a host test
+ * of the protocol's spec text; tools/maint/pg-cid recomputes them and a host test
  * checks these bytes against docs/protocols/.
  */
 #define PG_KERNEL_PCID_LEN	36

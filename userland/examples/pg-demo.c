@@ -8,7 +8,7 @@
  *   pg-demo send PCID COUNT
  *	send COUNT frames grid([42(PCID), "hello", n]) in one write
  *
- * PCID is the hex of the CIDv1 bytes (tools/pg-cid prints it, after the
+ * PCID is the hex of the CIDv1 bytes (tools/maint/pg-cid prints it, after the
  * 00 that prefixes it in slot 0). Frames are built and printed with
  * libcbor; the module checks them and forwards their exact bytes.
  *

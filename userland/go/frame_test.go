@@ -4,7 +4,7 @@
 // Host tests: need no module. The encodings are checked against fixed
 // bytes that userland/python/promisegrid.py produced, and, when python3
 // and the repository are at hand, against promisegrid.py run now; the
-// pCIDs against the spec files and tools/pg-cid.
+// pCIDs against the spec files and tools/maint/pg-cid.
 
 package promisegrid
 
@@ -179,19 +179,19 @@ func TestPCIDsAreTheSpecsCIDs(t *testing.T) {
 	}
 }
 
-// tools/pg-cid prints the base32 form and the hex of 00 + CID.
+// tools/maint/pg-cid prints the base32 form and the hex of 00 + CID.
 func TestCIDMatchesPgCid(t *testing.T) {
 	top := repo()
 	if top == "" {
 		t.Skip("needs the repository")
 	}
 	if _, err := exec.LookPath("python3"); err != nil {
-		t.Skip("tools/pg-cid needs python3")
+		t.Skip("tools/maint/pg-cid needs python3")
 	}
 	files, _ := filepath.Glob(filepath.Join(top, "docs/protocols/*.md"))
 	files = append(files, filepath.Join(top, "README.md"))
 	for _, f := range files {
-		out, err := exec.Command(filepath.Join(top, "tools/pg-cid"), f).Output()
+		out, err := exec.Command(filepath.Join(top, "tools/maint/pg-cid"), f).Output()
 		if err != nil {
 			t.Fatalf("pg-cid %s: %v", f, err)
 		}

@@ -7,7 +7,7 @@
     example.py call PCID_HEX <input     call a function, print its result
     example.py serve PCID_HEX GROUP     a word-count worker
 
-PCID_HEX is the hex of the CIDv1 bytes, as tools/pg-cid prints on its
+PCID_HEX is the hex of the CIDv1 bytes, as tools/maint/pg-cid prints on its
 second line after the leading "00" (which may be given too).
 """
 

@@ -45,9 +45,9 @@ void st_init(int argc, char **argv, unsigned int default_seconds)
 	}
 	if (st_seconds < 1)
 		st_seconds = 1;
-	/* pgtest kills a test after PG_TEST_TIMEOUT s: leave room to check. */
-	if (st_seconds > PG_TEST_TIMEOUT / 2)
-		st_seconds = PG_TEST_TIMEOUT / 2;
+	/* pgtest kills a test after PGT_TEST_TIMEOUT s: leave room to check. */
+	if (st_seconds > PGT_TEST_TIMEOUT / 2)
+		st_seconds = PGT_TEST_TIMEOUT / 2;
 	printf("# %s: %u s per test, seed %u\n", argv[0], st_seconds, st_seed);
 }
 
@@ -91,8 +91,8 @@ void *st_shared(size_t size)
 		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 
 	if (p == MAP_FAILED) {
-		pg_diag("mmap %zu: %s", size, strerror(errno));
-		exit(PG_FAIL);
+		pgt_diag("mmap %zu: %s", size, strerror(errno));
+		exit(PGT_FAIL);
 	}
 	return p;
 }
@@ -113,21 +113,21 @@ int st_nofile(unsigned long n)
 
 int st_wait_children(const pid_t *pids, int n)
 {
-	int i, status, res = PG_PASS;
+	int i, status, res = PGT_PASS;
 
 	for (i = 0; i < n; i++) {
 		if (pids[i] <= 0)
 			continue;
 		if (waitpid(pids[i], &status, 0) != pids[i]) {
-			pg_diag("waitpid %d: %s", pids[i], strerror(errno));
-			res = PG_FAIL;
+			pgt_diag("waitpid %d: %s", pids[i], strerror(errno));
+			res = PGT_FAIL;
 		} else if (WIFSIGNALED(status)) {
-			pg_diag("child %d killed by signal %d", pids[i],
+			pgt_diag("child %d killed by signal %d", pids[i],
 				WTERMSIG(status));
-			res = PG_FAIL;
-		} else if (WEXITSTATUS(status) != PG_PASS) {
-			pg_diag("child %d failed", pids[i]);
-			res = PG_FAIL;
+			res = PGT_FAIL;
+		} else if (WEXITSTATUS(status) != PGT_PASS) {
+			pgt_diag("child %d failed", pids[i]);
+			res = PGT_FAIL;
 		}
 	}
 	return res;
@@ -158,27 +158,27 @@ bool st_read_errno_ok(int err)
 
 /* ---- sequence-numbered frames ------------------------------------------- */
 
-void st_batch(struct pg_buf *b, const struct pg_cid *c, unsigned int sender,
+void st_batch(struct pgt_buf *b, const struct pgt_cid *c, unsigned int sender,
 	      uint64_t seq0, unsigned int n)
 {
 	unsigned int i;
 
 	for (i = 0; i < n; i++)
-		pg_frame_msg(b, c, ST_TAG(sender, seq0 + i));
+		pgt_frame_msg(b, c, ST_TAG(sender, seq0 + i));
 }
 
-int st_send_seq(int fd, const struct pg_cid *c, unsigned int sender,
+int st_send_seq(int fd, const struct pgt_cid *c, unsigned int sender,
 		struct st_tx *tx, unsigned int n)
 {
-	static __thread struct pg_buf b;
+	static __thread struct pgt_buf b;
 	ssize_t w;
 	long k;
 	int err;
 
-	pg_buf_reset(&b);
+	pgt_buf_reset(&b);
 	st_batch(&b, c, sender, tx->next, n);
 	tx->writes++;
-	w = pg_write(fd, b.p, b.len);
+	w = pgt_write(fd, b.p, b.len);
 	if (w == (ssize_t)b.len) {
 		tx->accepted += n;
 		tx->next += n;
@@ -187,14 +187,14 @@ int st_send_seq(int fd, const struct pg_cid *c, unsigned int sender,
 	if (w > 0) {
 		k = st_count_items(b.p, w);
 		if (k < 0 || k >= n) {
-			pg_diag("short write of %zd bytes: not whole frames", w);
+			pgt_diag("short write of %zd bytes: not whole frames", w);
 			return -EPROTO;
 		}
 		tx->accepted += k;
 		tx->next += k;
-		w = pg_write(fd, b.p, 0);	/* the kept error */
+		w = pgt_write(fd, b.p, 0);	/* the kept error */
 		if (w >= 0) {
-			pg_diag("short write without a kept error");
+			pgt_diag("short write without a kept error");
 			return -EPROTO;
 		}
 	}
@@ -212,20 +212,20 @@ int st_send_seq(int fd, const struct pg_cid *c, unsigned int sender,
 		tx->next++;
 		return 0;
 	default:
-		pg_diag("write of seq %llu: %s", (unsigned long long)tx->next,
-			pg_errname(err));
+		pgt_diag("write of seq %llu: %s", (unsigned long long)tx->next,
+			pgt_errname(err));
 		return -err;
 	}
 }
 
 long st_count_items(const uint8_t *p, size_t len)
 {
-	struct cb_item it;
+	struct pgt_cb_item it;
 	size_t off = 0;
 	long n = 0;
 
 	while (off < len) {
-		if (cb_item(p + off, len - off, &it))
+		if (pgt_cb_item(p + off, len - off, &it))
 			return -1;
 		off += it.len;
 		n++;
@@ -233,43 +233,43 @@ long st_count_items(const uint8_t *p, size_t len)
 	return n;
 }
 
-void st_ledger_init(struct st_ledger *l, const struct pg_cid *c)
+void st_ledger_init(struct st_ledger *l, const struct pgt_cid *c)
 {
 	memset(l, 0, sizeof(*l));
 	l->cid = *c;
 }
 
-static int ledger_control(struct st_ledger *l, const struct cb_item *it)
+static int ledger_control(struct st_ledger *l, const struct pgt_cb_item *it)
 {
-	struct pg_reply r = { 0 };
+	struct pgt_reply r = { 0 };
 	uint64_t dropped;
 	int ret = 0;
 
-	if (pg_reply_parse(it->p, it->len, &r)) {
+	if (pgt_reply_parse(it->p, it->len, &r)) {
 		ret = -1;
-	} else if (r.id_null && pg_reply_is(&r, PG_OUTCOME_BROKEN) &&
-		   !cb_map_uint(&r.details, "dropped", &dropped)) {
-		if (pg_reply_errno(&r) != ENOBUFS || !dropped)
+	} else if (r.id_null && pgt_reply_is(&r, PG_OUTCOME_BROKEN) &&
+		   !pgt_cb_map_uint(&r.details, "dropped", &dropped)) {
+		if (pgt_reply_errno(&r) != ENOBUFS || !dropped)
 			ret = -1;
 		l->dropped += dropped;
 		l->notices++;
 	} else {
 		l->replies++;
 	}
-	pg_buf_free(&r.raw);
+	pgt_buf_free(&r.raw);
 	return ret;
 }
 
-static int ledger_frame(struct st_ledger *l, const struct pg_frame *f)
+static int ledger_frame(struct st_ledger *l, const struct pgt_frame *f)
 {
-	struct cb_item tag;
+	struct pgt_cb_item tag;
 	unsigned int s;
 	uint64_t seq;
 
-	if ((l->cid.len && !pg_cid_eq(&f->cid, &l->cid)) ||
-	    pg_frame_slot(f, 1, &tag))
+	if ((l->cid.len && !pgt_cid_eq(&f->cid, &l->cid)) ||
+	    pgt_frame_slot(f, 1, &tag))
 		return -1;
-	if (!cb_is_uint(&tag)) {	/* not numbered: counted only */
+	if (!pgt_cb_is_uint(&tag)) {	/* not numbered: counted only */
 		l->frames++;
 		return 0;
 	}
@@ -278,7 +278,7 @@ static int ledger_frame(struct st_ledger *l, const struct pg_frame *f)
 	if (s >= ST_SENDERS)
 		return -1;
 	if (seq < l->next[s]) {
-		pg_diag("sender %u: seq %llu after %llu: out of order", s,
+		pgt_diag("sender %u: seq %llu after %llu: out of order", s,
 			(unsigned long long)seq,
 			(unsigned long long)l->next[s] - 1);
 		l->errors++;
@@ -295,24 +295,24 @@ static int ledger_frame(struct st_ledger *l, const struct pg_frame *f)
 
 int st_ledger_take(struct st_ledger *l, const uint8_t *p, size_t n)
 {
-	struct pg_frame f;
-	struct cb_item it;
+	struct pgt_frame f;
+	struct pgt_cb_item it;
 	size_t off = 0;
 
 	while (off < n) {
-		if (cb_item(p + off, n - off, &it) ||
-		    pg_frame_parse(it.p, it.len, &f))
+		if (pgt_cb_item(p + off, n - off, &it) ||
+		    pgt_frame_parse(it.p, it.len, &f))
 			goto bad;
-		if (pg_cid_eq(&f.cid, &pg_cid_control)) {
+		if (pgt_cid_eq(&f.cid, &pgt_cid_control)) {
 			if (ledger_control(l, &it))
 				goto bad;
-		} else if (pg_cid_eq(&f.cid, &pg_cid_delivery)) {
-			struct cb_item inner;
-			struct pg_frame g;
+		} else if (pgt_cid_eq(&f.cid, &pgt_cid_delivery)) {
+			struct pgt_cb_item inner;
+			struct pgt_frame g;
 
 			/* attested: grid([42(delivery), [from], frame]) */
-			if (pg_frame_slot(&f, 2, &inner) ||
-			    pg_frame_parse(inner.p, inner.len, &g) ||
+			if (pgt_frame_slot(&f, 2, &inner) ||
+			    pgt_frame_parse(inner.p, inner.len, &g) ||
 			    ledger_frame(l, &g))
 				goto bad;
 		} else if (ledger_frame(l, &f)) {
@@ -322,7 +322,7 @@ int st_ledger_take(struct st_ledger *l, const uint8_t *p, size_t n)
 	}
 	return 0;
 bad:
-	pg_diag("read gave an unexpected item at offset %zu of %zu", off, n);
+	pgt_diag("read gave an unexpected item at offset %zu of %zu", off, n);
 	l->errors++;
 	return -1;
 }
@@ -366,7 +366,7 @@ int st_ledger_settle(struct st_ledger *l, int fd, int quiet_ms)
 			return (int)n;
 		if (n > 0)
 			continue;
-		r = pg_wait_in(fd, quiet_ms);
+		r = pgt_wait_in(fd, quiet_ms);
 		if (r < 0)
 			return r;
 		if (r == 0)
@@ -394,38 +394,38 @@ static const struct st_field st_fields[] = {
 };
 #undef F
 
-int st_stats(struct pg_ep *ep, struct st_stats *s)
+int st_stats(struct pgt_ep *ep, struct st_stats *s)
 {
-	struct cb_item module, endpoint;
-	struct pg_reply r = { 0 };
+	struct pgt_cb_item module, endpoint;
+	struct pgt_reply r = { 0 };
 	size_t i;
 	int ret;
 
 	memset(s, 0, sizeof(*s));
-	ret = pg_stats(ep, &r, &module, &endpoint);
-	for (i = 0; !ret && i < PG_ARRAY_SIZE(st_fields); i++) {
+	ret = pgt_stats(ep, &r, &module, &endpoint);
+	for (i = 0; !ret && i < PGT_ARRAY_SIZE(st_fields); i++) {
 		const struct st_field *f = &st_fields[i];
 
-		if (cb_map_uint(f->endpoint ? &endpoint : &module, f->name,
+		if (pgt_cb_map_uint(f->endpoint ? &endpoint : &module, f->name,
 				(uint64_t *)((char *)s + f->off))) {
-			pg_diag("stats: no %s counter %s",
+			pgt_diag("stats: no %s counter %s",
 				f->endpoint ? "endpoint" : "module", f->name);
-			ret = -PG_EBADREPLY;
+			ret = -PGT_EBADREPLY;
 		}
 	}
-	pg_buf_free(&r.raw);
+	pgt_buf_free(&r.raw);
 	return ret;
 }
 
 int st_stats_fresh(struct st_stats *s)
 {
-	struct pg_ep ep;
-	int ret = pg_open(&ep, 0);
+	struct pgt_ep ep;
+	int ret = pgt_open(&ep, 0);
 
 	if (ret)
 		return ret;
 	ret = st_stats(&ep, s);
-	pg_close(&ep);
+	pgt_close(&ep);
 	return ret;
 }
 
@@ -438,7 +438,7 @@ int st_stats_check_monotonic(const struct st_stats *a,
 	size_t i;
 	int ret = 0;
 
-	for (i = 0; i < PG_ARRAY_SIZE(st_fields); i++) {
+	for (i = 0; i < PGT_ARRAY_SIZE(st_fields); i++) {
 		const struct st_field *f = &st_fields[i];
 		uint64_t va = *(const uint64_t *)((const char *)a + f->off);
 		uint64_t vb = *(const uint64_t *)((const char *)b + f->off);
@@ -448,12 +448,12 @@ int st_stats_check_monotonic(const struct st_stats *a,
 			     !strcmp(f->name, "tokens") || f->endpoint;
 
 		if (vb >= ST_SANE) {
-			pg_diag("stats: %s is %llu: went below zero?", f->name,
+			pgt_diag("stats: %s is %llu: went below zero?", f->name,
 				(unsigned long long)vb);
 			ret = -1;
 		}
 		if (!gauge && vb < va) {
-			pg_diag("stats: counter %s went down: %llu -> %llu",
+			pgt_diag("stats: counter %s went down: %llu -> %llu",
 				f->name, (unsigned long long)va,
 				(unsigned long long)vb);
 			ret = -1;
@@ -464,7 +464,7 @@ int st_stats_check_monotonic(const struct st_stats *a,
 
 void st_stats_diag(const char *what, const struct st_stats *s)
 {
-	pg_diag("%s: frames_sent %llu deliveries %llu drops %llu rejected %llu"
+	pgt_diag("%s: frames_sent %llu deliveries %llu drops %llu rejected %llu"
 		" no_receiver %llu control %llu endpoints %llu routes %llu",
 		what, (unsigned long long)s->frames_sent,
 		(unsigned long long)s->deliveries,
@@ -475,49 +475,49 @@ void st_stats_diag(const char *what, const struct st_stats *s)
 		(unsigned long long)s->routes);
 }
 
-int st_request0(struct pg_ep *ep, const char *verb, const struct pg_cid *c,
+int st_request0(struct pgt_ep *ep, const char *verb, const struct pgt_cid *c,
 		const char *group)
 {
-	struct pg_buf req = { 0 };
+	struct pgt_buf req = { 0 };
 	size_t len;
 	ssize_t w;
 
-	pg_request_begin(&req, 0, verb);
-	pg_args_pcid(&req, c, group, false);
-	w = pg_send(ep, &req);
+	pgt_request_begin(&req, 0, verb);
+	pgt_args_pcid(&req, c, group, false);
+	w = pgt_send(ep, &req);
 	len = req.len;
-	pg_buf_free(&req);
+	pgt_buf_free(&req);
 	if (w < 0)
 		return (int)w;
 	return w == (ssize_t)len ? 0 : -EIO;
 }
 
-int st_request_batch(struct pg_ep *ep, const char *verb, unsigned int n,
-		     void (*args)(unsigned int i, struct pg_buf *out, void *),
+int st_request_batch(struct pgt_ep *ep, const char *verb, unsigned int n,
+		     void (*args)(unsigned int i, struct pgt_buf *out, void *),
 		     void *ctx)
 {
-	struct pg_buf req = { 0 }, a = { 0 };
+	struct pgt_buf req = { 0 }, a = { 0 };
 	unsigned int i = 0;
 	ssize_t w;
 
 	while (i < n) {
-		pg_buf_reset(&req);
+		pgt_buf_reset(&req);
 		for (; i < n && req.len < PG_WRITE_CHUNK - 512; i++) {
-			pg_buf_reset(&a);
+			pgt_buf_reset(&a);
 			args(i, &a, ctx);
-			pg_request_begin(&req, 0, verb);
-			cb_raw(&req, a.p, a.len);
+			pgt_request_begin(&req, 0, verb);
+			pgt_cb_raw(&req, a.p, a.len);
 		}
-		w = pg_send(ep, &req);
+		w = pgt_send(ep, &req);
 		if (w != (ssize_t)req.len) {
-			pg_diag("%s batch: write %zd of %zu (%s)", verb, w,
-				req.len, w < 0 ? pg_errname(-w) : "short");
-			pg_buf_free(&req);
-			pg_buf_free(&a);
+			pgt_diag("%s batch: write %zd of %zu (%s)", verb, w,
+				req.len, w < 0 ? pgt_errname(-w) : "short");
+			pgt_buf_free(&req);
+			pgt_buf_free(&a);
 			return w < 0 ? (int)w : -EIO;
 		}
 	}
-	pg_buf_free(&req);
-	pg_buf_free(&a);
+	pgt_buf_free(&req);
+	pgt_buf_free(&a);
 	return 0;
 }

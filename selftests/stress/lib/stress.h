@@ -7,7 +7,7 @@
  *   -s SEED; every test loops until st_running() says stop;
  * - sequence-numbered frames: grid([42(pcid), tag, "pgtest"]) where the
  *   tag packs a sender number and a sequence number (pgtest's
- *   pg_frame_msg), and a receiver-side ledger that counts every delivery
+ *   pgt_frame_msg), and a receiver-side ledger that counts every delivery
  *   and every drop notice's "dropped", and checks per-sender order;
  * - the "stats" counters as plain numbers;
  * - the errno sets the ABI documents, to check every write and read.
@@ -41,7 +41,7 @@ uint64_t st_rand_seed(unsigned int salt);
 void *st_shared(size_t size);
 /* Raises RLIMIT_NOFILE to at least n; 0 or -errno. */
 int st_nofile(unsigned long n);
-/* Waits for every child in pids[0..n); PG_FAIL if one failed. */
+/* Waits for every child in pids[0..n); PGT_FAIL if one failed. */
 int st_wait_children(const pid_t *pids, int n);
 
 /* ---- errno sets --------------------------------------------------------- */
@@ -59,7 +59,7 @@ bool st_read_errno_ok(int err);
 #define ST_TAG_SEQ(tag)		((tag) & ((1ull << 40) - 1))
 
 /* Appends frames for seq0..seq0+n-1 of sender to b. */
-void st_batch(struct pg_buf *b, const struct pg_cid *c, unsigned int sender,
+void st_batch(struct pgt_buf *b, const struct pgt_cid *c, unsigned int sender,
 	      uint64_t seq0, unsigned int n);
 /*
  * What a sender did with sequence-numbered frames. attempts are frames
@@ -79,7 +79,7 @@ struct st_tx {
  * budget) consumes nothing; ENOBUFS and EHOSTUNREACH consume the frame
  * (its seq is skipped). Returns 0, -EAGAIN, or -errno of anything else.
  */
-int st_send_seq(int fd, const struct pg_cid *c, unsigned int sender,
+int st_send_seq(int fd, const struct pgt_cid *c, unsigned int sender,
 		struct st_tx *tx, unsigned int n);
 /* Frames in the first len bytes of a CBOR sequence; -1 if not whole. */
 long st_count_items(const uint8_t *p, size_t len);
@@ -91,7 +91,7 @@ long st_count_items(const uint8_t *p, size_t len);
  * else is an error.
  */
 struct st_ledger {
-	struct pg_cid cid;
+	struct pgt_cid cid;
 	uint64_t frames;		/* deliveries of cid */
 	uint64_t dropped;		/* sum of drop notices' "dropped" */
 	uint64_t notices;
@@ -104,7 +104,7 @@ struct st_ledger {
 };
 /* A ledger for a zero-length cid (cid.len == 0) takes any pCID. */
 
-void st_ledger_init(struct st_ledger *l, const struct pg_cid *c);
+void st_ledger_init(struct st_ledger *l, const struct pgt_cid *c);
 /* Accounts a read's bytes; 0, or -1 (and a diagnostic) on garbage. */
 int st_ledger_take(struct st_ledger *l, const uint8_t *p, size_t n);
 /* Reads all that is readable now (non-blocking); bytes read or -errno. */
@@ -124,7 +124,7 @@ struct st_stats {
 };
 
 /* One "stats" request on ep (replies to other requests are kept). */
-int st_stats(struct pg_ep *ep, struct st_stats *s);
+int st_stats(struct pgt_ep *ep, struct st_stats *s);
 /* The same on a fresh endpoint of its own. */
 int st_stats_fresh(struct st_stats *s);
 /* Module counters that must never go down and gauges that must be sane. */
@@ -136,11 +136,11 @@ void st_stats_diag(const char *what, const struct st_stats *s);
  * One request with id 0 (a reply only if it fails, so nothing to read
  * when it works, even if the queue is full): the write's 0 or -errno.
  */
-int st_request0(struct pg_ep *ep, const char *verb, const struct pg_cid *c,
+int st_request0(struct pgt_ep *ep, const char *verb, const struct pgt_cid *c,
 		const char *group);
 /* Writes a batch of id-0 requests; each args map from fn(i, out). */
-int st_request_batch(struct pg_ep *ep, const char *verb, unsigned int n,
-		     void (*args)(unsigned int i, struct pg_buf *out, void *),
+int st_request_batch(struct pgt_ep *ep, const char *verb, unsigned int n,
+		     void (*args)(unsigned int i, struct pgt_buf *out, void *),
 		     void *ctx);
 
 #endif /* PG_STRESS_H */

@@ -14,9 +14,9 @@
 #include <string.h>
 
 #include "libpromisegrid-cbor.h"
+#include "pgt_runner.h"
 
-static int failed, passed, current_failed;
-static int test_no;
+static int current_failed;
 
 static void check(bool ok, const char *what, int line)
 {
@@ -26,21 +26,19 @@ static void check(bool ok, const char *what, int line)
 	}
 }
 
-#define CHECK(c)	check((c), #c, __LINE__)
-#define CHECK_EQ(a, b)	do { long long _a = (a), _b = (b);		\
+/*
+ * A failed EXPECT marks the test failed and goes on (kselftest's EXPECT);
+ * the runner's CHECK returns at once.
+ */
+#define EXPECT(c)	check((c), #c, __LINE__)
+#define EXPECT_EQ(a, b)	do { long long _a = (a), _b = (b);		\
 	if (_a != _b) printf("# %s == %lld, expected %lld\n", #a, _a, _b); \
 	check(_a == _b, #a " == " #b, __LINE__); } while (0)
 
+/* Ends a test: tallied by the selftests' runner (pgt_result()). */
 static void done(const char *name)
 {
-	test_no++;
-	if (current_failed) {
-		printf("not ok %d %s\n", test_no, name);
-		failed++;
-	} else {
-		printf("ok %d %s\n", test_no, name);
-		passed++;
-	}
+	pgt_result(current_failed ? PGT_FAIL : PGT_PASS, name, NULL);
 	current_failed = 0;
 }
 
@@ -90,11 +88,11 @@ static void test_sha256(void)
 	const char *s = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
 
 	pg_sha256("abc", 3, d);
-	CHECK(!memcmp(d, abc, 32));
+	EXPECT(!memcmp(d, abc, 32));
 	pg_sha256(s, strlen(s), d);
-	CHECK(!memcmp(d, two_blocks, 32));
+	EXPECT(!memcmp(d, two_blocks, 32));
 	pg_sha256("", 0, d);
-	CHECK(!memcmp(d, empty, 4));
+	EXPECT(!memcmp(d, empty, 4));
 	done("sha256: FIPS 180-4 vectors");
 }
 
@@ -102,13 +100,13 @@ static void test_protocol_pcids(void)
 {
 	struct pg_cid c;
 
-	CHECK_EQ(pg_cid_of_file("../../../docs/protocols/pg-function-call-v1.md", &c), 0);
-	CHECK(pg_cid_eq(&c, &pg_pcid_fn_reply));
-	CHECK_EQ(pg_cid_of_file("../../../docs/protocols/pg-kernel-control-v4.md", &c), 0);
-	CHECK(pg_cid_eq(&c, &pg_pcid_control));
-	CHECK_EQ(pg_cid_of_file("../../../docs/protocols/pg-kernel-delivery-v3.md", &c), 0);
-	CHECK(pg_cid_eq(&c, &pg_pcid_delivery));
-	CHECK_EQ(pg_cid_of_file("/nonexistent", &c), -ENOENT);
+	EXPECT_EQ(pg_cid_of_file("../../../docs/protocols/pg-function-call-v1.md", &c), 0);
+	EXPECT(pg_cid_eq(&c, &pg_pcid_fn_reply));
+	EXPECT_EQ(pg_cid_of_file("../../../docs/protocols/pg-kernel-control-v4.md", &c), 0);
+	EXPECT(pg_cid_eq(&c, &pg_pcid_control));
+	EXPECT_EQ(pg_cid_of_file("../../../docs/protocols/pg-kernel-delivery-v3.md", &c), 0);
+	EXPECT(pg_cid_eq(&c, &pg_pcid_delivery));
+	EXPECT_EQ(pg_cid_of_file("/nonexistent", &c), -ENOENT);
 	done("pCIDs: the library's constants are the CIDs of the spec files");
 }
 
@@ -120,22 +118,22 @@ static void test_cid_text(void)
 
 	pg_cid_of("spec", 4, &c);
 	pg_cid_format(&c, s, sizeof(s));
-	CHECK(!strncmp(s, "bafkrei", 7));
-	CHECK_EQ(pg_cid_parse(s, &d), 0);
-	CHECK(pg_cid_eq(&c, &d));
+	EXPECT(!strncmp(s, "bafkrei", 7));
+	EXPECT_EQ(pg_cid_parse(s, &d), 0);
+	EXPECT(pg_cid_eq(&c, &d));
 	for (i = 0; i < c.len; i++)
 		sprintf(hex + 2 + 2 * i, "%02x", c.b[i]);
-	CHECK_EQ(pg_cid_parse(hex + 2, &d), 0);		/* hex */
-	CHECK(pg_cid_eq(&c, &d));
+	EXPECT_EQ(pg_cid_parse(hex + 2, &d), 0);		/* hex */
+	EXPECT(pg_cid_eq(&c, &d));
 	hex[0] = hex[1] = '0';
-	CHECK_EQ(pg_cid_parse(hex, &d), 0);		/* with slot 0's 00 */
-	CHECK(pg_cid_eq(&c, &d));
-	CHECK_EQ(pg_cid_parse("015512", &d), -EINVAL);	/* truncated digest */
-	CHECK_EQ(pg_cid_parse("0155122", &d), -EINVAL);	/* odd hex */
-	CHECK_EQ(pg_cid_parse("bafk!", &d), -EINVAL);
-	CHECK_EQ(pg_cid_parse("", &d), -EINVAL);
+	EXPECT_EQ(pg_cid_parse(hex, &d), 0);		/* with slot 0's 00 */
+	EXPECT(pg_cid_eq(&c, &d));
+	EXPECT_EQ(pg_cid_parse("015512", &d), -EINVAL);	/* truncated digest */
+	EXPECT_EQ(pg_cid_parse("0155122", &d), -EINVAL);	/* odd hex */
+	EXPECT_EQ(pg_cid_parse("bafk!", &d), -EINVAL);
+	EXPECT_EQ(pg_cid_parse("", &d), -EINVAL);
 	s[10] = '1';					/* not base32 */
-	CHECK_EQ(pg_cid_parse(s, &d), -EINVAL);
+	EXPECT_EQ(pg_cid_parse(s, &d), -EINVAL);
 	done("CIDs: base32 and hex round trips, bad text rejected");
 }
 
@@ -144,30 +142,30 @@ static void test_encoder(void)
 	cbor_item_t *m = cbor_new_definite_map(3);
 
 	/* libcbor's 8-byte width does not leak: shortest heads. */
-	CHECK(encodes_as(cbor_build_uint64(5), "05"));
-	CHECK(encodes_as(cbor_build_uint64(500), "1901f4"));
-	CHECK(encodes_as(cbor_build_uint8(24), "1818"));
-	CHECK(encodes_as(cbor_build_negint64(99), "3863"));
-	CHECK(encodes_as(cbor_build_float8(1.5), "f93e00"));
-	CHECK(encodes_as(cbor_build_float8(100000.0), "fa47c35000"));
-	CHECK(encodes_as(cbor_build_float8(1.1), "fb3ff199999999999a"));
-	CHECK(encodes_as(cbor_build_float4(-0.0f), "f98000"));
-	CHECK(encodes_as(cbor_build_float8(5.960464477539063e-8), "f90001"));
-	CHECK(encodes_as(cbor_build_float8(INFINITY), "f97c00"));
-	CHECK(encodes_as(cbor_build_float8(NAN), "f97e00"));
-	CHECK(encodes_as(cbor_build_bool(true), "f5"));
+	EXPECT(encodes_as(cbor_build_uint64(5), "05"));
+	EXPECT(encodes_as(cbor_build_uint64(500), "1901f4"));
+	EXPECT(encodes_as(cbor_build_uint8(24), "1818"));
+	EXPECT(encodes_as(cbor_build_negint64(99), "3863"));
+	EXPECT(encodes_as(cbor_build_float8(1.5), "f93e00"));
+	EXPECT(encodes_as(cbor_build_float8(100000.0), "fa47c35000"));
+	EXPECT(encodes_as(cbor_build_float8(1.1), "fb3ff199999999999a"));
+	EXPECT(encodes_as(cbor_build_float4(-0.0f), "f98000"));
+	EXPECT(encodes_as(cbor_build_float8(5.960464477539063e-8), "f90001"));
+	EXPECT(encodes_as(cbor_build_float8(INFINITY), "f97c00"));
+	EXPECT(encodes_as(cbor_build_float8(NAN), "f97e00"));
+	EXPECT(encodes_as(cbor_build_bool(true), "f5"));
 	/* Map keys sorted by their encodings: 10 < "b" < "aa". */
 	/* libcbor 0.10 (Debian 13) warns if the result is unused. */
-	CHECK(cbor_map_add(m, (struct cbor_pair){
+	EXPECT(cbor_map_add(m, (struct cbor_pair){
 		cbor_move(cbor_build_string("aa")),
 		cbor_move(cbor_build_uint8(1)) }));
-	CHECK(cbor_map_add(m, (struct cbor_pair){
+	EXPECT(cbor_map_add(m, (struct cbor_pair){
 		cbor_move(cbor_build_string("b")),
 		cbor_move(cbor_build_uint8(2)) }));
-	CHECK(cbor_map_add(m, (struct cbor_pair){
+	EXPECT(cbor_map_add(m, (struct cbor_pair){
 		cbor_move(cbor_build_uint8(10)),
 		cbor_move(cbor_build_uint8(3)) }));
-	CHECK(encodes_as(m, "a30a03616202626161" "01"));
+	EXPECT(encodes_as(m, "a30a03616202626161" "01"));
 	done("encoder: shortest ints and floats, sorted map keys");
 }
 
@@ -177,22 +175,22 @@ static void test_encoder_rejects(void)
 	cbor_item_t *m = cbor_new_definite_map(2), *deep, *t;
 	int i;
 
-	CHECK(cbor_map_add(m, (struct cbor_pair){
+	EXPECT(cbor_map_add(m, (struct cbor_pair){
 		cbor_move(cbor_build_string("k")),
 		cbor_move(cbor_build_uint8(1)) }));
-	CHECK(cbor_map_add(m, (struct cbor_pair){
+	EXPECT(cbor_map_add(m, (struct cbor_pair){
 		cbor_move(cbor_build_string("k")),
 		cbor_move(cbor_build_uint8(2)) }));
-	CHECK_EQ(pg_cbor_encode(&b, m), -EINVAL);	/* duplicate key */
-	CHECK_EQ(b.len, 0);
+	EXPECT_EQ(pg_cbor_encode(&b, m), -EINVAL);	/* duplicate key */
+	EXPECT_EQ(b.len, 0);
 	cbor_decref(&m);
 	deep = cbor_build_uint8(0);
 	for (i = 0; i < 40; i++) {
 		t = cbor_new_definite_array(1);
-		CHECK(cbor_array_push(t, cbor_move(deep)));
+		EXPECT(cbor_array_push(t, cbor_move(deep)));
 		deep = t;
 	}
-	CHECK_EQ(pg_cbor_encode(&b, deep), -EINVAL);	/* too deep */
+	EXPECT_EQ(pg_cbor_encode(&b, deep), -EINVAL);	/* too deep */
 	cbor_decref(&deep);
 	pg_buf_free(&b);
 	done("encoder: duplicate keys and runaway depth are EINVAL");
@@ -203,7 +201,7 @@ static void sample_frame(struct pg_buf *b, const struct pg_cid *c)
 {
 	cbor_item_t *slots[2] = { cbor_build_string("x"), cbor_build_uint64(7) };
 
-	CHECK_EQ(pg_frame_encode(b, c, slots, 2), 0);
+	EXPECT_EQ(pg_frame_encode(b, c, slots, 2), 0);
 	cbor_decref(&slots[0]);
 	cbor_decref(&slots[1]);
 }
@@ -217,21 +215,21 @@ static void test_frame_roundtrip(void)
 
 	pg_cid_of("proto", 5, &c);
 	sample_frame(&b, &c);
-	CHECK(b.len > 5 && !memcmp(b.p, "\xda\x67\x72\x69\x64\x83\xd8\x2a", 8));
-	CHECK_EQ(pg_frame_check(b.p, b.len), 0);
-	CHECK_EQ(pg_frame_len(b.p, b.len), (long long)b.len);
-	CHECK_EQ(pg_msg_parse(b.p, b.len, &m), (long long)b.len);
-	CHECK(pg_cid_eq(&m.pcid, &c));
-	CHECK(!m.attested && m.frame == b.p && m.frame_len == b.len);
-	CHECK_EQ(m.nslots, 2);
+	EXPECT(b.len > 5 && !memcmp(b.p, "\xda\x67\x72\x69\x64\x83\xd8\x2a", 8));
+	EXPECT_EQ(pg_frame_check(b.p, b.len), 0);
+	EXPECT_EQ(pg_frame_len(b.p, b.len), (long long)b.len);
+	EXPECT_EQ(pg_msg_parse(b.p, b.len, &m), (long long)b.len);
+	EXPECT(pg_cid_eq(&m.pcid, &c));
+	EXPECT(!m.attested && m.frame == b.p && m.frame_len == b.len);
+	EXPECT_EQ(m.nslots, 2);
 	s1 = pg_msg_slot(&m, 1);
 	s2 = pg_msg_slot(&m, 2);
-	CHECK(s1 && cbor_isa_string(s1) && cbor_string_length(s1) == 1);
-	CHECK(s2 && cbor_isa_uint(s2) && cbor_get_int(s2) == 7);
-	CHECK(!pg_msg_slot(&m, 3) && !pg_msg_slot(&m, 0));
+	EXPECT(s1 && cbor_isa_string(s1) && cbor_string_length(s1) == 1);
+	EXPECT(s2 && cbor_isa_uint(s2) && cbor_get_int(s2) == 7);
+	EXPECT(!pg_msg_slot(&m, 3) && !pg_msg_slot(&m, 0));
 	cbor_decref(&s1);
 	cbor_decref(&s2);
-	CHECK(!pg_msg_is_control(&m));
+	EXPECT(!pg_msg_is_control(&m));
 	pg_buf_free(&b);
 	done("frames: encode, check and parse round trip");
 }
@@ -249,18 +247,18 @@ static void test_frame_errors(void)
 	for (i = 1; i < b.len; i++)
 		if (pg_frame_check(b.p, i) != -EBADMSG && pg_frame_check(b.p, i) != -EPROTO)
 			break;
-	CHECK_EQ(i, b.len);
-	CHECK_EQ(pg_frame_check(b.p, b.len - 1), -EBADMSG);
+	EXPECT_EQ(i, b.len);
+	EXPECT_EQ(pg_frame_check(b.p, b.len - 1), -EBADMSG);
 	/* bytes after the frame */
 	pg_buf_put(&b, "\x00", 1);
-	CHECK_EQ(pg_frame_check(b.p, b.len), -EBADMSG);
-	CHECK_EQ(pg_frame_len(b.p, b.len), (long long)b.len - 1);
+	EXPECT_EQ(pg_frame_check(b.p, b.len), -EBADMSG);
+	EXPECT_EQ(pg_frame_len(b.p, b.len), (long long)b.len - 1);
 	b.len--;
 	/* not the grid tag */
 	p = malloc(b.len);
 	memcpy(p, b.p, b.len);
 	p[1] = 0x66;
-	CHECK_EQ(pg_frame_check(p, b.len), -EPROTO);
+	EXPECT_EQ(pg_frame_check(p, b.len), -EPROTO);
 	memcpy(p, b.p, b.len);
 	/* the uint 7 in a two-byte head: not deterministic */
 	p[b.len - 1] = 0x18;
@@ -270,7 +268,7 @@ static void test_frame_errors(void)
 
 		pg_buf_put(&nc, b.p, b.len - 1);
 		pg_buf_put(&nc, "\x18\x07", 2);
-		CHECK_EQ(pg_frame_check(nc.p, nc.len), -EILSEQ);
+		EXPECT_EQ(pg_frame_check(nc.p, nc.len), -EILSEQ);
 		pg_buf_free(&nc);
 	}
 	/* slot 0 not a CID: 42(h'01') */
@@ -279,16 +277,16 @@ static void test_frame_errors(void)
 					       0xd8, 0x2a, 0x41, 0x01 };
 		static const uint8_t notarray[] = { 0xda, 0x67, 0x72, 0x69, 0x64, 0x01 };
 
-		CHECK_EQ(pg_frame_check(bad, sizeof(bad)), -EPROTO);
-		CHECK_EQ(pg_frame_check(notarray, sizeof(notarray)), -EPROTO);
+		EXPECT_EQ(pg_frame_check(bad, sizeof(bad)), -EPROTO);
+		EXPECT_EQ(pg_frame_check(notarray, sizeof(notarray)), -EPROTO);
 	}
 	/* larger than the default max_frame */
 	{
 		uint8_t *body = calloc(1, PG_MAX_FRAME_DEFAULT);
 		cbor_item_t *s = cbor_build_bytestring(body, PG_MAX_FRAME_DEFAULT);
 
-		CHECK_EQ(pg_frame_encode(&big, &c, &s, 1), 0);
-		CHECK_EQ(pg_frame_check(big.p, big.len), -EMSGSIZE);
+		EXPECT_EQ(pg_frame_encode(&big, &c, &s, 1), 0);
+		EXPECT_EQ(pg_frame_check(big.p, big.len), -EMSGSIZE);
 		cbor_decref(&s);
 		free(body);
 	}
@@ -300,11 +298,11 @@ static void test_frame_errors(void)
 
 		for (k = 0; k < PG_MAX_DEPTH_DEFAULT; k++) {
 			t = cbor_new_definite_array(1);
-			CHECK(cbor_array_push(t, cbor_move(deep)));
+			EXPECT(cbor_array_push(t, cbor_move(deep)));
 			deep = t;
 		}
-		CHECK_EQ(pg_frame_encode(&d, &c, &deep, 1), 0);
-		CHECK_EQ(pg_frame_check(d.p, d.len), -E2BIG);
+		EXPECT_EQ(pg_frame_encode(&d, &c, &deep, 1), 0);
+		EXPECT_EQ(pg_frame_check(d.p, d.len), -E2BIG);
 		cbor_decref(&deep);
 		pg_buf_free(&d);
 	}
@@ -321,15 +319,15 @@ static void attest_host(struct pg_buf *out, const struct pg_buf *f,
 	cbor_item_t *from = cbor_new_definite_array(5);
 	struct pg_buf slots = { 0 };
 
-	CHECK(cbor_array_push(from, cbor_move(cbor_build_uint64(ep))));
-	CHECK(cbor_array_push(from, cbor_move(cbor_build_uint64(123))));
-	CHECK(cbor_array_push(from, cbor_move(cbor_build_uint64(1000))));
-	CHECK(cbor_array_push(from, cbor_move(cbor_build_uint64(100))));
-	CHECK(cbor_array_push(from, cbor_move(host ? cbor_build_string(host) :
-						     cbor_new_null())));
+	EXPECT(cbor_array_push(from, cbor_move(cbor_build_uint64(ep))));
+	EXPECT(cbor_array_push(from, cbor_move(cbor_build_uint64(123))));
+	EXPECT(cbor_array_push(from, cbor_move(cbor_build_uint64(1000))));
+	EXPECT(cbor_array_push(from, cbor_move(cbor_build_uint64(100))));
+	EXPECT(cbor_array_push(from, cbor_move(host ? cbor_build_string(host) :
+						      cbor_new_null())));
 	pg_cbor_encode(&slots, from);
 	pg_buf_put(&slots, f->p, f->len);
-	CHECK_EQ(pg_frame_wrap(out, &pg_pcid_delivery, slots.p, slots.len, 2), 0);
+	EXPECT_EQ(pg_frame_wrap(out, &pg_pcid_delivery, slots.p, slots.len, 2), 0);
 	cbor_decref(&from);
 	pg_buf_free(&slots);
 }
@@ -348,29 +346,29 @@ static void test_attested(void)
 	pg_cid_of("proto", 5, &c);
 	sample_frame(&f, &c);
 	attest(&d, &f, 42);
-	CHECK_EQ(pg_frame_check(d.p, d.len), 0);
-	CHECK_EQ(pg_msg_parse(d.p, d.len, &m), (long long)d.len);
-	CHECK(m.attested);
-	CHECK_EQ(m.from.endpoint, 42);
-	CHECK_EQ(m.from.pid, 123);
-	CHECK_EQ(m.from.uid, 1000);
-	CHECK_EQ(m.from.gid, 100);
-	CHECK(m.frame_len == f.len && !memcmp(m.frame, f.p, f.len));
+	EXPECT_EQ(pg_frame_check(d.p, d.len), 0);
+	EXPECT_EQ(pg_msg_parse(d.p, d.len, &m), (long long)d.len);
+	EXPECT(m.attested);
+	EXPECT_EQ(m.from.endpoint, 42);
+	EXPECT_EQ(m.from.pid, 123);
+	EXPECT_EQ(m.from.uid, 1000);
+	EXPECT_EQ(m.from.gid, 100);
+	EXPECT(m.frame_len == f.len && !memcmp(m.frame, f.p, f.len));
 	{
 		struct pg_buf g = { 0 };
 		const char *host;
 		size_t len;
 
-		CHECK(!pg_msg_host(&m, &len) && len == 0);
+		EXPECT(!pg_msg_host(&m, &len) && len == 0);
 		attest_host(&g, &f, 43, "hostB");
-		CHECK_EQ(pg_msg_parse(g.p, g.len, &m), (long long)g.len);
+		EXPECT_EQ(pg_msg_parse(g.p, g.len, &m), (long long)g.len);
 		host = pg_msg_host(&m, &len);
-		CHECK(host && len == 5 && !memcmp(host, "hostB", 5));
-		CHECK(m.frame_len == f.len && !memcmp(m.frame, f.p, f.len));
+		EXPECT(host && len == 5 && !memcmp(host, "hostB", 5));
+		EXPECT(m.frame_len == f.len && !memcmp(m.frame, f.p, f.len));
 		pg_buf_free(&g);
 	}
-	CHECK(pg_cid_eq(&m.pcid, &c));
-	CHECK_EQ(m.nslots, 2);
+	EXPECT(pg_cid_eq(&m.pcid, &c));
+	EXPECT_EQ(m.nslots, 2);
 	pg_buf_free(&f);
 	pg_buf_free(&d);
 	done("deliveries: the attested envelope gives the sender and the exact frame");
@@ -385,51 +383,51 @@ static void test_call_reply(void)
 	struct pg_msg m;
 
 	pg_cid_of("wc", 2, &fn);
-	CHECK_EQ(pg_call_frame(&call, &fn, 9, "a b c", 5, &parent), 0);
-	CHECK_EQ(pg_frame_check(call.p, call.len), 0);
+	EXPECT_EQ(pg_call_frame(&call, &fn, 9, "a b c", 5, &parent), 0);
+	EXPECT_EQ(pg_frame_check(call.p, call.len), 0);
 	pg_cid_of(call.p, call.len, &want);
-	CHECK(pg_cid_eq(&parent, &want));
+	EXPECT(pg_cid_eq(&parent, &want));
 	/* The worker sees it attested and names the same parent. */
 	attest(&d, &call, 5);
 	pg_msg_parse(d.p, d.len, &m);
-	CHECK_EQ(pg_call_parse(&m, &pc), 0);
-	CHECK_EQ(pc.caller, 5);
-	CHECK_EQ(pc.nonce, 9);
-	CHECK(pc.len == 5 && !memcmp(pc.body, "a b c", 5));
-	CHECK(pg_cid_eq(&pc.parent, &parent));
+	EXPECT_EQ(pg_call_parse(&m, &pc), 0);
+	EXPECT_EQ(pc.caller, 5);
+	EXPECT_EQ(pc.nonce, 9);
+	EXPECT(pc.len == 5 && !memcmp(pc.body, "a b c", 5));
+	EXPECT(pg_cid_eq(&pc.parent, &parent));
 	/* Not attested: no caller to answer. */
 	pg_msg_parse(call.p, call.len, &m);
-	CHECK_EQ(pg_call_parse(&m, &pc), -EPROTO);
+	EXPECT_EQ(pg_call_parse(&m, &pc), -EPROTO);
 	/* kept */
 	r.outcome = PG_KEPT;
 	r.data = (uint8_t *)"3\n";
 	r.len = 2;
-	CHECK_EQ(pg_reply_frame(&reply, &parent, &r), 0);
-	CHECK_EQ(pg_frame_check(reply.p, reply.len), 0);
+	EXPECT_EQ(pg_reply_frame(&reply, &parent, &r), 0);
+	EXPECT_EQ(pg_frame_check(reply.p, reply.len), 0);
 	pg_msg_parse(reply.p, reply.len, &m);
-	CHECK_EQ(pg_reply_parse(&m, &p2, &got), 1);
-	CHECK(pg_cid_eq(&p2, &parent));
-	CHECK(got.outcome == PG_KEPT && got.len == 2 && !memcmp(got.data, "3\n", 2));
+	EXPECT_EQ(pg_reply_parse(&m, &p2, &got), 1);
+	EXPECT(pg_cid_eq(&p2, &parent));
+	EXPECT(got.outcome == PG_KEPT && got.len == 2 && !memcmp(got.data, "3\n", 2));
 	pg_result_free(&got);
 	/* not_promised with every detail: still grid-cbor (keys in order) */
 	reply.len = 0;
 	r = (struct pg_result){ .outcome = PG_NOT_PROMISED, .err = EREMOTEIO,
 				.reason = "boom", .status = 3, .signal = 9,
 				.err_out = (uint8_t *)"oops", .err_len = 4 };
-	CHECK_EQ(pg_reply_frame(&reply, &parent, &r), 0);
-	CHECK_EQ(pg_frame_check(reply.p, reply.len), 0);
+	EXPECT_EQ(pg_reply_frame(&reply, &parent, &r), 0);
+	EXPECT_EQ(pg_frame_check(reply.p, reply.len), 0);
 	pg_msg_parse(reply.p, reply.len, &m);
-	CHECK_EQ(pg_reply_parse(&m, &p2, &got), 1);
-	CHECK_EQ(got.outcome, PG_NOT_PROMISED);
-	CHECK_EQ(got.err, EREMOTEIO);
-	CHECK(got.reason && !strcmp(got.reason, "boom"));
-	CHECK_EQ(got.status, 3);
-	CHECK_EQ(got.signal, 9);
-	CHECK(got.err_len == 4 && !memcmp(got.err_out, "oops", 4));
+	EXPECT_EQ(pg_reply_parse(&m, &p2, &got), 1);
+	EXPECT_EQ(got.outcome, PG_NOT_PROMISED);
+	EXPECT_EQ(got.err, EREMOTEIO);
+	EXPECT(got.reason && !strcmp(got.reason, "boom"));
+	EXPECT_EQ(got.status, 3);
+	EXPECT_EQ(got.signal, 9);
+	EXPECT(got.err_len == 4 && !memcmp(got.err_out, "oops", 4));
 	pg_result_free(&got);
 	/* A frame of another protocol is no reply. */
 	pg_msg_parse(call.p, call.len, &m);
-	CHECK_EQ(pg_reply_parse(&m, &p2, NULL), 0);
+	EXPECT_EQ(pg_reply_parse(&m, &p2, NULL), 0);
 	pg_buf_free(&call);
 	pg_buf_free(&d);
 	pg_buf_free(&reply);
@@ -447,8 +445,8 @@ static void test_malformed_call(void)
 	sample_frame(&f, &fn);		/* ["x", 7]: not [nonce, bytes] */
 	attest(&d, &f, 5);
 	pg_msg_parse(d.p, d.len, &m);
-	CHECK_EQ(pg_call_parse(&m, &pc), -EBADMSG);
-	CHECK_EQ(pc.caller, 5);		/* still known: it gets a malformed reply */
+	EXPECT_EQ(pg_call_parse(&m, &pc), -EBADMSG);
+	EXPECT_EQ(pc.caller, 5);		/* still known: it gets a malformed reply */
 	pg_buf_free(&f);
 	pg_buf_free(&d);
 	done("function calls: a call of the wrong shape is EBADMSG");
@@ -468,7 +466,7 @@ static void test_print(void)
 	fputc('|', f);
 	pg_fprint(f, b.p, b.len, PG_PRINT_JSON);
 	fclose(f);
-	CHECK(!strcmp(s, "1735551332([42(h'0001550000'), \"x\", 7])|"
+	EXPECT(!strcmp(s, "1735551332([42(h'0001550000'), \"x\", 7])|"
 		      "{\"tag\": 1735551332, \"value\": [{\"tag\": 42, "
 		      "\"value\": \"0001550000\"}, \"x\", 7]}"));
 	if (s && current_failed)
@@ -489,14 +487,14 @@ static void test_batch(void)
 	pg_cid_of("p", 1, &c);
 	sample_frame(&f, &c);
 	for (i = 0; i < 100; i++)
-		CHECK_EQ(pg_batch_add(&batch, f.p, f.len), 0);
-	CHECK_EQ(pg_batch_add_slots(&batch, &c, &s, 1), 0);
-	CHECK_EQ(batch.n, 101);
-	CHECK_EQ(batch.ends[99], 100 * (long long)f.len);
-	CHECK_EQ(pg_frame_check(batch.buf.p + batch.ends[99],
+		EXPECT_EQ(pg_batch_add(&batch, f.p, f.len), 0);
+	EXPECT_EQ(pg_batch_add_slots(&batch, &c, &s, 1), 0);
+	EXPECT_EQ(batch.n, 101);
+	EXPECT_EQ(batch.ends[99], 100 * (long long)f.len);
+	EXPECT_EQ(pg_frame_check(batch.buf.p + batch.ends[99],
 				batch.ends[100] - batch.ends[99]), 0);
 	pg_batch_reset(&batch);
-	CHECK_EQ(batch.n, 0);
+	EXPECT_EQ(batch.n, 0);
 	cbor_decref(&s);
 	pg_batch_free(&batch);
 	pg_buf_free(&f);
@@ -551,7 +549,7 @@ static void test_vectors(void)
 		snprintf(path, sizeof(path), "../../../selftests/host/vectors/%s",
 			 files[i]);
 		fp = fopen(path, "r");
-		CHECK(fp != NULL);
+		EXPECT(fp != NULL);
 		while (fp && fgets(line, sizeof(line), fp)) {
 			want = strtok(line, " \t\r\n");
 			if (!want || *want == '#')
@@ -565,32 +563,32 @@ static void test_vectors(void)
 			if (!strcmp(mode, "frame")) {
 				if (pg_frame_check(a, n) != vec_errno(want))
 					printf("# %s: %s\n", files[i], hex);
-				CHECK_EQ(pg_frame_check(a, n), vec_errno(want));
+				EXPECT_EQ(pg_frame_check(a, n), vec_errno(want));
 				frames++;
 			} else if (!strcmp(mode, "cid") && rest) {
 				pg_cid_of(a, n, &c);
 				pg_cid_format(&c, text, sizeof(text));
-				CHECK(!strcmp(text, rest));
-				CHECK(!pg_cid_parse(rest, &d) && pg_cid_eq(&c, &d));
+				EXPECT(!strcmp(text, rest));
+				EXPECT(!pg_cid_parse(rest, &d) && pg_cid_eq(&c, &d));
 				cids++;
 			} else if (!strcmp(mode, "differ") && rest) {
 				m = vec_unhex(rest, b, sizeof(b));
 				pg_cid_of(a, n, &c);
 				pg_cid_of(b, m, &d);
-				CHECK(!pg_cid_eq(&c, &d));
+				EXPECT(!pg_cid_eq(&c, &d));
 				cids++;
 			}
 		}
 		if (fp)
 			fclose(fp);
 	}
-	CHECK(frames > 20 && cids >= 6);
+	EXPECT(frames > 20 && cids >= 6);
 	done("spec vectors: pg_frame_check and pg_cid_of agree with selftests/host/vectors");
 }
 
 int main(void)
 {
-	printf("TAP version 13\n1..13\n");
+	pgt_plan(13);
 	test_sha256();
 	test_protocol_pcids();
 	test_cid_text();
@@ -604,6 +602,5 @@ int main(void)
 	test_print();
 	test_batch();
 	test_vectors();
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return pgt_end();
 }
