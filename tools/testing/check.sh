@@ -57,6 +57,12 @@ done
 # The KASAN/lockdep/kmemleak kernel takes ~23 min to build once: run on it
 # only when it is cached (tools/testing/debug-kernel/build.sh, or make check-debug
 # with PG_BUILD_DEBUG_KERNEL=1).
+# Three VMs, a three-server NATS cluster on the host's loopback; it
+# installs nats-server and libnats-dev itself (PG_GRID=0 leaves it out).
+if [ "${PG_GRID:-1}" = 1 ]; then
+	suite "VM: the grid across three hosts over NATS (pg-bridge)" \
+		selftests/grid/check-grid.sh
+fi
 if [ -f "${PG_CACHE:-/var/cache/promisegrid}/debug-kernel/.complete" ]; then
 	suite "VM: selftests and stress on the debug kernel" \
 		tools/testing/debug-kernel/check-debug.sh
