@@ -85,7 +85,7 @@ build_static() {
 only_pg_symbols() {	# the ABI is pg_* only, versioned
 	nm -D --defined-only "$tmp/prefix/lib/libpromisegrid.so.1" |
 		awk '$2 != "A" { print $3 }' >"$tmp/syms" &&
-	! grep -v '^pg_.*@@LIBPROMISEGRID_1$' "$tmp/syms"
+	! grep -v '^pg_.*@@LIBPROMISEGRID_1\(\.[0-9]*\)\?$' "$tmp/syms"
 }
 
 # The map names every PG_EXPORT and nothing else; the static library's
