@@ -70,8 +70,9 @@ const char *pg_cbor_strerror(int err)
  * Decode the head at p with avail bytes available.  Only the bytes of the
  * head are read; the caller bounds-checks everything after it.
  */
-static inline int pg_cbor_head(const uint8_t *p, size_t avail, uint8_t *major,
-			uint8_t *ai, uint64_t *arg, size_t *hlen)
+static inline int pg_cbor_head(const uint8_t *p, size_t avail,
+			       uint8_t *major, uint8_t *ai, uint64_t *arg,
+			       size_t *hlen)
 {
 	uint64_t v = 0;
 	size_t n, i;
