@@ -290,8 +290,9 @@ static void pb_c_ratios(void)
 		pb_c_ratio("io_uring 32 SQEs/enter, cost vs batched writes", b,
 			   pb_c_get(PB_C_PGU, b), pb_c_get(PB_C_PGB, b),
 			   b == 64 ? 1.10 : 0, 0);
-		pb_c_ratio("io_uring multishot read, cost vs read() (1 frame/write)",
-			   b, pb_c_get(PB_C_PGM, b), pg1, 0, 0);
+		if (b <= 1024)
+			pb_c_ratio("io_uring multishot read, cost vs read() (1 frame/write)",
+				   b, pb_c_get(PB_C_PGM, b), pg1, 0, 0);
 	}
 	for (s = 0; s < 2; s++)
 		pb_c_ratio("cost per frame, 100 000 pCIDs in use vs 1 (batched)",
