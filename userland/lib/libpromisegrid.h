@@ -324,7 +324,8 @@ int pg_ring_recv_fixed(struct pg_ring *r, unsigned int i, uint64_t user_data);
  * IORING_OP_READ_MULTISHOT (Linux 6.7) one submission keeps receiving and
  * the call returns 1; on older kernels the library re-submits a read after
  * each completion, inside pg_ring_wait(), and the call returns 0. -errno
- * on failure. A receive that fails (res < 0) is not re-armed.
+ * on failure. A receive that fails (res < 0) is not re-armed. A wait that
+ * re-arms it submits whatever else is queued on r too.
  */
 int pg_ring_recv_multishot(struct pg_ring *r, unsigned int nbufs, size_t size,
 			   uint64_t user_data);
