@@ -70,8 +70,9 @@ const char *pg_cbor_strerror(int err)
  * Decode the head at p with avail bytes available.  Only the bytes of the
  * head are read; the caller bounds-checks everything after it.
  */
-static int pg_cbor_head(const uint8_t *p, size_t avail, uint8_t *major,
-			uint8_t *ai, uint64_t *arg, size_t *hlen)
+static inline int pg_cbor_head(const uint8_t *p, size_t avail,
+			       uint8_t *major, uint8_t *ai, uint64_t *arg,
+			       size_t *hlen)
 {
 	uint64_t v = 0;
 	size_t n, i;
@@ -256,7 +257,12 @@ int pg_cbor_cid_version(const uint8_t *p, size_t len)
 		return 0;
 	/* CIDv1: version, codec, multihash code, digest length, digest */
 	for (i = 0; i < 4; i++) {
-		n = pg_cbor_varint(p, len, &v);
+		if (len && p[0] < 0x80) {
+			v = p[0];	/* one byte, the usual case */
+			n = 1;
+		} else {
+			n = pg_cbor_varint(p, len, &v);
+		}
 		if (!n || (i == 0 && v != 1))
 			return -1;
 		p += n;

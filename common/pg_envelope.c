@@ -72,6 +72,18 @@ bool pg_env_pcid_ok(const uint8_t *p, size_t len)
 	return pg_cbor_cid_version(p, len) == 1;
 }
 
+/*
+ * pg_env_pcid_ok() of a tag 42 content that pg_cbor_validate() already
+ * passed as a link (0x00 and a CIDv0 or CIDv1): the length bounds, and
+ * not the CIDv0 form, decide without parsing the CID again.
+ */
+static bool pg_env_link_is_pcid(const uint8_t *p, size_t len)
+{
+	if (len - 1 < PG_ENV_CID_MIN || len - 1 > PG_ENV_CID_MAX)
+		return false;
+	return !(len - 1 == 34 && p[1] == 0x12 && p[2] == 0x20);
+}
+
 int pg_env_parse(const uint8_t *buf, size_t len,
 		 const struct pg_cbor_limits *lim, struct pg_envelope *env)
 {
@@ -119,7 +131,8 @@ int pg_env_parse(const uint8_t *buf, size_t len,
 		return -PG_ENV_ENOPCID;
 	pos += hlen;
 
-	if (!pg_env_pcid_ok(buf + pos, (size_t)arg))
+	if (err ? !pg_env_pcid_ok(buf + pos, (size_t)arg) :
+		  !pg_env_link_is_pcid(buf + pos, (size_t)arg))
 		return -PG_ENV_EBADCID;
 	if (err)
 		return err;	/* a bad tag 42 after slot 0 */

@@ -10,6 +10,7 @@
  * with it.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -412,6 +413,118 @@ static int t_call_worker_died(const void *arg)
 	return 0;
 }
 
+static long uring_sq_head(void)
+{
+	char path[300], link[64], line[128];
+	struct dirent *e;
+	long head = -1;
+	DIR *d = opendir("/proc/self/fd");
+	FILE *f;
+	ssize_t n;
+
+	while (d && (e = readdir(d))) {
+		snprintf(path, sizeof(path), "/proc/self/fd/%s", e->d_name);
+		n = readlink(path, link, sizeof(link) - 1);
+		if (n <= 0)
+			continue;
+		link[n] = 0;
+		if (!strstr(link, "io_uring"))
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/fdinfo/%s", e->d_name);
+		f = fopen(path, "r");
+		while (f && fgets(line, sizeof(line), f))
+			if (sscanf(line, "SqHead: %ld", &head) == 1)
+				break;
+		if (f)
+			fclose(f);
+		break;
+	}
+	if (d)
+		closedir(d);
+	return head;
+}
+
+/*
+ * pg_ring_recv_multishot(): 32 frames, one write each, each read before
+ * the next is sent, so 32 completions; with IORING_OP_READ_MULTISHOT
+ * (Linux 6.7) all from the one SQE the kernel took. Then 12 frames with
+ * 4 buffers. Older kernels: the library's re-armed reads deliver them,
+ * then SKIP.
+ */
+static int t_uring_multishot(const void *arg)
+{
+	struct pg_completion comp[8];
+	struct pg_ring *ring;
+	struct pg_buf f = { 0 };
+	struct pg *a, *b;
+	struct pg_cid c;
+	struct pg_msg m;
+	int i, k, n, kernel, frames = 0, comps = 0;
+	size_t off;
+	cbor_item_t *s = cbor_build_string("multishot");
+
+	(void)arg;
+	cid(&c, "t_uring_multishot");
+	CHECK_EQ(pg_open(&a, 0), 0);
+	CHECK_EQ(pg_open(&b, 0), 0);
+	CHECK_EQ(pg_receive(b, &c, NULL, false), 0);
+	CHECK_EQ(pg_frame_encode(&f, &c, &s, 1), 0);
+	CHECK_EQ(pg_ring_open(&ring, b, 8), 0);
+	CHECK_EQ(pg_ring_recv_multishot(ring, 3, 4096, 9), -EINVAL);
+	kernel = pg_ring_recv_multishot(ring, 4, 4096, 9);
+	CHECK(kernel == 0 || kernel == 1);
+	CHECK_EQ(pg_ring_recv_multishot(ring, 4, 4096, 9), -EBUSY);
+	CHECK_EQ(pg_ring_submit(ring), 1);
+	for (i = 0; i < 32; i++) {
+		CHECK_EQ(pg_send(a, f.p, f.len), f.len);
+		n = pg_ring_wait(ring, comp, 8, WAIT_MS);
+		CHECK_EQ(n, 1);
+		for (k = 0; k < n; k++) {
+			CHECK(comp[k].recv && comp[k].user_data == 9);
+			CHECK_EQ(comp[k].res, f.len);
+			comps++;
+			off = 0;
+			while (pg_completion_next(&comp[k], &off, &m) == 1) {
+				CHECK(m.frame_len == f.len &&
+				      !memcmp(m.frame, f.p, f.len));
+				frames++;
+			}
+		}
+	}
+	CHECK_EQ(frames, 32);
+	CHECK_EQ(comps, 32);
+	if (kernel)
+		CHECK_EQ(uring_sq_head(), 1);
+	/*
+	 * More frames than buffers before a wait: the kernel runs out of
+	 * buffers (-ENOBUFS ends a multishot read), the library re-arms it
+	 * and no frame is lost.
+	 */
+	for (i = 0; i < 12; i++)
+		CHECK_EQ(pg_send(a, f.p, f.len), f.len);
+	while (frames < 44) {
+		n = pg_ring_wait(ring, comp, 8, WAIT_MS);
+		CHECK(n > 0);
+		for (k = 0; k < n; k++) {
+			CHECK(comp[k].recv && comp[k].user_data == 9 &&
+			      comp[k].res > 0);
+			off = 0;
+			while (pg_completion_next(&comp[k], &off, &m) == 1)
+				frames++;
+		}
+	}
+	CHECK_EQ(frames, 44);
+	pg_ring_close(ring);
+	cbor_decref(&s);
+	pg_buf_free(&f);
+	pg_close(a);
+	pg_close(b);
+	if (!kernel)
+		return pgt_skip("no IORING_OP_READ_MULTISHOT (Linux < 6.7); the re-armed reads delivered %d frames",
+				frames);
+	return 0;
+}
+
 /* ---- the tests, run by pgt_runner ------------------------------------- */
 
 static const struct pgt_test tests[] = {
@@ -420,6 +533,7 @@ static const struct pgt_test tests[] = {
 	PGT_TEST(t_batch, "batches: 32 frames in one write and one read; a failed frame ends the batch"),
 	PGT_TEST(t_control_errors, "control errors: errno and the kernel's reason text"),
 	PGT_TEST(t_uring, "io_uring: sends (plain and registered buffer) and a registered-buffer receive"),
+	PGT_TEST(t_uring_multishot, "io_uring: one multishot read SQE receives 32 frames (Linux 6.7+)"),
 	PGT_TEST(t_caps, "capabilities: claim, grant, redeem, revoke"),
 	PGT_TEST(t_call_spread, "pg serve: 20 calls spread over two workers, replies by parent"),
 	PGT_TEST(t_call_errors, "pg serve: error replies (exit status, stderr), timeouts, no worker"),

@@ -10,6 +10,10 @@
 # tools/bench/run.sh puts that file into docs/bench.md.
 #
 #   tools/bench/icount.sh [--runs N] [--kernel VERSION] [--only LIST]
+#                         [--sched-batch]
+#
+# --sched-batch: pgbench as SCHED_BATCH, a diagnostic (no wake-up
+# preemption: what the scheduling costs, tools/bench/notes.md).
 #
 # -smp 1: QEMU 7.2 with -icount hangs bringing up a second vCPU (the
 # timed runs keep 2 vCPUs; every process is pinned to CPU 0 in both).
@@ -27,7 +31,8 @@ while [ $# -gt 0 ]; do
 	--runs) runs=$2; shift 2 ;;
 	--kernel) vmargs+=(--kernel "$2"); shift 2 ;;
 	--only) args+=(--only "$2"); shift 2 ;;
-	*) echo "usage: $0 [--runs N] [--kernel V] [--only LIST]" >&2
+	--sched-batch) args+=(--sched-batch); shift ;;
+	*) echo "usage: $0 [--runs N] [--kernel V] [--only LIST] [--sched-batch]" >&2
 	   exit 2 ;;
 	esac
 done

@@ -202,7 +202,7 @@ int pb_run_tput(struct pb_xp *x, double *rate)
 				sh->rcv.err = n ? -n : EPIPE;
 				break;
 			}
-			pb_acc_feed(&a, x, rb, n);
+			pb_acc_feed(&a, x, x->rdata ? x->rdata : rb, n);
 			if (a.bad) {
 				sh->rcv.err = EBADMSG;
 				break;
@@ -267,7 +267,7 @@ static int pb_recv_one(struct pb_xp *x, int fd, uint8_t *rb,
 			continue;
 		if (n <= 0)
 			return n ? (int)n : -EPIPE;
-		pb_acc_feed(a, x, rb, n);
+		pb_acc_feed(a, x, x->rdata ? x->rdata : rb, n);
 		if (a->bad)
 			return -EBADMSG;
 	}
@@ -872,7 +872,8 @@ static void pb_usage_exit(void)
 		"             (--count: tput,rtt,fanout,policy,pcids)\n"
 		"  --profile CASE [--size B] [--count-n N]  one long fixed-count\n"
 		"             case to profile: pg1, pgrtt, mq1, pipe1 (64 B,\n"
-		"             20000 messages, a quarter of them round trips)\n");
+		"             20000 messages, a quarter of them round trips)\n"
+		"  --sched-batch  run as SCHED_BATCH (no wake-up preemption)\n");
 	exit(2);
 }
 
@@ -889,7 +890,7 @@ int main(int argc, char **argv)
 	const char *only = NULL, *profile = NULL;
 	size_t psize = 64;
 	uint64_t pcount = 20000;
-	bool count = false;
+	bool count = false, sched_batch = false;
 	struct sigaction sa = { 0 };
 	struct utsname u;
 	struct pb_xp x;
@@ -912,6 +913,8 @@ int main(int argc, char **argv)
 			psize = strtoul(argv[++i], NULL, 0);
 		} else if (!strcmp(argv[i], "--only") && i + 1 < argc) {
 			only = argv[++i];
+		} else if (!strcmp(argv[i], "--sched-batch")) {
+			sched_batch = true;
 		} else {
 			pb_usage_exit();
 		}
@@ -921,6 +924,14 @@ int main(int argc, char **argv)
 	sigaction(SIGALRM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	pb_pin();
+	/*
+	 * A diagnostic: SCHED_BATCH tasks (every process of the run) are not
+	 * preempted by a task they wake, so a reader woken by a write runs
+	 * at the next tick or when the writer blocks (tools/bench/notes.md).
+	 */
+	if (sched_batch &&
+	    sched_setscheduler(0, SCHED_BATCH, &(struct sched_param){ 0 }))
+		fprintf(stderr, "pgbench: SCHED_BATCH: %s\n", strerror(errno));
 	uname(&u);
 	pb_pg_save_params();
 	if (profile) {

@@ -40,6 +40,8 @@ struct pb_xp {
 		    int n);
 	/* one call receiving at most cap bytes: count or -errno */
 	ssize_t (*recv)(struct pb_xp *x, int fd, uint8_t *buf, size_t cap);
+	/* set by a recv that left the bytes elsewhere than buf, else NULL */
+	const uint8_t *rdata;
 	void (*close)(struct pb_xp *x);
 };
 
@@ -106,7 +108,7 @@ int pb_base_open(struct pb_xp *x, int which, size_t body);
 
 /* promisegrid cases (pgbench_pg.c) */
 int pb_pg_open(struct pb_xp *x, const char *name, size_t body, int mode);
-enum { PB_PG_SINGLE, PB_PG_BATCH, PB_PG_URING };
+enum { PB_PG_SINGLE, PB_PG_BATCH, PB_PG_URING, PB_PG_MSHOT };
 #define PB_PG_PONG	0x10	/* A receives too (ping-pong) */
 void pb_pg_frame(struct pgt_buf *b, const struct pgt_cid *c, size_t body,
 		 bool end);

@@ -206,6 +206,7 @@ static double pb_c_get(const char *name, size_t body)
 #define PB_C_PG1	"promisegrid, 1 frame/write"
 #define PB_C_PGB	"promisegrid, batched 32 frames/write"
 #define PB_C_PGU	"promisegrid, io_uring 32 SQEs/enter"
+#define PB_C_PGM	"promisegrid, 1 frame/write, io_uring multishot read"
 #define PB_C_RTT_PG	"round trip, promisegrid"
 
 struct pb_cratio {
@@ -289,6 +290,9 @@ static void pb_c_ratios(void)
 		pb_c_ratio("io_uring 32 SQEs/enter, cost vs batched writes", b,
 			   pb_c_get(PB_C_PGU, b), pb_c_get(PB_C_PGB, b),
 			   b == 64 ? 1.10 : 0, 0);
+		if (b <= 1024)
+			pb_c_ratio("io_uring multishot read, cost vs read() (1 frame/write)",
+				   b, pb_c_get(PB_C_PGM, b), pg1, 0, 0);
 	}
 	for (s = 0; s < 2; s++)
 		pb_c_ratio("cost per frame, 100 000 pCIDs in use vs 1 (batched)",
@@ -426,6 +430,8 @@ void pb_count_cases(const char *only)
 					 false, b);
 		for (m = PB_PG_SINGLE; m <= PB_PG_URING; m++)
 			pb_c_add(pg_names[m], PB_C_ONEWAY, m, true, b);
+		if (b <= 1024)
+			pb_c_add(PB_C_PGM, PB_C_ONEWAY, PB_PG_MSHOT, true, b);
 	}
 	for (s = 0; s < PB_NSIZES && pb_c_want(only, "rtt"); s++) {
 		size_t b = pb_sizes[s];

@@ -130,6 +130,118 @@ static ssize_t pb_uring_recv(struct pb_xp *x, int fd, uint8_t *buf,
 	return r ? r : res;
 }
 
+/*
+ * A multishot read: IORING_OP_READ_MULTISHOT (Linux 6.7; liburing 2.5's
+ * io_uring_prep_read_multishot(), so the uapi number here for bookworm's
+ * 2.3) with a provided buffer ring. One SQE for the whole run; each
+ * completion is one buffer of deliveries, given back at the next call.
+ */
+#define PB_OP_READ_MULTISHOT	49
+#define PB_MS_BGID		1
+#define PB_MS_BUFS		16
+static struct io_uring_buf_ring *pb_ms_br;
+static uint8_t *pb_ms_bufs;
+static size_t pb_ms_size;
+static pid_t pb_ms_pid;
+static int pb_ms_lent = -1;
+static bool pb_ms_armed;
+
+static bool pb_mshot_supported(void)
+{
+	struct io_uring_probe *p = io_uring_get_probe();
+	bool ok = p && io_uring_opcode_supported(p, PB_OP_READ_MULTISHOT);
+
+	io_uring_free_probe(p);
+	return ok;
+}
+
+static void pb_mshot_give(int bid, int k)
+{
+	io_uring_buf_ring_add(pb_ms_br, pb_ms_bufs + (size_t)bid * pb_ms_size,
+			      pb_ms_size, bid,
+			      io_uring_buf_ring_mask(PB_MS_BUFS), k);
+}
+
+static int pb_mshot_setup(size_t cap)
+{
+	struct io_uring_buf_reg reg = {
+		.ring_entries = PB_MS_BUFS, .bgid = PB_MS_BGID,
+	};
+	int i, r = pb_ring_get();
+
+	if (r)
+		return r;
+	if (posix_memalign((void **)&pb_ms_br, 4096,
+			   PB_MS_BUFS * sizeof(struct io_uring_buf)))
+		return -ENOMEM;
+	pb_ms_bufs = malloc(PB_MS_BUFS * cap);
+	if (!pb_ms_bufs)
+		return -ENOMEM;
+	pb_ms_size = cap;
+	io_uring_buf_ring_init(pb_ms_br);
+	reg.ring_addr = (uintptr_t)pb_ms_br;
+	r = io_uring_register_buf_ring(&pb_ring, &reg, 0);
+	if (r)
+		return r;
+	for (i = 0; i < PB_MS_BUFS; i++)
+		pb_mshot_give(i, i);
+	io_uring_buf_ring_advance(pb_ms_br, PB_MS_BUFS);
+	pb_ms_lent = -1;
+	pb_ms_armed = false;
+	pb_ms_pid = getpid();
+	return 0;
+}
+
+static ssize_t pb_mshot_recv(struct pb_xp *x, int fd, uint8_t *buf,
+			     size_t cap)
+{
+	struct io_uring_cqe *cqe;
+	struct io_uring_sqe *sqe;
+	unsigned int flags;
+	int r, res;
+
+	(void)buf;
+	if (pb_ms_pid != getpid()) {
+		r = pb_mshot_setup(cap);
+		if (r)
+			return r;
+	}
+	if (pb_ms_lent >= 0) {
+		pb_mshot_give(pb_ms_lent, 0);
+		io_uring_buf_ring_advance(pb_ms_br, 1);
+		pb_ms_lent = -1;
+	}
+	x->rdata = NULL;
+	do {
+		if (!pb_ms_armed) {
+			sqe = io_uring_get_sqe(&pb_ring);
+			io_uring_prep_rw(PB_OP_READ_MULTISHOT, sqe, fd, NULL, 0,
+					 0);
+			sqe->flags |= IOSQE_BUFFER_SELECT;
+			sqe->buf_group = PB_MS_BGID;
+			r = pb_ring_submit(0);
+			if (r)
+				return r;
+			pb_ms_armed = true;
+		}
+		do {
+			r = io_uring_wait_cqe(&pb_ring, &cqe);
+		} while (r == -EINTR);
+		if (r)
+			return r;
+		res = cqe->res;
+		flags = cqe->flags;
+		io_uring_cqe_seen(&pb_ring, cqe);
+		if (!(flags & IORING_CQE_F_MORE))
+			pb_ms_armed = false;
+	} while (res == -ENOBUFS);
+	if (flags & IORING_CQE_F_BUFFER) {
+		pb_ms_lent = flags >> IORING_CQE_BUFFER_SHIFT;
+		x->rdata = pb_ms_bufs + (size_t)pb_ms_lent * pb_ms_size;
+	}
+	return res;
+}
+
 static void pb_pg_close(struct pb_xp *x)
 {
 	close(x->a_out);
@@ -183,6 +295,12 @@ int pb_pg_open(struct pb_xp *x, const char *name, size_t body, int mode)
 	case PB_PG_URING:
 		x->send = pb_uring_send;
 		x->recv = pb_uring_recv;
+		break;
+	case PB_PG_MSHOT:
+		x->batch = 1;
+		x->recv = pb_mshot_recv;
+		if (!err && !pb_mshot_supported())
+			err = -EOPNOTSUPP;
 		break;
 	}
 	return err;

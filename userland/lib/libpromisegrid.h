@@ -321,6 +321,20 @@ int pg_ring_send_fixed(struct pg_ring *r, unsigned int i, size_t len,
 		       uint64_t user_data);
 int pg_ring_recv(struct pg_ring *r, void *buf, size_t cap, uint64_t user_data);
 int pg_ring_recv_fixed(struct pg_ring *r, unsigned int i, uint64_t user_data);
+/*
+ * Queue a receive that stays armed (LIBPROMISEGRID_1.1): deliveries land
+ * in nbufs buffers (a power of two, 2-1024) of size bytes each that the
+ * ring provides to the kernel, every completion has user_data, and a
+ * completion's data stays valid until the next pg_ring_wait() on r, which
+ * gives its buffer back. One per ring; pg_ring_submit() starts it. With
+ * IORING_OP_READ_MULTISHOT (Linux 6.7) one submission keeps receiving and
+ * the call returns 1; on older kernels the library re-submits a read after
+ * each completion, inside pg_ring_wait(), and the call returns 0. -errno
+ * on failure. A receive that fails (res < 0) is not re-armed. A wait that
+ * re-arms it submits whatever else is queued on r too.
+ */
+int pg_ring_recv_multishot(struct pg_ring *r, unsigned int nbufs, size_t size,
+			   uint64_t user_data);
 /* Submits what is queued; the number submitted or -errno. */
 int pg_ring_submit(struct pg_ring *r);
 
