@@ -42,7 +42,7 @@ static int t_hello(const void *arg)
 	(void)arg;
 	CHECK_EQ(pg_open(&pg, 0), 0);
 	CHECK_EQ(pg_hello(pg, &h), 0);
-	CHECK_EQ(h.version, 3);
+	CHECK_EQ(h.version, 4);
 	CHECK(h.endpoint > 0);
 	CHECK(h.max_frame >= 64);
 	pg_close(pg);

@@ -85,7 +85,7 @@ func TestDeviceHello(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ha.Version != 3 || ha.Endpoint < 1 || hb.Endpoint == ha.Endpoint {
+	if ha.Version != 4 || ha.Endpoint < 1 || hb.Endpoint == ha.Endpoint {
 		t.Errorf("hello %+v and %+v", ha, hb)
 	}
 	if ha.MaxFrame < 64 || ha.MaxDepth < 3 || ha.QueueFrames < 1 {
