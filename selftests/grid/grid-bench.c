@@ -9,6 +9,15 @@
  *   grid-bench pg-recv PCID N FIRST_MS IDLE_MS ROUNDS
  *   grid-bench nats-pub URLS SUBJECT N SIZE START
  *   grid-bench nats-sub URLS SUBJECT N FIRST_MS IDLE_MS ROUNDS
+ *   grid-bench pg-echo PCID GROUP SECONDS   a worker: replies with the body
+ *   grid-bench pg-rtt PCID N SIZE           N calls, one at a time
+ *   grid-bench nats-echo URLS SUBJECT SECONDS  responds with the payload
+ *   grid-bench nats-rtt URLS SUBJECT N SIZE N requests, one at a time
+ *
+ * The round trips print "RTT <pg|nats> n=<answered> size=<bytes>
+ * median_us=<..> p90_us=<..>": a call through the bridges (pg call's
+ * path: kernel, bridge, NATS, bridge, kernel, worker and back) against a
+ * NATS request to a cnats responder on the same guests, same body size.
  *
  * A receiver expects ROUNDS rounds of N (round r: indices r * N to
  * r * N + N - 1). It prints "ready" once receiving, then, when all came
@@ -251,6 +260,127 @@ static int nats_sub_mode(const char *urls, const char *subj, uint64_t n,
 	return report("nats", &t);
 }
 
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+static int rtt_report(const char *what, int64_t *us, uint64_t n,
+		      size_t size)
+{
+	if (!n) {
+		printf("RTT %s n=0 size=%zu\n", what, size);
+		return 1;
+	}
+	qsort(us, n, sizeof(*us), cmp_i64);
+	printf("RTT %s n=%llu size=%zu median_us=%lld p90_us=%lld\n", what,
+	       (unsigned long long)n, size, (long long)us[n / 2],
+	       (long long)us[n * 9 / 10]);
+	return 0;
+}
+
+static int pg_echo_mode(const char *pcid, const char *group, int seconds)
+{
+	struct pg_result res = { .outcome = PG_KEPT };
+	int64_t end = now_us() + (int64_t)seconds * 1000000;
+	struct pg_call call;
+	struct pg_cid c;
+	struct pg_msg m;
+	struct pg *pg;
+
+	if (pg_cid_parse(pcid, &c) || pg_open(&pg, 0) ||
+	    pg_serve_join(pg, &c, group))
+		return 2;
+	printf("ready\n");
+	fflush(stdout);
+	while (now_us() < end) {
+		if (pg_recv(pg, &m, 1000) < 0 || pg_call_parse(&m, &call))
+			continue;
+		res.data = (uint8_t *)call.body;
+		res.len = call.len;
+		pg_serve_reply(pg, &call, &res);
+	}
+	pg_close(pg);
+	return 0;
+}
+
+static int pg_rtt_mode(const char *pcid, uint64_t n, size_t size)
+{
+	int64_t *us = calloc(n ? n : 1, sizeof(*us)), t0;
+	uint8_t *body = calloc(1, size ? size : 1);
+	struct pg_result res;
+	uint64_t i, done = 0;
+	struct pg_cid c;
+	struct pg *pg;
+
+	if (!us || !body || pg_cid_parse(pcid, &c) || pg_open(&pg, 0))
+		return 2;
+	for (i = 0; i < n; i++) {
+		memset(&res, 0, sizeof(res));
+		t0 = now_us();
+		if (!pg_call(pg, &c, body, size, 5000, &res) &&
+		    res.outcome == PG_KEPT && res.len == size)
+			us[done++] = now_us() - t0;
+		pg_result_free(&res);
+	}
+	pg_close(pg);
+	return rtt_report("pg", us, done, size);
+}
+
+static void on_echo(natsConnection *nc, natsSubscription *sub, natsMsg *msg,
+		    void *closure)
+{
+	(void)sub;
+	(void)closure;
+	if (natsMsg_GetReply(msg))
+		natsConnection_Publish(nc, natsMsg_GetReply(msg),
+				       natsMsg_GetData(msg),
+				       natsMsg_GetDataLength(msg));
+	natsMsg_Destroy(msg);
+}
+
+static int nats_echo_mode(const char *urls, const char *subj, int seconds)
+{
+	natsConnection *nc = connect_to(urls);
+	natsSubscription *sub = NULL;
+
+	if (!nc || natsConnection_Subscribe(&sub, nc, subj, on_echo, NULL) !=
+	    NATS_OK || natsConnection_FlushTimeout(nc, 5000) != NATS_OK)
+		return 2;
+	printf("ready\n");
+	fflush(stdout);
+	nats_Sleep((int64_t)seconds * 1000);
+	natsSubscription_Destroy(sub);
+	natsConnection_Destroy(nc);
+	return 0;
+}
+
+static int nats_rtt_mode(const char *urls, const char *subj, uint64_t n,
+			 size_t size)
+{
+	natsConnection *nc = connect_to(urls);
+	int64_t *us = calloc(n ? n : 1, sizeof(*us)), t0;
+	char *body = calloc(1, size ? size : 1);
+	uint64_t i, done = 0;
+	natsMsg *reply;
+
+	if (!nc || !us || !body)
+		return 2;
+	for (i = 0; i < n; i++) {
+		t0 = now_us();
+		if (natsConnection_Request(&reply, nc, subj, body, (int)size,
+					   5000) != NATS_OK)
+			continue;
+		if (natsMsg_GetDataLength(reply) == (int)size)
+			us[done++] = now_us() - t0;
+		natsMsg_Destroy(reply);
+	}
+	natsConnection_Destroy(nc);
+	return rtt_report("nats", us, done, size);
+}
+
 int main(int argc, char **argv)
 {
 	int rc = 2;
@@ -269,6 +399,16 @@ int main(int argc, char **argv)
 	else if (argc == 8 && !strcmp(argv[1], "nats-sub"))
 		rc = nats_sub_mode(argv[2], argv[3], strtoull(argv[4], NULL, 0),
 				   atoi(argv[5]), atoi(argv[6]), atoi(argv[7]));
+	else if (argc == 5 && !strcmp(argv[1], "pg-echo"))
+		rc = pg_echo_mode(argv[2], argv[3], atoi(argv[4]));
+	else if (argc == 5 && !strcmp(argv[1], "pg-rtt"))
+		rc = pg_rtt_mode(argv[2], strtoull(argv[3], NULL, 0),
+				 strtoul(argv[4], NULL, 0));
+	else if (argc == 5 && !strcmp(argv[1], "nats-echo"))
+		rc = nats_echo_mode(argv[2], argv[3], atoi(argv[4]));
+	else if (argc == 6 && !strcmp(argv[1], "nats-rtt"))
+		rc = nats_rtt_mode(argv[2], argv[3], strtoull(argv[4], NULL, 0),
+				   strtoul(argv[5], NULL, 0));
 	else
 		fprintf(stderr, "usage: see the comment at the top of grid-bench.c\n");
 	nats_Close();

@@ -148,11 +148,21 @@ static int add_route(struct bridge *b, enum br_kind kind, const char *arg)
 	/*
 	 * One use per pCID on a host: an injected frame reaches every
 	 * local receive of its pCID, and a delivery does not say which
-	 * receive it came through.
+	 * receive it came through. Serving and calling one group is the
+	 * exception: the kernel keeps a gateway's frames from the bridge's
+	 * own member, so the group spans this host's workers and the
+	 * other hosts'.
 	 */
-	for (i = 0; i < b->nroutes; i++)
-		if (pg_cid_eq(&b->routes[i].pcid, &r->pcid))
-			return usage("a pCID may be named once (--export, --serve or --call)");
+	for (i = 0; i < b->nroutes; i++) {
+		const struct br_route *o = &b->routes[i];
+
+		if (!pg_cid_eq(&o->pcid, &r->pcid))
+			continue;
+		if (kind != BR_FANOUT && o->kind != BR_FANOUT &&
+		    kind != o->kind && !strcmp(o->group, r->group))
+			continue;
+		return usage("a pCID may be named once (--export, --serve or --call), or served and called in one group");
+	}
 	b->nroutes++;
 	return 0;
 }
@@ -188,6 +198,18 @@ int br_redeem_all(struct bridge *b, struct pg *pg)
 		}
 	}
 	return 0;
+}
+
+/* The route whose kernel-side receive got a frame on c: fan-out or call. */
+static struct br_route *receiving_route(struct bridge *b,
+					const struct pg_cid *c)
+{
+	int i;
+
+	for (i = 0; i < b->nroutes; i++)
+		if (b->routes[i].receiving && pg_cid_eq(&b->routes[i].pcid, c))
+			return &b->routes[i];
+	return NULL;
 }
 
 static struct br_route *route_of(struct bridge *b, const struct pg_cid *c)
@@ -431,8 +453,8 @@ static void local_frame(struct bridge *b, const struct pg_msg *m)
 		b->st.own_skipped++;
 		return;
 	}
-	r = route_of(b, &m->pcid);
-	if (!r || !r->receiving)
+	r = receiving_route(b, &m->pcid);
+	if (!r)
 		return;
 	snprintf(reply, sizeof(reply), "%s.to.%s.%" PRIu64, b->prefix, b->host,
 		 m->from.endpoint);
