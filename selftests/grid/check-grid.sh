@@ -68,7 +68,7 @@ tools/testing/vm/build-module.sh "$abi" >"$tmp/build.log" 2>&1 ||
 	{ cat "$tmp/build.log"; echo "Bail out! module build failed"; exit 1; }
 
 # The NATS cluster: three servers, full mesh of routes, on 127.0.0.1.
-for p in $port $((port + 1)) $((port + 2)) $((port + 2000)) $((port + 2001)) $((port + 2002)); do
+for p in $port $((port + 1)) $((port + 2)) $((port + 3)) $((port + 2000)) $((port + 2001)) $((port + 2002)) $((port + 2003)); do
 	if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
 		echo "Bail out! 127.0.0.1:$p is in use: set PG_GRID_PORT to another base"
 		exit 1
@@ -88,13 +88,32 @@ for i in 0 1 2; do
 		--routes "$routes" --no_advertise >"$tmp/nats$i.log" 2>&1 &
 	pids+=($!)
 done
-for i in 0 1 2; do
+# A fourth server of the cluster takes clients only over TLS, with a
+# certificate from a CA made here; C's bridge connects to it alone.
+(
+	cd "$tmp" &&
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=pg-grid-ca \
+		-keyout ca.key -out ca.pem &&
+	openssl req -newkey rsa:2048 -nodes -subj /CN=pg-grid-nats \
+		-keyout srv.key -out srv.csr &&
+	echo "subjectAltName=IP:10.0.2.2,IP:127.0.0.1" >srv.ext &&
+	openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
+		-days 2 -extfile srv.ext -out srv.pem
+) >"$tmp/tls.log" 2>&1 || { cat "$tmp/tls.log"; echo "Bail out! openssl failed"; exit 1; }
+nats-server -a 127.0.0.1 -p $((port + 3)) -n pg-grid-tls -D \
+	--tls --tlscert "$tmp/srv.pem" --tlskey "$tmp/srv.key" \
+	--cluster_name pg-grid --cluster "nats://127.0.0.1:$((port + 2003))" \
+	--routes "nats://127.0.0.1:$((port + 2000)),nats://127.0.0.1:$((port + 2001)),nats://127.0.0.1:$((port + 2002))" \
+	--no_advertise >"$tmp/nats3.log" 2>&1 &
+pids+=($!)
+tls_url="tls://10.0.2.2:$((port + 3))"
+for i in 0 1 2 3; do
 	for _ in $(seq 1 50); do
 		(exec 3<>"/dev/tcp/127.0.0.1/$((port + i))") 2>/dev/null && break
 		sleep 0.2
 	done
 done
-echo "# nats-server $(nats-server --version | head -n 1) x3 on 127.0.0.1:$port..$((port + 2))"
+echo "# nats-server $(nats-server --version | head -n 1) x3 on 127.0.0.1:$port..$((port + 2)), and one TLS-only on $((port + 3))"
 
 # On the host: the binary and its options (no module needed).
 br=userland/bridge/build/pg-bridge
@@ -132,11 +151,13 @@ for r in "${roles[@]}"; do
 	for j in 0 1 2; do
 		list="$list${list:+,}${urls[$(((k + j) % 3))]}"
 	done
+	tls=""
+	[ "$r" = C ] && tls="pg.tls=$tls_url"
 	tools/testing/vm/run.sh --kernel "$kernel" --no-build --net --timeout 480 \
-		--mem 512 --bin userland/pg/build/pg \
+		--mem 512 --bin userland/pg/build/pg --file "$tmp/ca.pem:/pg/ca.pem" \
 		--bin userland/bridge/build/pg-bridge \
 		--bin selftests/grid/build/grid-bench \
-		--append "pg.role=$r pg.hosts=A,B,C pg.nats=$list pg.frames=$frames pg.calls=$calls pg.bench=$nbench" \
+		--append "pg.role=$r pg.hosts=A,B,C pg.nats=$list pg.frames=$frames pg.calls=$calls pg.bench=$nbench $tls" \
 		--script selftests/grid/guest-grid.sh --log "$tmp/$r.log" \
 		>"$tmp/$r.out" 2>&1 &
 	pids+=($!)
@@ -212,6 +233,13 @@ check "gateway: an answer from A's own worker is attested as local (null host)" 
 check "gateway: no frame came back to its bridge (own_skipped 0 with kernel gateways)" \
 	test -n "$(g STATS A)" -a -z "$( (g STATS A; g STATS B) | grep -v '"gateway":true,"watching":true' )" \
 	-a -z "$( (g STATS A; g STATS B) | grep -v '"own_skipped":0,' )"
+
+# TLS: C's bridge spoke to the cluster only through the TLS server, so
+# every case above that C took part in crossed TLS.
+check "TLS: C's bridge connected over TLS with the CA given by --tls-ca (server: handshake complete)" \
+	grep -q 'TLS handshake complete' "$tmp/nats3.log"
+check "TLS: C got A's fan-out frames and served calls through it" \
+	test -n "$fc" -a "${by_c:-0}" -gt 0
 
 # --export-open: no bridge was told OPEN; B's receive made it cross.
 echo "# $(g "OPEN B" B)"

@@ -12,6 +12,8 @@ arg() { tr ' ' '\n' </proc/cmdline | sed -n "s/^pg\.$1=//p"; }
 role=$(arg role)
 hosts=$(arg hosts | tr ',' ' ')
 nats=$(arg nats)
+# C's bridge reaches the cluster only through its TLS server.
+tls=$(arg tls)
 nframes=$(arg frames)
 ncalls=$(arg calls)
 say() { echo "GRID-$*"; }
@@ -107,7 +109,10 @@ else
 fi
 sleep 0.5
 # shellcheck disable=SC2086  # $mode and $tok are two words each
-pg-bridge --nats "$nats" --no-randomize --host-id "$role" \
+bridge_nats=$nats
+[ -n "$tls" ] && bridge_nats="$tls --tls-ca /pg/ca.pem"
+# shellcheck disable=SC2086  # $bridge_nats may carry the TLS option
+pg-bridge --nats $bridge_nats --no-randomize --host-id "$role" \
 	--export "$FAN,$DONE,$CTL,$CLM,$BENCH,$WD" --export-open $mode $tok \
 	>bridge.json 2>bridge.log &
 bridgepid=$!
