@@ -248,8 +248,8 @@ static void pg_ep_wake(struct pg_endpoint *ep, struct pg_wakeups *w)
  * in the kernel's delivery envelope naming @from (NULL: the kernel wrote
  * it, and it may use the reply reserve) and @host (NULL: this host). The
  * copy is charged to @ep's memory cgroup: the receiver pays for what it
- * holds. A full queue drops
- * the delivery, counts it and owes the reader a notice: -ENOBUFS.
+ * holds. A full queue drops the delivery, counts it and owes the reader a
+ * notice: -ENOBUFS.
  * @trace_tag is the pCID hash the tracepoints show (0 when not tracing).
  * A sleeping reader is woken now, or with @w when the caller batches.
  * Process context, possibly under a route's mutex: it may sleep.

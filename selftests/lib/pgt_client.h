@@ -19,6 +19,12 @@
 
 /* Milliseconds helpers wait for a delivery that must come. */
 #define PGT_WAIT_MS		3000
+/*
+ * A token that must expire during a test: long enough that the steps
+ * before the wait finish first on a debug kernel under TCG (200 and
+ * 400 ms did not, once: CI of 58f6e18, test_security on the debug kernel).
+ */
+#define PGT_TOKEN_TTL_MS	2000
 
 /* ---- endpoints ---------------------------------------------------------- */
 

@@ -19,13 +19,6 @@
 
 #include "pgtest.h"
 
-/*
- * A token that must expire during the test: long enough that the steps
- * before the wait finish first on a debug kernel under TCG (200 and
- * 400 ms did not, once: CI of 58f6e18, the debug kernel's test_security).
- */
-#define SHORT_TTL_MS	2000
-
 static void sleep_ms(long ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
@@ -223,11 +216,11 @@ static int t_expiry(const void *arg)
 	CHECK_EQ(pgt_open(&d, 0), 0);
 	CHECK_EQ(pgt_claim(&a, &c), 0);
 	CHECK_EQ(pgt_receive(&a, &c, NULL, false), 0);
-	CHECK_EQ(pgt_grant(&a, &c, PG_RIGHT_SEND, SHORT_TTL_MS, &t), 0);
+	CHECK_EQ(pgt_grant(&a, &c, PG_RIGHT_SEND, PGT_TOKEN_TTL_MS, &t), 0);
 	CHECK_EQ(pgt_redeem(&b, &t), 0);
 	CHECK(pgt_send_msg(&b, &c, 1) > 0);
 	CHECK(pgt_expect_msg(&a, &c, 1) == 0);
-	sleep_ms(SHORT_TTL_MS + 600);
+	sleep_ms(PGT_TOKEN_TTL_MS + 600);
 	CHECK_ERR(pgt_send_msg(&b, &c, 2), EACCES);
 	CHECK_ERR(pgt_redeem(&d, &t), EACCES);
 	CHECK(pgt_empty(&a));

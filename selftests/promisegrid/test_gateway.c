@@ -55,7 +55,7 @@ static long watch(struct pgt_ep *ep)
 static int expect_route(struct pgt_ep *w, const struct pgt_cid *c,
 			const char *group, bool up)
 {
-	struct pgt_buf got = { 0 }, want = { 0 };
+	struct pgt_buf want = { 0 };
 	int ret;
 
 	pgt_frame_begin(&want, &pgt_cid_control, 3);
@@ -71,7 +71,6 @@ static int expect_route(struct pgt_ep *w, const struct pgt_cid *c,
 		pgt_cb_text(&want, group);
 	}
 	ret = pgt_expect(w, &want);
-	pgt_buf_free(&got);
 	pgt_buf_free(&want);
 	return ret;
 }

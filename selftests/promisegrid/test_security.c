@@ -26,13 +26,6 @@
 
 #define NOBODY	65534
 
-/*
- * A token that must expire during the test: long enough that the steps
- * before the wait finish first on a debug kernel under TCG (200 and
- * 400 ms did not, once: CI of 58f6e18, the debug kernel's test_security).
- */
-#define SHORT_TTL_MS	2000
-
 static void sleep_ms(long ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
@@ -131,12 +124,12 @@ static int t_expiry_stops_receive(const void *arg)
 	CHECK_EQ(pgt_open(&s, 0), 0);
 	CHECK_EQ(pgt_open(&b, 0), 0);
 	CHECK_EQ(pgt_claim(&s, &c), 0);
-	CHECK_EQ(pgt_grant(&s, &c, PG_RIGHT_RECEIVE, SHORT_TTL_MS, &t), 0);
+	CHECK_EQ(pgt_grant(&s, &c, PG_RIGHT_RECEIVE, PGT_TOKEN_TTL_MS, &t), 0);
 	CHECK_EQ(pgt_redeem(&b, &t), 0);
 	CHECK_EQ(pgt_receive(&b, &c, NULL, false), 0);
 	CHECK(pgt_send_msg(&s, &c, 1) > 0);
 	CHECK(pgt_expect_msg(&b, &c, 1) == 0);
-	sleep_ms(SHORT_TTL_MS + 600);
+	sleep_ms(PGT_TOKEN_TTL_MS + 600);
 	/* b was the only receiver: now nobody may receive */
 	CHECK_ERR(pgt_send_msg(&s, &c, 2), EHOSTUNREACH);
 	CHECK(pgt_empty(&b));
@@ -236,9 +229,9 @@ static int t_expired_tokens_freed(const void *arg)
 	CHECK_EQ(pgt_open(&a, 0), 0);
 	CHECK_EQ(pgt_claim(&a, &c), 0);
 	for (i = 0; i < 4; i++)
-		CHECK_EQ(pgt_grant(&a, &c, PG_RIGHT_SEND, SHORT_TTL_MS, &t), 0);
-	CHECK_ERR(pgt_grant(&a, &c, PG_RIGHT_SEND, SHORT_TTL_MS, &t), ENOSPC);
-	sleep_ms(SHORT_TTL_MS + 600);
+		CHECK_EQ(pgt_grant(&a, &c, PG_RIGHT_SEND, PGT_TOKEN_TTL_MS, &t), 0);
+	CHECK_ERR(pgt_grant(&a, &c, PG_RIGHT_SEND, PGT_TOKEN_TTL_MS, &t), ENOSPC);
+	sleep_ms(PGT_TOKEN_TTL_MS + 600);
 	/* stats count live tokens only */
 	CHECK_EQ(stat_of(&a, "module", "tokens"), 0);
 	CHECK_EQ(pgt_grant(&a, &c, PG_RIGHT_SEND, 0, &t), 0);
@@ -258,13 +251,13 @@ static int t_expired_holdings_freed(const void *arg)
 	CHECK_EQ(pgt_open(&a, 0), 0);
 	CHECK_EQ(pgt_open(&b, 0), 0);
 	CHECK_EQ(pgt_claim(&a, &c), 0);
-	CHECK_EQ(pgt_grant(&a, &c, PG_RIGHT_SEND, SHORT_TTL_MS, &t1), 0);
-	CHECK_EQ(pgt_grant(&a, &c, PG_RIGHT_SEND, SHORT_TTL_MS, &t2), 0);
+	CHECK_EQ(pgt_grant(&a, &c, PG_RIGHT_SEND, PGT_TOKEN_TTL_MS, &t1), 0);
+	CHECK_EQ(pgt_grant(&a, &c, PG_RIGHT_SEND, PGT_TOKEN_TTL_MS, &t2), 0);
 	CHECK_EQ(pgt_grant(&a, &c, PG_RIGHT_SEND, 0, &t3), 0);
 	CHECK_EQ(pgt_redeem(&b, &t1), 0);
 	CHECK_EQ(pgt_redeem(&b, &t2), 0);
 	CHECK_ERR(pgt_redeem(&b, &t3), ENOSPC);
-	sleep_ms(SHORT_TTL_MS + 600);
+	sleep_ms(PGT_TOKEN_TTL_MS + 600);
 	CHECK_EQ(pgt_redeem(&b, &t3), 0);
 	return PGT_PASS;
 }

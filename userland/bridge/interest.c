@@ -78,6 +78,7 @@ static void forget(int i)
 	hosts[i] = hosts[--nhosts];
 }
 
+/* n bytes from 2n hex digits (a group name's, as announced). */
 static bool unhex(const char *s, size_t n, uint8_t *out)
 {
 	size_t i;
@@ -94,11 +95,12 @@ static bool unhex(const char *s, size_t n, uint8_t *out)
  */
 static void open_heard(struct bridge *b, const char *body)
 {
-	char one[BR_SUBJECT_MAX], p[2 * PG_CID_MAX + 1];
-	char g[2 * PG_GROUP_NAME_MAX + 1], group[PG_GROUP_NAME_MAX + 1];
+	/* One byte longer than allowed: an over-long one fails, not shrinks. */
+	char one[BR_SUBJECT_MAX], p[2 * PG_CID_MAX + 2];
+	char g[2 * PG_GROUP_NAME_MAX + 2], group[PG_GROUP_NAME_MAX + 1];
 	const char *line, *end;
 	struct pg_cid c;
-	size_t pn, gn;
+	size_t gn;
 	int n;
 
 	for (line = body; *line; line = *end ? end + 1 : end) {
@@ -109,17 +111,16 @@ static void open_heard(struct bridge *b, const char *body)
 			continue;
 		memcpy(one, line, end - line);	/* one line, terminated */
 		one[end - line] = 0;
-		n = sscanf(one, "%*1[fs] %192[0-9a-f] %128[0-9a-f]", p, g);
-		pn = n >= 1 ? strlen(p) : 0;
-		if (pn < 2 * PG_CID_MIN || pn % 2 || pn > 2 * PG_CID_MAX ||
-		    !unhex(p, pn / 2, c.b))
+		n = sscanf(one, "%*1[fs] %193[0-9a-f] %129[0-9a-f]", p, g);
+		/* The pCID's hex, as --export takes it: a valid CIDv1. */
+		if (n < 1 || pg_cid_parse(p, &c))
 			continue;
-		c.len = pn / 2;
 		if (one[0] == 'f' && n == 1) {
 			br_route_open(b, BR_FANOUT, &c, NULL);
 		} else if (one[0] == 's' && n == 2) {
 			gn = strlen(g);
-			if (!gn || gn % 2 || !unhex(g, gn / 2, (uint8_t *)group) ||
+			if (!gn || gn % 2 || gn > 2 * PG_GROUP_NAME_MAX ||
+			    !unhex(g, gn / 2, (uint8_t *)group) ||
 			    memchr(group, 0, gn / 2))
 				continue;
 			group[gn / 2] = 0;

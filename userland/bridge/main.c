@@ -538,6 +538,25 @@ static void remote_frame(struct bridge *b, struct br_route *r, natsMsg *msg,
  * A reply for a local sender: carry it from the endpoint that read its
  * frame (the kernel's consent for carry).
  */
+/* map[key] = value (consumed); false if it could not be added. */
+static bool put(cbor_item_t *map, const char *key, cbor_item_t *value)
+{
+	return cbor_map_add(map, (struct cbor_pair){
+		.key = cbor_move(cbor_build_string(key)),
+		.value = cbor_move(value) });
+}
+
+/* verb with args (consumed), built whole if ok; 0 or -errno. */
+static int request(struct pg *pg, const char *verb, cbor_item_t *args,
+		   bool ok)
+{
+	int err = ok ? pg_request(pg, verb, args, NULL) : -ENOMEM;
+
+	if (args)
+		cbor_decref(&args);
+	return err;
+}
+
 int br_gateway(struct bridge *b, struct pg *pg, const char *host)
 {
 	cbor_item_t *args;
@@ -546,15 +565,8 @@ int br_gateway(struct bridge *b, struct pg *pg, const char *host)
 	if (!b->gateway)
 		return 0;
 	args = cbor_new_definite_map(1);
-	if (!args || !cbor_map_add(args, (struct cbor_pair){
-			.key = cbor_move(cbor_build_string("host")),
-			.value = cbor_move(cbor_build_string(host)) })) {
-		if (args)
-			cbor_decref(&args);
-		return -ENOMEM;
-	}
-	err = pg_request(pg, PG_VERB_GATEWAY, args, NULL);
-	cbor_decref(&args);
+	err = request(pg, PG_VERB_GATEWAY, args,
+		      args && put(args, "host", cbor_build_string(host)));
 	if (err == -EPERM) {
 		br_log(b, "not a kernel gateway (%s): remote frames are "
 		       "attested as this bridge's", pg_reason(pg));
@@ -570,29 +582,14 @@ int br_carry(struct bridge *b, uint64_t to, const void *frame, size_t len,
 	     const char *host)
 {
 	cbor_item_t *args;
-	bool ok;
-	int err;
 
 	if (!b->gateway || !host)
 		return pg_carry(b->local, to, frame, len);
 	args = cbor_new_definite_map(3);
-	ok = args && cbor_map_add(args, (struct cbor_pair){
-			.key = cbor_move(cbor_build_string("to")),
-			.value = cbor_move(cbor_build_uint64(to)) }) &&
-	     cbor_map_add(args, (struct cbor_pair){
-			.key = cbor_move(cbor_build_string("frame")),
-			.value = cbor_move(cbor_build_bytestring(frame, len)) }) &&
-	     cbor_map_add(args, (struct cbor_pair){
-			.key = cbor_move(cbor_build_string("host")),
-			.value = cbor_move(cbor_build_string(host)) });
-	if (!ok) {
-		if (args)
-			cbor_decref(&args);
-		return -ENOMEM;
-	}
-	err = pg_request(b->local, PG_VERB_CARRY, args, NULL);
-	cbor_decref(&args);
-	return err;
+	return request(b->local, PG_VERB_CARRY, args, args &&
+		       put(args, "to", cbor_build_uint64(to)) &&
+		       put(args, "frame", cbor_build_bytestring(frame, len)) &&
+		       put(args, "host", cbor_build_string(host)));
 }
 
 static void remote_reply(struct bridge *b, natsMsg *msg)
