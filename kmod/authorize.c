@@ -13,10 +13,19 @@
 #include "stats.h"
 #include "trace.h"
 
+u64 pg_authz_frame_hash(struct pg_authz_frame *fr)
+{
+	if (!fr->hashed) {
+		fr->hash = pg_cid_hash(fr->cid, fr->cid_len);
+		fr->hashed = true;
+	}
+	return fr->hash;
+}
+
+/* @fr may be NULL: a refusal that names no pCID. */
 static void pg_authz_fill(struct pg_authz *a, enum pg_authz_op op,
-			  struct pg_endpoint *ep, const u8 *cid, u32 cid_len,
-			  const struct pg_rights *r, u32 wanted,
-			  size_t frame_len, u32 builtin)
+			  struct pg_endpoint *ep, struct pg_authz_frame *fr,
+			  const struct pg_rights *r, u32 wanted, u32 builtin)
 {
 	memset(a, 0, sizeof(*a));
 	a->op = op;
@@ -26,18 +35,19 @@ static void pg_authz_fill(struct pg_authz *a, enum pg_authz_op op,
 	a->endpoint = ep->id;
 	a->cgroup_id = ep->cgroup_id;
 	a->pid = pg_ep_opener_pid(ep, &init_pid_ns);
-	a->uid = from_kuid(&init_user_ns, ep->cred->euid);
-	a->gid = from_kgid(&init_user_ns, ep->cred->egid);
+	a->uid = ep->uid;
+	a->gid = ep->gid;
 	a->rights = r->rights;
 	a->source = r->source;
 	a->token_depth = r->depth;
 	a->token_expires_ns = r->expires;
 	a->rights_wanted = wanted;
-	a->frame_len = frame_len;
-	if (cid) {
-		a->pcid_hash = pg_cid_hash(cid, cid_len);
-		a->pcid_len = cid_len;
-		memcpy(a->pcid, cid, min_t(u32, cid_len, sizeof(a->pcid)));
+	if (fr) {
+		a->frame_len = fr->len;
+		a->pcid_hash = pg_authz_frame_hash(fr);
+		a->pcid_len = fr->cid_len;
+		memcpy(a->pcid, fr->cid,
+		       min_t(u32, fr->cid_len, sizeof(a->pcid)));
 	}
 	a->claimed = r->claimed;
 }
@@ -59,8 +69,8 @@ static bool pg_authz_listening(void)
 	       trace_pg_deny_enabled();
 }
 
-int pg_authorize(enum pg_authz_op op, struct pg_endpoint *ep, const u8 *cid,
-		 u32 cid_len, u32 wanted, size_t frame_len)
+int pg_authorize_frame(enum pg_authz_op op, struct pg_endpoint *ep,
+		       struct pg_authz_frame *fr, u32 wanted)
 {
 	bool enforcing = READ_ONCE(pg_enforcing);
 	struct pg_rights r;
@@ -68,7 +78,7 @@ int pg_authorize(enum pg_authz_op op, struct pg_endpoint *ep, const u8 *cid,
 	u32 builtin;
 	bool deny;
 
-	pg_caps_rights(ep, cid, cid_len, &r);
+	pg_caps_rights(ep, fr->cid, fr->cid_len, &r);
 	builtin = !r.claimed || (r.rights & wanted) == wanted ?
 		  PG_VERDICT_ALLOW : PG_VERDICT_DENY;
 	/* Nobody to ask: the rules alone decide, without building a context. */
@@ -78,8 +88,7 @@ int pg_authorize(enum pg_authz_op op, struct pg_endpoint *ep, const u8 *cid,
 		return pg_authz_denied(NULL, builtin);
 	}
 
-	pg_authz_fill(&a, op, ep, cid, cid_len, &r, wanted, frame_len,
-		      builtin);
+	pg_authz_fill(&a, op, ep, fr, &r, wanted, builtin);
 	trace_pg_authorize(&a);
 	/*
 	 * Programs only add denials: our own copy of the built-in verdict
@@ -92,9 +101,18 @@ int pg_authorize(enum pg_authz_op op, struct pg_endpoint *ep, const u8 *cid,
 	return pg_authz_denied(&a, builtin);
 }
 
+int pg_authorize(enum pg_authz_op op, struct pg_endpoint *ep, const u8 *cid,
+		 u32 cid_len, u32 wanted, size_t frame_len)
+{
+	struct pg_authz_frame fr = PG_AUTHZ_FRAME(cid, cid_len, frame_len);
+
+	return pg_authorize_frame(op, ep, &fr, wanted);
+}
+
 int pg_authz_refuse(enum pg_authz_op op, struct pg_endpoint *ep,
 		    const u8 *cid, u32 cid_len, u32 wanted)
 {
+	struct pg_authz_frame fr = PG_AUTHZ_FRAME(cid, cid_len, 0);
 	struct pg_rights r = { .source = PG_SRC_NONE };
 	struct pg_authz a;
 
@@ -102,7 +120,7 @@ int pg_authz_refuse(enum pg_authz_op op, struct pg_endpoint *ep,
 		return pg_authz_denied(NULL, PG_VERDICT_DENY);
 	if (cid)
 		pg_caps_rights(ep, cid, cid_len, &r);
-	pg_authz_fill(&a, op, ep, cid, cid ? cid_len : 0, &r, wanted, 0,
+	pg_authz_fill(&a, op, ep, cid ? &fr : NULL, &r, wanted,
 		      PG_VERDICT_DENY);
 	return pg_authz_denied(&a, PG_VERDICT_DENY);
 }

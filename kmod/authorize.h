@@ -17,6 +17,29 @@
 
 struct pg_endpoint;
 
+/*
+ * A frame as the check of its send and the checks of its deliveries see
+ * it. The context's pcid_hash is computed on the first check that builds
+ * a context and kept for the others: one hash per frame, not per check.
+ */
+struct pg_authz_frame {
+	const u8 *cid;
+	u32 cid_len;
+	u32 len;		/* the frame's bytes */
+	bool hashed;
+	u64 hash;		/* pg_cid_hash(cid), once hashed */
+};
+
+#define PG_AUTHZ_FRAME(c, clen, flen) \
+	((struct pg_authz_frame){ .cid = (c), .cid_len = (clen), .len = (flen) })
+
+/* pg_cid_hash() of the frame's pCID, computed once. */
+u64 pg_authz_frame_hash(struct pg_authz_frame *fr);
+
+int pg_authorize_frame(enum pg_authz_op op, struct pg_endpoint *ep,
+		       struct pg_authz_frame *fr, u32 wanted);
+
+/* The same for a request that names a pCID but carries no frame. */
 int pg_authorize(enum pg_authz_op op, struct pg_endpoint *ep, const u8 *cid,
 		 u32 cid_len, u32 wanted, size_t frame_len);
 

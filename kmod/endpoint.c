@@ -59,6 +59,8 @@ struct pg_endpoint *pg_ep_create(const struct file *file)
 	INIT_LIST_HEAD(&ep->watch_node);
 	ep->file = file;
 	ep->cred = get_cred(file->f_cred);
+	ep->uid = from_kuid(&init_user_ns, ep->cred->euid);
+	ep->gid = from_kgid(&init_user_ns, ep->cred->egid);
 	ep->opener = get_pid(task_tgid(current));
 #ifdef CONFIG_CGROUPS
 	rcu_read_lock();

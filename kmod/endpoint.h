@@ -124,6 +124,7 @@ struct pg_endpoint {
 	 * cgroup at open, and the namespaces attestation is written in.
 	 */
 	const struct cred *cred;
+	u32 uid, gid;			/* cred's effective ids, initial ns */
 	struct pid *opener;
 	u64 cgroup_id;
 	struct mem_cgroup *memcg;	/* pays for what it receives */

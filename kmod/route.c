@@ -46,6 +46,7 @@ struct pg_route {
 	struct rhash_head node;
 	struct pg_cid_ref key;		/* points at cid[] */
 	u8 cid[PG_CID_MAX];
+	u64 cid_hash;			/* pg_cid_hash(cid): set at creation */
 	refcount_t ref;			/* the table's, plus senders' */
 	struct mutex lock;
 	struct list_head fanout;	/* struct pg_recv.route_node */
@@ -131,9 +132,7 @@ static struct pg_route *pg_route_find(const u8 *cid, u32 len)
 struct pg_fanout {
 	struct pg_endpoint *src;
 	const u8 *frame;
-	u32 len;
-	const u8 *cid;
-	u32 cid_len;
+	struct pg_authz_frame *fr;	/* its pCID and length */
 	bool authorize;			/* ask at each delivery */
 	bool from_gateway;		/* not for gateways' receives */
 	u64 trace_tag;
@@ -152,8 +151,8 @@ static bool pg_may_receive(struct pg_recv *rc, const struct pg_fanout *f)
 	if (f->from_gateway && rc->gateway)
 		return false;
 	return !f->authorize ||
-	       !pg_authorize(PG_OP_DELIVER, rc->ep, f->cid, f->cid_len,
-			     PG_RIGHT_RECEIVE, f->len);
+	       !pg_authorize_frame(PG_OP_DELIVER, rc->ep, f->fr,
+				   PG_RIGHT_RECEIVE);
 }
 
 /*
@@ -187,37 +186,49 @@ static struct pg_recv *pg_group_pick(struct pg_group *g,
 static void pg_route_one(struct pg_recv *rc, struct pg_fanout *f)
 {
 	f->targets++;
-	if (!pg_ep_deliver(rc->ep, f->frame, f->len, f->src, rc->attest,
+	if (!pg_ep_deliver(rc->ep, f->frame, f->fr->len, f->src, rc->attest,
 			   f->trace_tag, f->wakeups))
 		f->delivered++;
 }
 
 /*
- * Queue one frame to every fan-out receiver and one member of every group
- * that may receive it. The sender's right was checked by the caller. 0 if
- * anyone took it; -EHOSTUNREACH if nobody (who may) receives on the pCID;
+ * Check @src's right to send the frame, then queue it to every fan-out
+ * receiver and one member of every group that may receive it. The right
+ * is asked after the lookup only to take the pCID's hash from its route;
+ * a refusal still comes first. 0 if anyone took it; -EACCES if @src may
+ * not send; -EHOSTUNREACH if nobody (who may) receives on the pCID;
  * -ENOBUFS if every receiver was full (each of them counted the drop);
  * -EAGAIN if @nowait and another writer holds the pCID's receivers.
  */
-int pg_route_send(struct pg_endpoint *src, const u8 *frame, u32 len,
-		  const u8 *cid, u32 cid_len, bool nowait,
-		  struct pg_wakeups *w)
+int pg_route_send(struct pg_endpoint *src, const u8 *frame,
+		  struct pg_authz_frame *fr, bool nowait, struct pg_wakeups *w)
 {
 	struct pg_fanout f = {
-		.src = src, .frame = frame, .len = len, .cid = cid,
-		.cid_len = cid_len, .wakeups = w,
+		.src = src, .frame = frame, .fr = fr, .wakeups = w,
 	};
 	struct pg_route *r;
 	struct pg_recv *rc;
 	struct pg_group *g;
 
+	int err;
+
 	might_sleep();
-	r = pg_route_find(cid, cid_len);
-	if (!r)
+	r = pg_route_find(fr->cid, fr->cid_len);
+	if (r) {
+		fr->hash = r->cid_hash;
+		fr->hashed = true;
+	}
+	err = pg_authorize_frame(PG_OP_SEND, src, fr, PG_RIGHT_SEND);
+	if (err || !r) {
+		if (r)
+			pg_route_put(r);
+		if (err)
+			return err;
 		goto none;
+	}
 	if (trace_pg_deliver_enabled() || trace_pg_drop_enabled())
-		f.trace_tag = pg_cid_hash(cid, cid_len);
-	f.authorize = pg_authorize_deliveries(cid, cid_len);
+		f.trace_tag = pg_authz_frame_hash(fr);
+	f.authorize = pg_authorize_deliveries(fr->cid, fr->cid_len);
 	f.from_gateway = pg_ep_gateway(src);
 	if (nowait) {
 		if (!mutex_trylock(&r->lock)) {
@@ -263,6 +274,7 @@ static struct pg_route *pg_route_get_locked(const u8 *cid, u32 len,
 	if (!r)
 		return ERR_PTR(-ENOMEM);
 	memcpy(r->cid, cid, len);
+	r->cid_hash = pg_cid_hash(cid, len);
 	r->key.p = r->cid;
 	r->key.len = len;
 	refcount_set(&r->ref, 1);

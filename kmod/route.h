@@ -10,6 +10,7 @@
 
 #include <linux/types.h>
 
+struct pg_authz_frame;
 struct pg_endpoint;
 struct pg_host;
 struct pg_wakeups;
@@ -26,9 +27,8 @@ struct pg_recv_spec {
 int pg_route_init(void);
 void pg_route_exit(void);
 
-int pg_route_send(struct pg_endpoint *src, const u8 *frame, u32 len,
-		  const u8 *cid, u32 cid_len, bool nowait,
-		  struct pg_wakeups *w);
+int pg_route_send(struct pg_endpoint *src, const u8 *frame,
+		  struct pg_authz_frame *fr, bool nowait, struct pg_wakeups *w);
 int pg_route_receive(struct pg_endpoint *ep, const struct pg_recv_spec *spec);
 int pg_route_unreceive(struct pg_endpoint *ep,
 		       const struct pg_recv_spec *spec);

@@ -25,7 +25,7 @@ static int pg_send_frame(struct pg_endpoint *ep, struct pg_buf *buf, u32 off,
 			 struct pg_wakeups *w)
 {
 	const u8 *cid = buf->data + off + env->cid_off;
-	int err;
+	struct pg_authz_frame fr;
 
 	switch (pg_kernel_pcid(cid, env->cid_len)) {
 	case PG_KPCID_CONTROL:
@@ -35,12 +35,8 @@ static int pg_send_frame(struct pg_endpoint *ep, struct pg_buf *buf, u32 off,
 	case PG_KPCID_RETIRED:
 		return -EPROTONOSUPPORT;
 	default:
-		err = pg_authorize(PG_OP_SEND, ep, cid, env->cid_len,
-				   PG_RIGHT_SEND, env->frame_len);
-		if (err)
-			return err;
-		return pg_route_send(ep, buf->data + off, env->frame_len, cid,
-				     env->cid_len, nowait, w);
+		fr = PG_AUTHZ_FRAME(cid, env->cid_len, env->frame_len);
+		return pg_route_send(ep, buf->data + off, &fr, nowait, w);
 	}
 }
 

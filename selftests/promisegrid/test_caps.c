@@ -59,6 +59,9 @@ static int t_claimed_closed(const void *arg)
 	CHECK_EQ(pgt_open(&a, 0), 0);
 	CHECK_EQ(pgt_open(&b, 0), 0);
 	CHECK_EQ(pgt_claim(&a, &c), 0);
+	/* A refusal comes first: b cannot learn whether anyone receives. */
+	CHECK_ERR(pgt_send_msg(&b, &c, 0), EACCES);
+	CHECK_ERR(pgt_send_msg(&a, &c, 0), EHOSTUNREACH);
 	CHECK_EQ(pgt_receive(&a, &c, NULL, false), 0);
 	/* b holds nothing: no receive, no send, nothing delivered */
 	pgt_args_pcid(&args, &c, NULL, false);
