@@ -14,16 +14,11 @@
  * 16 KiB frame is an order-3 allocation otherwise. The kept buffer stays
  * charged to the memory cgroup that allocated it.
  */
-static bool pg_buf_fits(const struct pg_buf *buf, size_t size)
-{
-	return size <= buf->cap && buf->cap - size <= max_t(size_t, size, 256);
-}
-
 static struct pg_buf *pg_buf_reuse(struct pg_endpoint *owner, size_t size)
 {
 	struct pg_buf *buf = xchg(&owner->tx_cache, NULL);
 
-	if (!buf || pg_buf_fits(buf, size))
+	if (!buf || pg_cache_fits(buf->cap, size))
 		return buf;
 	/* Keep it for a write it fits, unless another was kept meanwhile. */
 	if (cmpxchg(&owner->tx_cache, NULL, buf))

@@ -30,6 +30,15 @@ struct pg_buf {
  */
 #define PG_BUF_CACHE_MAX	(32u << 10)
 
+/*
+ * Whether a kept allocation of @cap bytes serves a request of @size: it
+ * must hold it, wasting at most as much as it uses (or 256 bytes).
+ */
+static inline bool pg_cache_fits(size_t cap, size_t size)
+{
+	return size <= cap && cap - size <= max_t(size_t, size, 256);
+}
+
 /* Frees the endpoint's kept buffer; the endpoint is going away. */
 void pg_buf_cache_drop(struct pg_endpoint *ep);
 

@@ -86,8 +86,12 @@ static void pg_ep_free(struct kref *ref)
 {
 	struct pg_endpoint *ep = container_of(ref, struct pg_endpoint, ref);
 
-	/* No write of ours is in progress: no buffer can be kept after this. */
+	/*
+	 * No write of ours is in progress and nobody delivers to us: no
+	 * buffer or record can be kept after this.
+	 */
 	pg_buf_cache_drop(ep);
+	kvfree(xchg(&ep->rx_cache, NULL));
 	put_cred(ep->cred);
 	put_pid(ep->opener);
 	mem_cgroup_put(ep->memcg);
@@ -256,41 +260,75 @@ static void pg_ep_wake(struct pg_endpoint *ep, struct pg_wakeups *w)
  * A sleeping reader is woken now, or with @w when the caller batches.
  * Process context, possibly under a route's mutex: it may sleep.
  */
+/*
+ * The delivery cache: each endpoint's rx_cache slot holds at most one
+ * free delivery record, the last one its reader freed, of at most
+ * PG_BUF_CACHE_MAX bytes; only xchg() and cmpxchg() touch the slot. A
+ * record is allocated charged to its receiver's memory cgroup and stays
+ * so while kept: the receiver pays for it, as for its queue. A stream of
+ * frames of one size then allocates (and, with init_on_alloc, zeroes)
+ * no record per frame.
+ */
+static struct pg_delivery *pg_delivery_alloc(struct pg_endpoint *ep,
+					     size_t n)
+{
+	struct pg_delivery *d = xchg(&ep->rx_cache, NULL);
+	size_t size = struct_size(d, data, n);
+	struct mem_cgroup *old_memcg;
+
+	if (d && pg_cache_fits(d->cap, n))
+		return d;
+	/* Keep it for a frame it fits, unless another was kept meanwhile. */
+	if (d && cmpxchg(&ep->rx_cache, NULL, d))
+		kvfree(d);
+	old_memcg = set_active_memcg(ep->memcg);
+	d = kvmalloc(size, GFP_KERNEL_ACCOUNT);
+	set_active_memcg(old_memcg);
+	if (!d)
+		return NULL;
+	/* What the allocation really takes is what the queue counts. */
+	d->truesize = kmalloc_size_roundup(size);
+	d->cap = n;
+	return d;
+}
+
+/* A record its reader is done with. Must not be called under a spinlock. */
+static void pg_delivery_free(struct pg_endpoint *ep, struct pg_delivery *d)
+{
+	if (d->truesize <= PG_BUF_CACHE_MAX)
+		d = xchg(&ep->rx_cache, d);
+	kvfree(d);
+}
+
 int pg_ep_deliver_via(struct pg_endpoint *ep, const u8 *frame, u32 len,
 		      struct pg_endpoint *from, const struct pg_host *host,
 		      bool attest, u64 trace_tag, struct pg_wakeups *w)
 {
 	u8 hdr[PG_ATTEST_HDR_MAX];
-	struct mem_cgroup *old_memcg;
 	struct pg_delivery *d;
 	size_t hdr_len = 0;
-	size_t size, truesize;
+	size_t truesize;
 
 	might_sleep();
 	if (attest && from)
 		hdr_len = pg_attest_header(hdr, sizeof(hdr), ep, from, host);
-	size = struct_size(d, data, hdr_len + len);
-	/* What the allocation really takes is what the queue counts. */
-	truesize = kmalloc_size_roundup(size);
+	truesize = kmalloc_size_roundup(struct_size(d, data, hdr_len + len));
 
 	/* Unlocked peek: a full receiver costs no allocation. */
 	if (pg_ep_full(ep, truesize, !from))
 		return pg_ep_drop(ep, trace_tag, len);
 
-	old_memcg = set_active_memcg(ep->memcg);
-	d = kvmalloc(size, GFP_KERNEL_ACCOUNT);
-	set_active_memcg(old_memcg);
+	d = pg_delivery_alloc(ep, hdr_len + len);
 	if (!d)
 		return pg_ep_drop(ep, trace_tag, len);
 	d->from = from ? from->id : 0;
 	d->len = hdr_len + len;
-	d->truesize = truesize;
 	d->hdr_len = hdr_len;
 	memcpy(d->data, hdr, hdr_len);
 	memcpy(d->data + hdr_len, frame, len);
 
 	spin_lock(&ep->rx_lock);
-	if (ep->dead || pg_ep_full(ep, truesize, !from)) {
+	if (ep->dead || pg_ep_full(ep, d->truesize, !from)) {
 		bool dead = ep->dead;
 
 		spin_unlock(&ep->rx_lock);
@@ -299,7 +337,7 @@ int pg_ep_deliver_via(struct pg_endpoint *ep, const u8 *frame, u32 len,
 	}
 	list_add_tail(&d->node, &ep->rx_queue);
 	WRITE_ONCE(ep->rx_frames, ep->rx_frames + 1);
-	WRITE_ONCE(ep->rx_bytes, ep->rx_bytes + truesize);
+	WRITE_ONCE(ep->rx_bytes, ep->rx_bytes + d->truesize);
 	spin_unlock(&ep->rx_lock);
 
 	pg_stat_inc(PG_STAT_DELIVERIES);
@@ -464,7 +502,7 @@ ssize_t pg_ep_read(struct pg_endpoint *ep, struct iov_iter *to,
 		list_del(&d->node);
 		done += d->len;
 		atomic64_inc(&ep->received);
-		kvfree(d);
+		pg_delivery_free(ep, d);
 	}
 	if (!list_empty(&batch))
 		pg_ep_untake(ep, &batch);

@@ -40,6 +40,7 @@ struct pg_delivery {
 	u32 len;			/* bytes of data[] */
 	u32 truesize;			/* the allocation, as rx_bytes counts it */
 	u32 hdr_len;			/* where the sender's frame starts */
+	u32 cap;			/* bytes data[] was allocated for */
 	u8 data[];			/* attestation header, then the frame */
 };
 
@@ -78,6 +79,7 @@ struct pg_endpoint {
 	struct mutex rx_mutex;		/* serializes readers */
 	wait_queue_head_t rx_wait;	/* readers, EPOLLIN */
 	atomic64_t rx_unreported;	/* drops not yet told to the reader */
+	struct pg_delivery *rx_cache;	/* a free record to reuse; xchg() */
 	unsigned long flags;		/* PG_EP_WAKE_QUEUED */
 	struct list_head wake_node;	/* in a writer's pg_wakeups */
 	struct pg_wakeups *wake_batch;	/* that writer's list, or NULL */
