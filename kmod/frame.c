@@ -7,6 +7,7 @@
 #include <linux/string.h>
 #include <crypto/sha2.h>
 #include <linux/promisegrid.h>
+#include "compat.h"
 #include "frame.h"
 #include "params.h"
 
@@ -55,18 +56,32 @@ void pg_frame_cid(const u8 *frame, size_t len, u8 *cid)
 	sha256(frame, len, cid + sizeof(prefix));
 }
 
+/*
+ * CIDs share their first bytes (version, codec, hash type), so memcmp()
+ * would walk several before telling them apart. Every frame asks about
+ * the kernel's seven pCIDs: compare the digest's last 8 bytes first.
+ */
+static bool pg_kernel_pcid_is(const u8 *cid, const u8 *kpcid)
+{
+	const size_t tail = PG_KERNEL_PCID_LEN - sizeof(u64);
+
+	return get_unaligned((const u64 *)(cid + tail)) ==
+	       get_unaligned((const u64 *)(kpcid + tail)) &&
+	       !memcmp(cid, kpcid, PG_KERNEL_PCID_LEN);
+}
+
 enum pg_kernel_pcid pg_kernel_pcid(const u8 *cid, size_t len)
 {
 	int i;
 
 	if (len != PG_KERNEL_PCID_LEN)
 		return PG_KPCID_NONE;
-	if (!memcmp(cid, pg_pcid_control, len))
+	if (pg_kernel_pcid_is(cid, pg_pcid_control))
 		return PG_KPCID_CONTROL;
-	if (!memcmp(cid, pg_pcid_delivery, len))
+	if (pg_kernel_pcid_is(cid, pg_pcid_delivery))
 		return PG_KPCID_DELIVERY;
 	for (i = 0; i < ARRAY_SIZE(pg_pcids_retired); i++)
-		if (!memcmp(cid, pg_pcids_retired[i], len))
+		if (pg_kernel_pcid_is(cid, pg_pcids_retired[i]))
 			return PG_KPCID_RETIRED;
 	return PG_KPCID_NONE;
 }
