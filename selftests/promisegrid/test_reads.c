@@ -287,6 +287,38 @@ static void *blocked_read(void *arg)
  * the send finds nobody and A must return EBADF or EINTR; either way A must
  * return.) After A returned, the last reference is gone: the receive is.
  */
+/*
+ * A receiver keeps the record of the last frame it read for the next one
+ * that fits: frames that shrink and grow must still arrive exactly.
+ */
+static int t_sizes_vary(const void *arg)
+{
+	static const size_t sizes[] = {
+		16384, 64, 16000, 1024, 65, 8000, 16384, 300, 12000, 16383,
+	};
+	struct pgt_ep a, b;
+	struct pgt_cid c;
+	size_t i;
+
+	(void)arg;
+	pgt_cid_named(&c, "reads sizes vary");
+	CHECK_EQ(pgt_open(&a, 0), 0);
+	CHECK_EQ(pgt_open(&b, 0), 0);
+	CHECK_EQ(pgt_receive(&b, &c, NULL, false), 0);
+	for (i = 0; i < PGT_ARRAY_SIZE(sizes); i++) {
+		struct pgt_buf f = { 0 };
+		int ok;
+
+		CHECK_EQ(pgt_frame_sized(&f, &c, sizes[i]), 0);
+		f.p[f.len - 1] ^= (uint8_t)(i + 1);	/* no two alike */
+		ok = pgt_send(&a, &f) == (ssize_t)f.len && !pgt_expect(&b, &f);
+		pgt_buf_free(&f);
+		CHECK(ok);
+	}
+	CHECK(pgt_empty(&b));
+	return PGT_PASS;
+}
+
 static int t_close_during_read(const void *arg)
 {
 	struct reader rd = { 0 };
@@ -337,6 +369,7 @@ static const struct pgt_test tests[] = {
 	PGT_TEST(t_vectors, "writev and readv work"),
 	PGT_TEST(t_positional, "pread, pwrite and lseek fail with ESPIPE (a stream)"),
 	PGT_TEST(t_poll, "poll: POLLIN iff queued, POLLOUT on an idle endpoint"),
+	PGT_TEST(t_sizes_vary, "frames that shrink and grow arrive byte-exact (kept records)"),
 	PGT_TEST(t_close_during_read, "close while another thread reads: healthy, then gone"),
 };
 
