@@ -58,6 +58,14 @@ guest_status() {
 passed=0 failed=0
 # PG_DEBUG_SUITES: which suites to run (default both).
 suites=${PG_DEBUG_SUITES:-selftests stress}
+suites=${suites//,/ }
+for f in $suites; do
+	case $f in
+	selftests | stress) ;;
+	*) echo "check-debug: PG_DEBUG_SUITES: no suite '$f'" \
+		"(selftests, stress)" >&2; exit 2 ;;
+	esac
+done
 
 # Adds a suite's closing "N passed, N failed" to the totals; a suite that
 # printed none (no boot, a crash) counts as one failure.
@@ -159,8 +167,13 @@ main() {
 	done
 	case " $suites " in *" stress "*) run_suite stress "$@" || rc=1 ;; esac
 
+	# Nothing run is not a pass.
+	if [ $((passed + failed)) = 0 ]; then
+		log "no test ran"
+		rc=1
+	fi
 	if [ "$rc" = 0 ]; then
-		log "PASS: selftests and stress suite clean on $release"
+		log "PASS: $suites clean on $release"
 	else
 		log "FAIL: see $LOGDIR/"
 	fi
