@@ -10,8 +10,8 @@
 #                       of tools/testing/vm/kernels.list
 #   make check-host     the host unit tests only
 #   make check-grid     the grid across hosts: pg-bridge in three VMs on a
-#                       three-server NATS cluster (installs nats-server and
-#                       libnats-dev; not in make check yet)
+#                       three-server NATS cluster (installs nats-server,
+#                       libnats-dev and python3-cryptography)
 #   make bridge         userland/bridge/build/pg-bridge (needs libnats-dev)
 #   make demo           boot the VM and run the demo exchange
 #   make bench          benchmarks in the VM, written to docs/bench.md: the

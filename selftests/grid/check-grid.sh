@@ -9,7 +9,11 @@
 # connecting first to a different server. A sends fan-out frames and
 # calls a function that B and C serve in one worker group; the guests
 # print GRID-* lines (selftests/grid/guest-grid.sh) and this script
-# judges them and prints TAP. Installs nats-server and libnats-dev.
+# judges them and prints TAP. A fifth server, alone, takes only users
+# of its operator's account (JWT and nkey creds made at run time by
+# nats-creds.py): A and B bridge one frame through it first, and C's
+# bridge, with wrong or no creds, is refused. Installs nats-server,
+# libnats-dev and python3-cryptography.
 #   PG_GRID_FRAMES (20), PG_GRID_CALLS (40), PG_GRID_BENCH (2000 frames
 #   of 1051 bytes, one way A to B, through the bridges and raw NATS),
 #   PG_KERNEL (6.1), PG_GRID_PORT (24222)
@@ -48,7 +52,7 @@ check() {	# check NAME CONDITION...
 }
 
 need=()
-for p in nats-server libnats-dev; do
+for p in nats-server libnats-dev python3-cryptography; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
 		need+=("$p")
 done
@@ -68,7 +72,7 @@ tools/testing/vm/build-module.sh "$abi" >"$tmp/build.log" 2>&1 ||
 	{ cat "$tmp/build.log"; echo "Bail out! module build failed"; exit 1; }
 
 # The NATS cluster: three servers, full mesh of routes, on 127.0.0.1.
-for p in $port $((port + 1)) $((port + 2)) $((port + 3)) $((port + 2000)) $((port + 2001)) $((port + 2002)) $((port + 2003)); do
+for p in $port $((port + 1)) $((port + 2)) $((port + 3)) $((port + 4)) $((port + 2000)) $((port + 2001)) $((port + 2002)) $((port + 2003)); do
 	if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
 		echo "Bail out! 127.0.0.1:$p is in use: set PG_GRID_PORT to another base"
 		exit 1
@@ -107,13 +111,22 @@ nats-server -a 127.0.0.1 -p $((port + 3)) -n pg-grid-tls -D \
 	--no_advertise >"$tmp/nats3.log" 2>&1 &
 pids+=($!)
 tls_url="tls://10.0.2.2:$((port + 3))"
-for i in 0 1 2 3; do
+# The fifth: operator mode (a MEMORY resolver with the account's JWT),
+# not in the cluster; only the user's creds get in.
+mkdir -m 700 "$tmp/creds" &&
+	/usr/bin/python3 selftests/grid/nats-creds.py "$tmp/creds" >"$tmp/creds.out" 2>&1 ||
+	{ cat "$tmp/creds.out"; echo "Bail out! nats-creds.py failed"; exit 1; }
+nats-server -c "$tmp/creds/server.conf" -a 127.0.0.1 -p $((port + 4)) \
+	-n pg-grid-creds >"$tmp/nats4.log" 2>&1 &
+pids+=($!)
+creds_url="nats://10.0.2.2:$((port + 4))"
+for i in 0 1 2 3 4; do
 	for _ in $(seq 1 50); do
 		(exec 3<>"/dev/tcp/127.0.0.1/$((port + i))") 2>/dev/null && break
 		sleep 0.2
 	done
 done
-echo "# nats-server $(nats-server --version | head -n 1) x3 on 127.0.0.1:$port..$((port + 2)), and one TLS-only on $((port + 3))"
+echo "# nats-server $(nats-server --version | head -n 1) x3 on 127.0.0.1:$port..$((port + 2)), one TLS-only on $((port + 3)), one creds-only on $((port + 4)) ($(cat "$tmp/creds.out"))"
 
 # On the host: the binary and its options (no module needed).
 br=userland/bridge/build/pg-bridge
@@ -124,12 +137,13 @@ for args in "" "--nats n --host-id a.b" "--nats n --host-id 'a b'" \
 	"--nats n --host-id a --prefix a..b" "--nats n --host-id a --export nope" \
 	"--nats n --host-id a --serve bafkreidtzm4frjuhvbeuzizsgbjqcyuc6pnnhhkcz5rmuttz3wrkvr6zvq" \
 	"--nats n --host-id a --export bafkreidtzm4frjuhvbeuzizsgbjqcyuc6pnnhhkcz5rmuttz3wrkvr6zvq --call bafkreidtzm4frjuhvbeuzizsgbjqcyuc6pnnhhkcz5rmuttz3wrkvr6zvq:g" \
-	"--nats n --host-id a --token 00"; do
+	"--nats n --host-id a --token 00" \
+	"--nats n --host-id a --export-open --creds '$tmp/creds/none.creds'"; do
 	eval "\"$br\" $args" >/dev/null 2>&1
 	rc=$?
 	[ "$rc" = 2 ] || { bad=$((bad + 1)); echo "# pg-bridge $args: exit $rc, not 2"; }
 done
-check "host: pg-bridge refuses bad options with exit 2 (8 cases)" test "$bad" = 0
+check "host: pg-bridge refuses bad options with exit 2 (9 cases, an unreadable --creds one)" test "$bad" = 0
 
 # The guests, each with the servers in its own order (A starts on the
 # first, B on the second, C on the third).
@@ -153,11 +167,15 @@ for r in "${roles[@]}"; do
 	done
 	tls=""
 	[ "$r" = C ] && tls="pg.tls=$tls_url"
+	# A and B get the user's creds; C another operator's user's.
+	cf=user
+	[ "$r" = C ] && cf=wrong
 	tools/testing/vm/run.sh --kernel "$kernel" --no-build --net --timeout 480 \
 		--mem 512 --bin userland/pg/build/pg --file "$tmp/ca.pem:/pg/ca.pem" \
+		--file "$tmp/creds/$cf.creds:/pg/$cf.creds" \
 		--bin userland/bridge/build/pg-bridge \
 		--bin selftests/grid/build/grid-bench \
-		--append "pg.role=$r pg.hosts=A,B,C pg.nats=$list pg.frames=$frames pg.calls=$calls pg.bench=$nbench $tls" \
+		--append "pg.role=$r pg.hosts=A,B,C pg.nats=$list pg.frames=$frames pg.calls=$calls pg.bench=$nbench pg.creds=$creds_url $tls" \
 		--script selftests/grid/guest-grid.sh --log "$tmp/$r.log" \
 		>"$tmp/$r.out" 2>&1 &
 	pids+=($!)
@@ -171,7 +189,7 @@ done
 
 for r in "${roles[@]}"; do
 	echo "# --- guest $r ---"
-	grep -hE '^(GRID-|pg-bridge|PG-VM)' "$tmp/$r.log" 2>/dev/null |
+	grep -hE '^(GRID-|pg-bridge|PG-VM|creds: .*nats:)' "$tmp/$r.log" 2>/dev/null |
 		grep -vE '^GRID-(CALL|SERVED|STATS) ' | sed 's/^/# /' | head -n 60
 	grep -h '^run.sh:' "$tmp/$r.out" | sed 's/^/# /'
 done
@@ -240,6 +258,24 @@ check "TLS: C's bridge connected over TLS with the CA given by --tls-ca (server:
 	grep -q 'TLS handshake complete' "$tmp/nats3.log"
 check "TLS: C got A's fan-out frames and served calls through it" \
 	test -n "$fc" -a "${by_c:-0}" -gt 0
+
+# Credentials: A's and B's bridges, with the user's creds, used only the
+# creds-only server; C's were refused.
+echo "# $(g "CREDS-GOT B" B)"
+g CREDS-REFUSED C | sed 's/^/# /'
+check "creds: A's frame crossed to B through bridges that had only the creds-only server (--creds)" \
+	grep -q '"over creds"' <<<"$(g "CREDS-GOT B" B)"
+check "creds: both of those bridges connected (A heard B) and exited 0" \
+	test "$(g CREDS-EXIT A)" = "GRID-CREDS-EXIT A 0" -a \
+	"$(g CREDS-EXIT B)" = "GRID-CREDS-EXIT B 0" -a \
+	-n "$(grep -h '^creds: pg-bridge\[A\]: host B heard' "$tmp/A.log")"
+check "creds: C's bridge with another operator's user was refused: it said so and exited 1" \
+	grep -qE '^GRID-CREDS-REFUSED wrong rc=1 .*nats: .*Authorization Violation' <<<"$(g CREDS-REFUSED C)"
+check "creds: C's bridge without creds was refused: it said so and exited 1" \
+	grep -qE '^GRID-CREDS-REFUSED none rc=1 .*nats: .*Authorization Violation' <<<"$(g CREDS-REFUSED C)"
+nauth=$(grep -c 'authentication error' "$tmp/nats4.log" || true)
+check "creds: the server logged C's two refusals ($nauth), and no bridge heard C there" \
+	test "$nauth" -ge 2 -a -z "$(grep -h '^creds: pg-bridge\[[AB]\]: host C heard' "$tmp/A.log" "$tmp/B.log")"
 
 # --export-open: no bridge was told OPEN; B's receive made it cross.
 echo "# $(g "OPEN B" B)"

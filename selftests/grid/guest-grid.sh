@@ -14,6 +14,9 @@ hosts=$(arg hosts | tr ',' ' ')
 nats=$(arg nats)
 # C's bridge reaches the cluster only through its TLS server.
 tls=$(arg tls)
+# A nats-server that takes only users of its operator's account (JWT
+# and nkey creds), alone, outside the cluster.
+creds=$(arg creds)
 nframes=$(arg frames)
 ncalls=$(arg calls)
 say() { echo "GRID-$*"; }
@@ -55,6 +58,61 @@ SLOW=$(pg cid --hex slow.txt | sed "s/^00//")
 RTT=$(pg cid --hex rtt.txt | sed "s/^00//")
 # centiseconds since boot
 cs() { tr -d . </proc/uptime | cut -d' ' -f1; }
+
+# Credentials, before the main bridges: A and B each run a bridge with
+# the user's creds on the operator-mode server alone (prefix pg.creds),
+# and A's frame on CRD must reach B's receiver through it. C's bridge,
+# with another operator's user and then with no creds, must be refused
+# and say so. Each bridge here stops before the main ones start.
+echo "pg-grid test: over a creds-only server" >crd.txt
+CRD=$(pg cid --hex crd.txt | sed "s/^00//")
+if [ -n "$creds" ]; then
+	cb="pg-bridge --nats $creds --host-id $role --prefix pg.creds --export $CRD"
+	case $role in
+	A)
+		$cb --creds /pg/user.creds >creds.json 2>creds.log &
+		cpid=$!
+		if waitlog creds.log "route +fanout $CRD" 45; then
+			pg send "$CRD" '"over creds"' || say "FAIL A send on CRD"
+			sleep 1
+		else
+			say "FAIL A never took CRD"
+		fi
+		kill -TERM "$cpid"
+		wait "$cpid"
+		say "CREDS-EXIT A $?"
+		;;
+	B)
+		pg sub --count 1 --timeout 50000 "$CRD" >crd.out 2>&1 &
+		spid=$!
+		$cb --creds /pg/user.creds >creds.json 2>creds.log &
+		cpid=$!
+		wait "$spid"
+		say "CREDS-GOT B $(tr '\n' ' ' <crd.out)"
+		kill -TERM "$cpid"
+		wait "$cpid"
+		say "CREDS-EXIT B $?"
+		;;
+	C)
+		for how in wrong none; do
+			opt=""
+			[ "$how" = wrong ] && opt="--creds /pg/wrong.creds"
+			# shellcheck disable=SC2086  # $opt is two words or none
+			$cb $opt >"creds-$how.json" 2>"creds-$how.log" &
+			cpid=$!
+			i=0	# it must exit by itself, at once
+			while kill -0 "$cpid" 2>/dev/null && [ "$i" -lt 100 ]; do
+				sleep 0.1
+				i=$((i + 1))
+			done
+			kill -KILL "$cpid" 2>/dev/null
+			wait "$cpid"
+			say "CREDS-REFUSED $how rc=$? $(grep -m 1 'nats:' "creds-$how.log")"
+		done
+		;;
+	esac
+	cat creds.log creds-*.log 2>/dev/null | sed 's/^/creds: /'
+fi
 
 pg sub --raw --timeout 300000 "$FAN" >fan.raw 2>fan.err &
 fanpid=$!

@@ -413,6 +413,51 @@ static int t_call_worker_died(const void *arg)
 	return 0;
 }
 
+/*
+ * pg_call_wait_msg() (LIBPROMISEGRID_1.2): the reply as delivered, here
+ * attested by the kernel with the worker's endpoint and pid and no host
+ * (a local worker); pg_reply_parse() reads it as pg_call_wait() would.
+ */
+static int t_call_wait_msg(const void *arg)
+{
+	struct pg_result res = { .outcome = PG_KEPT, .data = (uint8_t *)"ok",
+				 .len = 2, .status = -1, .signal = -1 }, got;
+	struct pg_cid fn, parent, p2;
+	struct pg_call c;
+	struct pg_hello h;
+	struct pg *pg, *w;
+	struct pg_msg m;
+	size_t hlen;
+
+	(void)arg;
+	cid(&fn, "lib client: who answered");
+	CHECK_EQ(pg_open(&pg, 0), 0);
+	CHECK_EQ(pg_open(&w, 0), 0);
+	CHECK_EQ(pg_hello(w, &h), 0);
+	CHECK_EQ(pg_serve_join(w, &fn, "g"), 0);
+	CHECK_EQ(pg_accept(pg, "attest", true), 0);
+	CHECK_EQ(pg_call_send(pg, &fn, "hi", 2, &parent), 0);
+	CHECK_EQ(pg_recv(w, &m, WAIT_MS), 1);
+	CHECK_EQ(pg_call_parse(&m, &c), 0);
+	CHECK(c.len == 2 && !memcmp(c.body, "hi", 2));
+	CHECK_EQ(pg_serve_reply(w, &c, &res), 0);
+	CHECK_EQ(pg_call_wait_msg(pg, &parent, WAIT_MS, &m), 0);
+	CHECK(m.attested);
+	CHECK_EQ(m.from.endpoint, h.endpoint);
+	CHECK_EQ(m.from.pid, getpid());
+	CHECK(pg_msg_host(&m, &hlen) == NULL);
+	CHECK_EQ(pg_reply_parse(&m, &p2, &got), 1);
+	CHECK(pg_cid_eq(&p2, &parent));
+	CHECK(got.outcome == PG_KEPT && got.len == 2 && !memcmp(got.data, "ok", 2));
+	pg_result_free(&got);
+	/* Nobody answers a call that was never sent: the timeout. */
+	cid(&p2, "lib client: no such call");
+	CHECK_EQ(pg_call_wait_msg(pg, &p2, 100, &m), -ETIMEDOUT);
+	pg_close(w);
+	pg_close(pg);
+	return 0;
+}
+
 static long uring_sq_head(void)
 {
 	char path[300], link[64], line[128];
@@ -538,6 +583,7 @@ static const struct pgt_test tests[] = {
 	PGT_TEST(t_call_spread, "pg serve: 20 calls spread over two workers, replies by parent"),
 	PGT_TEST(t_call_errors, "pg serve: error replies (exit status, stderr), timeouts, no worker"),
 	PGT_TEST(t_call_worker_died, "a worker closes with the call unread: the call fails at once (EPIPE)"),
+	PGT_TEST(t_call_wait_msg, "pg_call_wait_msg: the reply with the kernel's attestation of who answered"),
 };
 
 int main(void)

@@ -58,7 +58,8 @@ done
 # only when it is cached (tools/testing/debug-kernel/build.sh, or make check-debug
 # with PG_BUILD_DEBUG_KERNEL=1).
 # Three VMs, a three-server NATS cluster on the host's loopback; it
-# installs nats-server and libnats-dev itself (PG_GRID=0 leaves it out).
+# installs nats-server, libnats-dev and python3-cryptography itself
+# (PG_GRID=0 leaves it out).
 if [ "${PG_GRID:-1}" = 1 ]; then
 	suite "VM: the grid across three hosts over NATS (pg-bridge)" \
 		selftests/grid/check-grid.sh

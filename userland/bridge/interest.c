@@ -251,27 +251,6 @@ int br_interest_watch(struct bridge *b)
 	return 0;
 }
 
-/* The bytes of a 42(h'00' CID) link, into c; false if it is not one. */
-static bool link_cid(cbor_item_t *it, struct pg_cid *c)
-{
-	cbor_item_t *bs;
-	size_t n;
-	bool ok;
-
-	if (!it || !cbor_isa_tag(it) || cbor_tag_value(it) != PG_CID_TAG)
-		return false;
-	bs = cbor_tag_item(it);
-	n = cbor_isa_bytestring(bs) && cbor_bytestring_is_definite(bs) ?
-	    cbor_bytestring_length(bs) : 0;
-	ok = n >= 2 && n - 1 <= PG_CID_MAX && !cbor_bytestring_handle(bs)[0];
-	if (ok) {
-		c->len = n - 1;
-		memcpy(c->b, cbor_bytestring_handle(bs) + 1, c->len);
-	}
-	cbor_decref(&bs);
-	return ok;
-}
-
 void br_interest_route(struct bridge *b, const struct pg_msg *m)
 {
 	cbor_item_t *d = pg_msg_slot(m, 3), *g, *up;
@@ -284,7 +263,7 @@ void br_interest_route(struct bridge *b, const struct pg_msg *m)
 	b->st.route_notices++;
 	up = d ? pg_map_get(d, "up") : NULL;
 	if (!up || !cbor_isa_float_ctrl(up) || !cbor_float_ctrl_is_ctrl(up) ||
-	    !link_cid(pg_map_get(d, "pcid"), &c))
+	    !pg_cid_from_link(pg_map_get(d, "pcid"), &c))
 		goto out;
 	on = cbor_get_bool(up);
 	g = pg_map_get(d, "group");

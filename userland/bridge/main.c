@@ -24,17 +24,19 @@
 
 #include "bridge.h"
 
-static volatile sig_atomic_t stop, dump;
+static volatile sig_atomic_t stop, dump, nats_lost;
 
 void br_log(const struct bridge *b, const char *fmt, ...)
 {
 	va_list ap;
 
+	flockfile(stderr);	/* one line, whole, whatever thread logs too */
 	fprintf(stderr, "pg-bridge[%s]: ", b->host ? b->host : "?");
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+	funlockfile(stderr);
 }
 
 void br_hex(const void *p, size_t n, char *out)
@@ -246,6 +248,25 @@ static void on_connected(natsConnection *nc, void *closure)
 	br_log(closure, "connected");
 }
 
+/*
+ * cnats closes the connection for good only when told to or when it gave
+ * up (a server refused the credentials twice): then there is nothing
+ * left to bridge.
+ */
+static void on_closed(natsConnection *nc, void *closure)
+{
+	const char *text = NULL;
+	natsStatus s;
+
+	if (stop)
+		return;
+	s = natsConnection_GetLastError(nc, &text);
+	br_log(closure, "nats: connection closed: %s%s%s", natsStatus_GetText(s),
+	       text && *text ? ": " : "", text ? text : "");
+	nats_lost = 1;
+	stop = 1;
+}
+
 static void on_error(natsConnection *nc, natsSubscription *sub, natsStatus err,
 		     void *closure)
 {
@@ -257,6 +278,22 @@ static void on_error(natsConnection *nc, natsSubscription *sub, natsStatus err,
 		atomic_fetch_add(&b->st.slow_consumer, 1);
 	else
 		br_log(b, "nats: %s", natsStatus_GetText(err));
+}
+
+/* After a first attempt failed with first: cnats tries on in the background. */
+static natsStatus connect_retrying(struct bridge *b, natsOptions *o,
+				   natsStatus first)
+{
+	natsStatus s;
+
+	br_log(b, "nats: %s; retrying in the background",
+	       natsStatus_GetText(first));
+	s = natsOptions_SetTimeout(o, 2000);
+	if (s == NATS_OK)
+		s = natsOptions_SetRetryOnFailedConnect(o, true, on_connected, b);
+	if (s == NATS_OK)
+		s = natsConnection_Connect(&b->nc, o);
+	return s == NATS_NOT_YET_CONNECTED ? NATS_OK : s;
 }
 
 static int nats_connect(struct bridge *b)
@@ -287,13 +324,13 @@ static int nats_connect(struct bridge *b)
 	if (s == NATS_OK)
 		s = natsOptions_SetReconnectWait(o, 250);
 	if (s == NATS_OK)
-		s = natsOptions_SetRetryOnFailedConnect(o, true, on_connected, b);
-	if (s == NATS_OK)
 		s = natsOptions_SetReconnectedCB(o, on_reconnected, b);
 	if (s == NATS_OK)
 		s = natsOptions_SetDisconnectedCB(o, on_disconnected, b);
 	if (s == NATS_OK)
 		s = natsOptions_SetErrorHandler(o, on_error, b);
+	if (s == NATS_OK)
+		s = natsOptions_SetClosedCB(o, on_closed, b);
 	if (s == NATS_OK && b->creds)
 		s = natsOptions_SetUserCredentialsFromFiles(o, b->creds, NULL);
 	if (s == NATS_OK && (b->tls_ca || b->tls_cert))
@@ -302,15 +339,29 @@ static int nats_connect(struct bridge *b)
 		s = natsOptions_LoadCATrustedCertificates(o, b->tls_ca);
 	if (s == NATS_OK && b->tls_cert)
 		s = natsOptions_LoadCertificatesChain(o, b->tls_cert, b->tls_key);
+	/*
+	 * First without retries: a server that refuses the credentials is
+	 * an error to report, not to retry (cnats would only say, after its
+	 * retries, that no server is available). It has time for a slow
+	 * host's handshake (the creds' signature), lest a timeout hide the
+	 * refusal. Anything else, such as servers not up yet, is retried in
+	 * the background, each attempt within cnats' usual 2 s.
+	 */
+	if (s == NATS_OK)
+		s = natsOptions_SetTimeout(o, 10000);
 	if (s == NATS_OK) {
 		s = natsConnection_Connect(&b->nc, o);
-		if (s == NATS_NOT_YET_CONNECTED)
-			s = NATS_OK;	/* cnats keeps trying in the background */
+		if (s != NATS_OK && s != NATS_CONNECTION_AUTH_FAILED &&
+		    s != NATS_NOT_PERMITTED)
+			s = connect_retrying(b, o, s);
 	}
 	natsOptions_Destroy(o);
 	free(urls);
 	if (s != NATS_OK) {
-		br_log(b, "nats: %s", natsStatus_GetText(s));
+		const char *why = nats_GetLastError(NULL);
+
+		br_log(b, "nats: %s%s%s", natsStatus_GetText(s),
+		       why && *why ? ": " : "", why ? why : "");
 		nats_PrintLastErrorStack(stderr);
 		return -1;
 	}
@@ -799,6 +850,8 @@ int main(int argc, char **argv)
 		return usage("--interest-ms >= 50, --interest-ttl-ms above it");
 	if (b->max_proxies < 1 || b->max_proxies > 1024)
 		return usage("--max-proxies: 1 to 1024");
+	if (b->creds && access(b->creds, R_OK))
+		return usage("--creds: no readable credentials file");
 	if (!b->nroutes && !b->export_open)
 		br_log(b, "warning: nothing exported (--export, --export-open, --serve, --call)");
 
@@ -837,8 +890,12 @@ int main(int argc, char **argv)
 	err = loop(b);
 	if (err)
 		br_log(b, "poll: %s", strerror(-err));
-	br_interest_announce(b, true);
+	if (nats_lost)
+		rc = 1;
+	else
+		br_interest_announce(b, true);
 out:
+	stop = 1;	/* closing now is ours: on_closed says nothing */
 	br_stats_print(b, stdout);
 	for (i = 0; i < b->nroutes; i++)
 		natsSubscription_Destroy(b->routes[i].sub);

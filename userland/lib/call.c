@@ -165,21 +165,30 @@ static bool is_reply_for(const struct pg_msg *m, const void *arg)
 		pg_control_parent(m, &parent)) && pg_cid_eq(&parent, arg);
 }
 
-PG_EXPORT int pg_call_wait(struct pg *pg, const struct pg_cid *parent,
-			   int timeout_ms, struct pg_result *r)
+PG_EXPORT int pg_call_wait_msg(struct pg *pg, const struct pg_cid *parent,
+			       int timeout_ms, struct pg_msg *m)
 {
-	struct pg_cid got;
-	struct pg_msg m;
-	int err = pg_wait_for(pg, is_reply_for, parent, timeout_ms, &m);
+	int err = pg_wait_for(pg, is_reply_for, parent, timeout_ms, m);
 
 	if (err == -ETIMEDOUT)
 		return pg_fail(pg, ETIMEDOUT, "no reply in time");
 	if (err < 0)
 		return err;
-	if (pg_msg_is_control(&m))	/* an unread notice */
+	if (pg_msg_is_control(m))	/* an unread notice */
 		return pg_fail(pg, EPIPE, "the worker closed with the call unread");
-	pg_reply_parse(&m, &got, r);
 	return 0;
+}
+
+PG_EXPORT int pg_call_wait(struct pg *pg, const struct pg_cid *parent,
+			   int timeout_ms, struct pg_result *r)
+{
+	struct pg_cid got;
+	struct pg_msg m;
+	int err = pg_call_wait_msg(pg, parent, timeout_ms, &m);
+
+	if (!err)
+		pg_reply_parse(&m, &got, r);
+	return err;
 }
 
 PG_EXPORT int pg_call(struct pg *pg, const struct pg_cid *fn, const void *body,

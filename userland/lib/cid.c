@@ -104,7 +104,7 @@ bool pg_cid_from_slot(const uint8_t *p, size_t n, struct pg_cid *c)
 	return true;
 }
 
-bool pg_cid_from_link(const cbor_item_t *link, struct pg_cid *c)
+PG_EXPORT bool pg_cid_from_link(const cbor_item_t *link, struct pg_cid *c)
 {
 	cbor_item_t *bytes;
 	bool ok;

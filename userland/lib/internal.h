@@ -48,10 +48,11 @@ int pg_put_cid(struct pg_buf *b, const struct pg_cid *c);
 /* An IEEE 754 half-precision value (frame.c). */
 double pg_half_to_double(uint16_t h);
 
-/* Takes the 0x00-prefixed slot-0 bytes into a CID; false if not one. */
+/*
+ * Takes the 0x00-prefixed slot-0 bytes into a CID; false if not one
+ * (pg_cid_from_link() reads the same from a libcbor 42(bytes) item).
+ */
 bool pg_cid_from_slot(const uint8_t *p, size_t n, struct pg_cid *c);
-/* The same from a libcbor item 42(bytes); false if it is not one. */
-bool pg_cid_from_link(const cbor_item_t *link, struct pg_cid *c);
 
 /* A kernel message's parent link (slot 4): the frame it answers. */
 bool pg_control_parent(const struct pg_msg *m, struct pg_cid *parent);

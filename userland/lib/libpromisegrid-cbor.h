@@ -49,6 +49,14 @@ int pg_batch_add_slots(struct pg_batch *b, const struct pg_cid *pcid,
 int pg_request(struct pg *pg, const char *verb, cbor_item_t *args,
 	       cbor_item_t **details);
 
+/*
+ * The CID in a link, the libcbor item 42(h'00' || CIDv1) that slot 0 and
+ * the kernel's parent and "pcid" links are (LIBPROMISEGRID_1.2): true and
+ * *c, or false if it is not one (another tag, not a definite byte string,
+ * no 0x00 prefix, not a CIDv1 of 4..PG_CID_MAX bytes).
+ */
+bool pg_cid_from_link(const cbor_item_t *link, struct pg_cid *c);
+
 /* Looks up a text key in a libcbor map; a borrowed item or NULL. */
 cbor_item_t *pg_map_get(const cbor_item_t *map, const char *key);
 /* The unsigned integer under key, or -ENOENT/-EINVAL. */

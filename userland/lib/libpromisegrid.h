@@ -263,6 +263,15 @@ int pg_reply_parse(const struct pg_msg *m, struct pg_cid *parent,
  */
 int pg_call_wait(struct pg *pg, const struct pg_cid *parent, int timeout_ms,
 		 struct pg_result *r);
+/*
+ * pg_call_wait() that gives the reply itself (LIBPROMISEGRID_1.2): 0 and
+ * *m, the reply as delivered, valid until the next receive on pg. On an
+ * endpoint that accepts attestation (pg_accept(pg, "attest", true)),
+ * m->from and pg_msg_host() say who answered; pg_reply_parse() reads the
+ * outcome. The same errors as pg_call_wait().
+ */
+int pg_call_wait_msg(struct pg *pg, const struct pg_cid *parent,
+		     int timeout_ms, struct pg_msg *m);
 /* pg_call_send + pg_call_wait. 0 whenever a reply came: look at r. */
 int pg_call(struct pg *pg, const struct pg_cid *fn, const void *body,
 	    size_t len, int timeout_ms, struct pg_result *r);

@@ -385,40 +385,23 @@ static int call_attested(struct pg *pg, const struct pg_cid *fn,
 			 struct pg_result *res)
 {
 	struct pg_cid parent, got;
-	struct timespec t0, t;
 	const char *host;
 	struct pg_msg m;
 	size_t hlen;
-	long left;
 	int r;
 
 	r = pg_accept(pg, "attest", true) ?:
 	    pg_call_send(pg, fn, body->p ? body->p : (uint8_t *)"", body->len,
-			 &parent);
+			 &parent) ?:
+	    pg_call_wait_msg(pg, &parent, timeout_ms, &m);
 	if (r)
 		return r;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (;;) {
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		left = timeout_ms - ((t.tv_sec - t0.tv_sec) * 1000 +
-				     (t.tv_nsec - t0.tv_nsec) / 1000000);
-		if (left <= 0)
-			return -ETIMEDOUT;
-		r = pg_recv(pg, &m, (int)left);
-		if (r == -EAGAIN || r == -ETIMEDOUT)
-			return -ETIMEDOUT;
-		if (r < 0)
-			return r;
-		if (pg_reply_parse(&m, &got, NULL) != 1 ||
-		    !pg_cid_eq(&got, &parent))
-			continue;
-		host = pg_msg_host(&m, &hlen);
-		fprintf(stderr, "pg call: reply from endpoint %llu pid %u uid %u"
-			" host %.*s\n", (unsigned long long)m.from.endpoint,
-			m.from.pid, m.from.uid, host ? (int)hlen : 5,
-			host ? host : "local");
-		return pg_reply_parse(&m, &got, res) == 1 ? 0 : -EPROTO;
-	}
+	host = pg_msg_host(&m, &hlen);
+	fprintf(stderr, "pg call: reply from endpoint %llu pid %u uid %u"
+		" host %.*s\n", (unsigned long long)m.from.endpoint,
+		m.from.pid, m.from.uid, host ? (int)hlen : 5,
+		host ? host : "local");
+	return pg_reply_parse(&m, &got, res) == 1 ? 0 : -EPROTO;
 }
 
 int pg_cmd_call(struct pg_opts *o, int argc, char **argv)

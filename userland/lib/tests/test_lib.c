@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "libpromisegrid-cbor.h"
 #include "pgt_runner.h"
@@ -434,6 +435,101 @@ static void test_call_reply(void)
 	done("function calls: call frame, parent CID, replies round trip");
 }
 
+/* tag(bytes), a definite byte string under a tag. */
+static cbor_item_t *link_of(const uint8_t *b, size_t n, uint64_t tag)
+{
+	return cbor_build_tag(tag, cbor_move(cbor_build_bytestring(b, n)));
+}
+
+static void test_cid_from_link(void)
+{
+	uint8_t raw[1 + PG_CID_MAX];
+	struct pg_cid c, got;
+	cbor_item_t *it;
+
+	pg_cid_of("link", 4, &c);
+	raw[0] = 0;
+	memcpy(raw + 1, c.b, c.len);
+	it = link_of(raw, 1 + c.len, 42);
+	EXPECT(pg_cid_from_link(it, &got));
+	EXPECT(pg_cid_eq(&got, &c));
+	cbor_decref(&it);
+	EXPECT(!pg_cid_from_link(NULL, &got));		/* no item */
+	it = link_of(raw, 1 + c.len, 43);		/* another tag */
+	EXPECT(!pg_cid_from_link(it, &got));
+	cbor_decref(&it);
+	it = link_of(raw + 1, c.len, 42);		/* no 0x00 prefix */
+	EXPECT(!pg_cid_from_link(it, &got));
+	cbor_decref(&it);
+	it = link_of(raw, 3, 42);			/* truncated CID */
+	EXPECT(!pg_cid_from_link(it, &got));
+	cbor_decref(&it);
+	it = cbor_build_tag(42, cbor_move(cbor_build_string("00")));
+	EXPECT(!pg_cid_from_link(it, &got));		/* text, not bytes */
+	cbor_decref(&it);
+	it = cbor_build_bytestring(raw, 1 + c.len);	/* untagged */
+	EXPECT(!pg_cid_from_link(it, &got));
+	cbor_decref(&it);
+	done("pg_cid_from_link: a 42(h'00' CID) link, and what is not one");
+}
+
+/*
+ * pg_call_wait_msg() on an endpoint attached to a pipe (no module): the
+ * reply comes back whole, attested with the host that answered, and a
+ * delivery that came before it is kept for pg_recv().
+ */
+static void test_call_wait_msg(void)
+{
+	struct pg_buf call = { 0 }, reply = { 0 }, d = { 0 }, other = { 0 };
+	struct pg_result r = { .outcome = PG_KEPT, .data = (uint8_t *)"ok",
+			       .len = 2, .status = -1, .signal = -1 }, got;
+	struct pg_cid fn, parent, p2, unknown;
+	const char *host;
+	struct pg_msg m;
+	struct pg *pg;
+	size_t hlen;
+	int fds[2];
+
+	pg_cid_of("wait", 4, &fn);
+	EXPECT_EQ(pg_call_frame(&call, &fn, 1, "x", 1, &parent), 0);
+	EXPECT_EQ(pg_reply_frame(&reply, &parent, &r), 0);
+	attest_host(&d, &reply, 7, "B");
+	EXPECT_EQ(pg_frame_wrap(&other, &fn, (const uint8_t *)"\x01", 1, 1), 0);
+	if (pipe(fds)) {
+		EXPECT(0);
+		done("pg_call_wait_msg: no pipe");
+		return;
+	}
+	EXPECT(write(fds[1], other.p, other.len) == (ssize_t)other.len);
+	EXPECT(write(fds[1], d.p, d.len) == (ssize_t)d.len);
+	EXPECT_EQ(pg_attach(&pg, fds[0]), 0);
+	EXPECT_EQ(pg_call_wait_msg(pg, &parent, 1000, &m), 0);
+	EXPECT(m.attested);
+	EXPECT_EQ(m.from.endpoint, 7);
+	host = pg_msg_host(&m, &hlen);
+	EXPECT(host && hlen == 1 && host[0] == 'B');
+	EXPECT(m.frame_len == reply.len && !memcmp(m.frame, reply.p, reply.len));
+	EXPECT_EQ(pg_reply_parse(&m, &p2, &got), 1);
+	EXPECT(pg_cid_eq(&p2, &parent));
+	EXPECT(got.outcome == PG_KEPT && got.len == 2 && !memcmp(got.data, "ok", 2));
+	pg_result_free(&got);
+	/* The frame before the reply waits for pg_recv(). */
+	EXPECT_EQ(pg_recv(pg, &m, 0), 1);
+	EXPECT(m.frame_len == other.len && !memcmp(m.frame, other.p, other.len));
+	/* No reply to another call: the timeout, with a reason. */
+	pg_cid_of("never", 5, &unknown);
+	EXPECT_EQ(pg_call_wait_msg(pg, &unknown, 50, &m), -ETIMEDOUT);
+	EXPECT(strstr(pg_reason(pg), "no reply"));
+	pg_close(pg);
+	close(fds[0]);
+	close(fds[1]);
+	pg_buf_free(&call);
+	pg_buf_free(&reply);
+	pg_buf_free(&d);
+	pg_buf_free(&other);
+	done("pg_call_wait_msg: the reply whole and attested, earlier deliveries kept");
+}
+
 static void test_malformed_call(void)
 {
 	struct pg_buf f = { 0 }, d = { 0 };
@@ -598,6 +694,8 @@ int main(void)
 	test_frame_errors();
 	test_attested();
 	test_call_reply();
+	test_cid_from_link();
+	test_call_wait_msg();
 	test_malformed_call();
 	test_print();
 	test_batch();
