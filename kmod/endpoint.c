@@ -300,6 +300,15 @@ static void pg_delivery_free(struct pg_endpoint *ep, struct pg_delivery *d)
 	kvfree(d);
 }
 
+/*
+ * A write offers the scheduler a point to switch once per this many of
+ * its deliveries (a batch of frames, a wide fan-out), not at each: with
+ * one at each (might_sleep() is one), a reader the previous write woke
+ * preempted the next write of an io_uring batch at its first delivery,
+ * two context switches per frame. Sleeping is still allowed here.
+ */
+#define PG_RESCHED_DELIVERIES	64
+
 int pg_ep_deliver_via(struct pg_endpoint *ep, const u8 *frame, u32 len,
 		      struct pg_endpoint *from, const struct pg_host *host,
 		      bool attest, u64 trace_tag, struct pg_wakeups *w)
@@ -309,7 +318,8 @@ int pg_ep_deliver_via(struct pg_endpoint *ep, const u8 *frame, u32 len,
 	size_t hdr_len = 0;
 	size_t truesize;
 
-	might_sleep();
+	/* Sleeping allowed, but not a preemption point at each delivery. */
+	__might_sleep(__FILE__, __LINE__);
 	if (attest && from)
 		hdr_len = pg_attest_header(hdr, sizeof(hdr), ep, from, host);
 	truesize = kmalloc_size_roundup(struct_size(d, data, hdr_len + len));
@@ -343,6 +353,8 @@ int pg_ep_deliver_via(struct pg_endpoint *ep, const u8 *frame, u32 len,
 	pg_stat_inc(PG_STAT_DELIVERIES);
 	trace_pg_deliver(ep->id, trace_tag, len);
 	pg_ep_wake(ep, w);
+	if (w && !(++w->deliveries % PG_RESCHED_DELIVERIES))
+		cond_resched();
 	return 0;
 }
 

@@ -150,6 +150,7 @@ struct pg_endpoint {
  */
 struct pg_wakeups {
 	struct list_head list;		/* pg_endpoint.wake_node, referenced */
+	unsigned int deliveries;	/* queued by this write so far */
 };
 
 #define PG_WAKEUPS_INIT(name)	{ .list = LIST_HEAD_INIT((name).list) }

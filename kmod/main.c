@@ -35,10 +35,12 @@
  *
  * Lock-free: endpoints are found by id in an xarray under RCU and pinned
  * by a kref; routes are found in an rhashtable under RCU and pinned by a
- * refcount; tx_cache and tx_error are exchanged with xchg(); a receiver
- * is on at most one writer's wake-up batch (PG_EP_WAKE_QUEUED bit).
- * Functions that assume a lock say so with lockdep_assert_held(); the
- * delivery paths, which allocate, with might_sleep().
+ * refcount; tx_cache, rx_cache and tx_error are exchanged with xchg();
+ * a receiver is on at most one writer's wake-up batch (PG_EP_WAKE_QUEUED
+ * bit). Functions that assume a lock say so with lockdep_assert_held();
+ * the delivery paths, which may allocate, with __might_sleep() (the
+ * check without a preemption point: they offer one every
+ * PG_RESCHED_DELIVERIES deliveries).
  */
 #include <linux/init.h>
 #include <linux/module.h>

@@ -209,10 +209,10 @@ int pg_route_send(struct pg_endpoint *src, const u8 *frame,
 	struct pg_route *r;
 	struct pg_recv *rc;
 	struct pg_group *g;
-
 	int err;
 
-	might_sleep();
+	/* Sleeping allowed, but no preemption point: see pg_ep_deliver_via(). */
+	__might_sleep(__FILE__, __LINE__);
 	r = pg_route_find(fr->cid, fr->cid_len);
 	if (r) {
 		fr->hash = r->cid_hash;
