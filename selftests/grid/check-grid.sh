@@ -388,6 +388,12 @@ if [ -n "$rp" ] && [ -n "$rn" ]; then
 fi
 check "bench: 3 x $nbench frames A to B through the bridges, each exactly once" \
 	test -n "$bpg" -a -z "$(grep -v " n=$((3 * nbench)) dup=0 missing=0 " <<<"$bpg")"
+# The bench's sender writes 64 frames at a time: A's bridge read them
+# together and sent runs of them as one NATS message each.
+apub=$(g STATS A | sed -n 's/.*"published":\([0-9]*\),"published_messages":\([0-9]*\),.*/\1 \2/p')
+echo "# A's bridge published ${apub% *} frames in ${apub#* } NATS messages"
+check "bench: A's bridge packed runs of frames into fewer NATS messages" \
+	test -n "$apub" -a "${apub#* }" -gt 0 -a "$((${apub% *} / 2))" -gt "${apub#* }"
 
 for r in "${roles[@]}"; do
 	echo "# bridge $r: $(g "STATS" "$r" | sed 's/^GRID-STATS //')"

@@ -26,6 +26,8 @@
 #define BR_MAX_TOKENS		16	/* --token */
 #define BR_RUN_FRAMES		64	/* frames of one sender in one write */
 #define BR_RUN_BYTES		(128u << 10)
+#define BR_PACK_FRAMES		64	/* frames of one sender in one NATS message */
+#define BR_PACK_BYTES		(64u << 10)
 
 enum br_kind { BR_FANOUT, BR_SERVE, BR_CALL };
 
@@ -48,6 +50,7 @@ struct br_route {
 /* Counters (stats.c prints them). */
 struct br_stats {
 	uint64_t published, injected, carried_back, replies_out;
+	uint64_t published_messages;	/* NATS messages the published frames took */
 	uint64_t own_skipped;		/* frames this bridge injected, seen again */
 	uint64_t inbound_dropped;	/* NATS messages the local queue had no room for */
 	uint64_t inject_failed, carry_failed, publish_failed;
@@ -95,6 +98,7 @@ struct bridge {
 	natsSubscription *sub_to, *sub_interest;
 	struct br_inbound *inbound;
 
+	uint32_t pid;			/* getpid(), once: a system call each time */
 	struct pg *local;		/* receives what leaves, carries replies */
 	uint64_t local_id;
 	struct br_proxy *proxies;
@@ -108,6 +112,11 @@ struct bridge {
 void br_log(const struct bridge *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void br_hex(const void *p, size_t n, char *out);
+
+/* outbound.c: runs of one sender's frames, one NATS message each */
+void br_pack_add(struct bridge *b, struct br_route *r, uint64_t from,
+		 const void *frame, size_t len);
+void br_pack_flush(struct bridge *b);
 
 /* inbound.c: NATS messages waiting for the kernel thread */
 enum br_in_kind { BR_IN_FRAME, BR_IN_REPLY, BR_IN_INTEREST };

@@ -466,11 +466,11 @@ static int subscribe(struct bridge *b)
 /* A frame some local sender wrote on a pCID that other hosts take. */
 static void local_frame(struct bridge *b, const struct pg_msg *m)
 {
-	char reply[BR_SUBJECT_MAX];
 	struct br_route *r;
 	uint64_t v;
 
 	if (pg_msg_is_control(m)) {
+		br_pack_flush(b);	/* what was read before it leaves first */
 		cbor_item_t *word = pg_msg_slot(m, 2), *d;
 		bool route = word && cbor_isa_string(word) &&
 			     cbor_string_length(word) == strlen(PG_NOTICE_ROUTE) &&
@@ -500,22 +500,13 @@ static void local_frame(struct bridge *b, const struct pg_msg *m)
 	 * Frames this process injected (through any of its endpoints) are
 	 * never forwarded again: the kernel attests the opener's pid.
 	 */
-	if (m->from.pid == (uint32_t)getpid()) {
+	if (m->from.pid == b->pid) {
 		b->st.own_skipped++;
 		return;
 	}
 	r = receiving_route(b, &m->pcid);
-	if (!r)
-		return;
-	snprintf(reply, sizeof(reply), "%s.to.%s.%" PRIu64, b->prefix, b->host,
-		 m->from.endpoint);
-	if (natsConnection_PublishRequest(b->nc, r->subject, reply, m->frame,
-					  (int)m->frame_len) != NATS_OK) {
-		b->st.publish_failed++;
-		return;
-	}
-	r->out++;
-	b->st.published++;
+	if (r)
+		br_pack_add(b, r, m->from.endpoint, m->frame, m->frame_len);
 }
 
 static void drain_local(struct bridge *b)
@@ -523,11 +514,9 @@ static void drain_local(struct bridge *b)
 	struct pg_msg m;
 	int n;
 
-	for (n = 0; n < BR_BATCH; n++) {
-		if (pg_recv(b->local, &m, 0) < 0)
-			return;
+	for (n = 0; n < BR_BATCH && pg_recv(b->local, &m, 0) >= 0; n++)
 		local_frame(b, &m);
-	}
+	br_pack_flush(b);
 }
 
 /*
@@ -551,6 +540,30 @@ static void run_flush(struct bridge *b, struct run *run)
 	run->buf.len = 0;
 }
 
+/* One frame of a message from another host, onto the run. */
+static void run_add(struct bridge *b, struct br_route *r, const char *reply,
+		    const uint8_t *frame, size_t len, struct run *run)
+{
+	if (run->n && (run->r != r || strcmp(run->reply, reply) ||
+		       run->n == BR_RUN_FRAMES ||
+		       run->buf.len + len > BR_RUN_BYTES))
+		run_flush(b, run);
+	if (pg_buf_put(&run->buf, frame, len)) {
+		r->inject_failed++;
+		b->st.inject_failed++;
+		return;
+	}
+	run->r = r;
+	strcpy(run->reply, reply);
+	run->ends[run->n++] = run->buf.len;
+}
+
+/*
+ * A message on a route's subject: one frame, or a CBOR sequence of one
+ * sender's frames. Each must be a frame on the route's pCID, not
+ * attested; at the first that is not, it and the rest are dropped
+ * (counted once), and the frames before it still go in.
+ */
 static void remote_frame(struct bridge *b, struct br_route *r, natsMsg *msg,
 			 struct run *run)
 {
@@ -559,30 +572,27 @@ static void remote_frame(struct bridge *b, struct br_route *r, natsMsg *msg,
 	const char *reply = natsMsg_GetReply(msg);
 	char want[BR_SUBJECT_MAX];
 	struct pg_msg m;
+	size_t off = 0;
 	ssize_t n;
 
-	n = len > 0 ? pg_msg_parse(data, len, &m) : -EBADMSG;
-	if (n != len || m.attested || !pg_cid_eq(&m.pcid, &r->pcid)) {
-		b->st.mismatched++;
-		return;
-	}
 	/* Replies go only to another bridge's reply subjects. */
 	snprintf(want, sizeof(want), "%s.to.", b->prefix);
 	if (!reply || strncmp(reply, want, strlen(want)) ||
 	    strlen(reply) >= sizeof(run->reply))
 		reply = "";
-	if (run->n && (run->r != r || strcmp(run->reply, reply) ||
-		       run->n == BR_RUN_FRAMES ||
-		       run->buf.len + len > BR_RUN_BYTES))
-		run_flush(b, run);
-	if (pg_buf_put(&run->buf, data, len)) {
-		r->inject_failed++;
-		b->st.inject_failed++;
+	if (len <= 0) {
+		b->st.mismatched++;
 		return;
 	}
-	run->r = r;
-	strcpy(run->reply, reply);
-	run->ends[run->n++] = run->buf.len;
+	while (off < (size_t)len) {
+		n = pg_msg_parse(data + off, (size_t)len - off, &m);
+		if (n <= 0 || m.attested || !pg_cid_eq(&m.pcid, &r->pcid)) {
+			b->st.mismatched++;
+			return;
+		}
+		run_add(b, r, reply, data + off, (size_t)n, run);
+		off += (size_t)n;
+	}
 }
 
 /*
@@ -773,6 +783,7 @@ int main(int argc, char **argv)
 	char *list, *save, *one;
 	int c, err, rc = 0, i;
 
+	b->pid = (uint32_t)getpid();
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n':

@@ -15,7 +15,8 @@ void br_stats_print(const struct bridge *b, FILE *f)
 		"\"route_notices\":%llu,", b->host,
 		b->gateway ? "true" : "false", b->watching ? "true" : "false",
 		U(s->route_notices));
-	fprintf(f, "\"published\":%llu,\"injected\":%llu,"
+	fprintf(f, "\"published\":%llu,\"published_messages\":%llu,"
+		"\"injected\":%llu,"
 		"\"replies_out\":%llu,\"carried_back\":%llu,"
 		"\"own_skipped\":%llu,\"reconnects\":%llu,\"disconnects\":%llu,"
 		"\"proxies\":%d,\"proxies_opened\":%llu,"
@@ -23,7 +24,8 @@ void br_stats_print(const struct bridge *b, FILE *f)
 		"\"slow_consumer\":%llu,\"kernel\":%llu,\"inject\":%llu,"
 		"\"carry\":%llu,\"publish\":%llu,\"mismatched\":%llu,"
 		"\"no_reply_to\":%llu},\"routes\":[",
-		U(s->published), U(s->injected), U(s->replies_out),
+		U(s->published), U(s->published_messages), U(s->injected),
+		U(s->replies_out),
 		U(s->carried_back), U(s->own_skipped), U(s->reconnects),
 		U(s->disconnects), b->nproxies, U(s->proxies_opened),
 		U(s->proxies_evicted), U(s->inbound_dropped),
