@@ -216,6 +216,11 @@ HDR
 	echo "Raw rows (CSV; csw_per_msg: context switches per message of each side):"
 	echo
 	sed -n '/^```csv/,/^```$/p' "$tmp/report"
+	# the cross-host figures of this make bench (tools/bench/grid.sh)
+	if [ -f "$out/grid.md" ]; then
+		echo
+		cat "$out/grid.md"
+	fi
 	if [ -f tools/bench/notes.md ]; then
 		echo
 		cat tools/bench/notes.md
