@@ -13,7 +13,8 @@
 # puts into docs/bench.md. Timed figures under TCG with three guests on
 # this host's cores: read the verdicts with the rounds' spread.
 #
-#   tools/bench/grid.sh          (PG_GRID_* as for make check-grid)
+#   tools/bench/grid.sh [--log FILE]   (PG_GRID_* as for make check-grid)
+# --log FILE: no run, the figures of a kept log of the suite.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
@@ -22,10 +23,20 @@ out=tools/bench/build
 mkdir -p "$out"
 log=$out/grid.log
 status=0
-start=$(date +%s)
-selftests/grid/check-grid.sh >"$log" 2>&1 || status=$?
-took=$(($(date +%s) - start))
-tail -n 1 "$log" >&2
+took="?"
+case ${1:-} in
+--log) log=$2 ;;
+"")
+	start=$(date +%s)
+	selftests/grid/check-grid.sh >"$log" 2>&1 || status=$?
+	took=$(($(date +%s) - start))
+	echo "# grid.sh: tree $(git describe --always --dirty 2>/dev/null ||
+		echo unknown), ${took} s" >>"$log"
+	;;
+*) echo "usage: $0 [--log FILE]" >&2; exit 2 ;;
+esac
+summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
+echo "grid: ${summary:-no summary}" >&2
 
 # "# round K: median round trip R x raw NATS (P us vs N us)"
 # "# round K: bridges P/s, raw NATS N/s, ratio R"
@@ -36,8 +47,13 @@ if [ -z "$rtt" ] || [ -z "$tput" ]; then
 	exit 1
 fi
 
-# median of column 2 of the lines on stdin
-median() { awk '{ print $2 }' | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+# median of column 2 of the lines on stdin (of an even count: the mean
+# of the middle two)
+median() {
+	awk '{ print $2 }' | sort -g | awk '{ v[NR] = $1 } END {
+		m = int((NR + 1) / 2)
+		printf "%.2f\n", NR % 2 ? v[m] : (v[m] + v[m + 1]) / 2 }'
+}
 rmed=$(median <<<"$rtt")
 tmed=$(median <<<"$tput")
 verdict() { awk -v x="$1" -v t="$2" -v op="$3" 'BEGIN {
@@ -45,7 +61,8 @@ verdict() { awk -v x="$1" -v t="$2" -v op="$3" 'BEGIN {
 	print ok ? "met" : "**missed**" }'; }
 
 kernel=${PG_KERNEL:-6.1}
-tree=$(git describe --always --dirty 2>/dev/null || echo unknown)
+tree=$(sed -n 's/^# grid.sh: tree \([^,]*\), \([0-9]*\) s$/\1/p' "$log" | tail -n 1)
+[ "$took" != "?" ] || took=$(sed -n 's/^# grid.sh: tree [^,]*, \([0-9]*\) s$/\1/p' "$log" | tail -n 1)
 {
 	cat <<HDR
 ## Cross-host figures (the grid over NATS, TCG)
@@ -59,7 +76,7 @@ runs the two sides one after the other; the median of the rounds is
 judged. Wall-clock figures of three TCG guests sharing this host's
 $(nproc) cores: the rounds show how far they move.
 
-- date: $(date -u '+%Y-%m-%d %H:%M UTC'), tree $tree, suite $(tail -n 1 "$log") in ${took} s
+- date: $(date -u -r "$log" '+%Y-%m-%d %H:%M UTC'), tree ${tree:-unknown}, suite ${summary:-?} in ${took:-?} s
 - round trip: a call from A (\`grid-bench pg-rtt\`, selftests/grid/grid-bench.c, on libpromisegrid) to an echo worker on B through both bridges, against a NATS request from A to a cnats echo responder on B with the same body; the median of 200 calls per round
 - one-way throughput: frames of about 1050 bytes from A to B through both bridges, against a cnats publisher on A and subscriber on B (first to last arrival at B)
 
