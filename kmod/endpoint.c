@@ -250,45 +250,38 @@ static void pg_ep_wake(struct pg_endpoint *ep, struct pg_wakeups *w)
 }
 
 /*
- * Queue a copy of the @len bytes at @frame for @ep; when @attest, wrapped
- * in the kernel's delivery envelope naming @from (NULL: the kernel wrote
- * it, and it may use the reply reserve) and @host (NULL: this host). The
- * copy is charged to @ep's memory cgroup: the receiver pays for what it
- * holds. A full queue drops the delivery, counts it and owes the reader a
- * notice: -ENOBUFS.
- * @trace_tag is the pCID hash the tracepoints show (0 when not tracing).
- * A sleeping reader is woken now, or with @w when the caller batches.
- * Process context, possibly under a route's mutex: it may sleep.
- */
-/*
  * The delivery cache: each endpoint's rx_cache slot holds at most one
  * free delivery record, the last one its reader freed, of at most
  * PG_BUF_CACHE_MAX bytes; only xchg() and cmpxchg() touch the slot. A
  * record is allocated charged to its receiver's memory cgroup and stays
  * so while kept: the receiver pays for it, as for its queue. A stream of
- * frames of one size then allocates (and, with init_on_alloc, zeroes)
- * no record per frame.
+ * frames of one size class then allocates (and, with init_on_alloc,
+ * zeroes) no record per frame. Only a record of the size class a new
+ * allocation would have (@truesize) is reused, so queued_bytes counts
+ * every delivery as it would count a fresh one.
  */
 static struct pg_delivery *pg_delivery_alloc(struct pg_endpoint *ep,
-					     size_t n)
+					     size_t size, size_t truesize)
 {
 	struct pg_delivery *d = xchg(&ep->rx_cache, NULL);
-	size_t size = struct_size(d, data, n);
 	struct mem_cgroup *old_memcg;
 
-	if (d && pg_cache_fits(d->cap, n))
+	if (d && d->truesize == truesize)
 		return d;
-	/* Keep it for a frame it fits, unless another was kept meanwhile. */
+	/* Keep it for a frame of its class, unless another was kept meanwhile. */
 	if (d && cmpxchg(&ep->rx_cache, NULL, d))
 		kvfree(d);
+	/*
+	 * A record that may be kept asks for all of its size class, so that
+	 * any frame of the class fits it later; a larger one is never kept.
+	 */
 	old_memcg = set_active_memcg(ep->memcg);
-	d = kvmalloc(size, GFP_KERNEL_ACCOUNT);
+	d = kvmalloc(truesize <= PG_BUF_CACHE_MAX ? truesize : size,
+		     GFP_KERNEL_ACCOUNT);
 	set_active_memcg(old_memcg);
 	if (!d)
 		return NULL;
-	/* What the allocation really takes is what the queue counts. */
-	d->truesize = kmalloc_size_roundup(size);
-	d->cap = n;
+	d->truesize = truesize;
 	return d;
 }
 
@@ -309,6 +302,17 @@ static void pg_delivery_free(struct pg_endpoint *ep, struct pg_delivery *d)
  */
 #define PG_RESCHED_DELIVERIES	64
 
+/*
+ * Queue a copy of the @len bytes at @frame for @ep; when @attest, wrapped
+ * in the kernel's delivery envelope naming @from (NULL: the kernel wrote
+ * it, and it may use the reply reserve) and @host (NULL: this host). The
+ * copy is charged to @ep's memory cgroup: the receiver pays for what it
+ * holds. A full queue drops the delivery, counts it and owes the reader a
+ * notice: -ENOBUFS.
+ * @trace_tag is the pCID hash the tracepoints show (0 when not tracing).
+ * A sleeping reader is woken now, or with @w when the caller batches.
+ * Process context, possibly under a route's mutex: it may sleep.
+ */
 int pg_ep_deliver_via(struct pg_endpoint *ep, const u8 *frame, u32 len,
 		      struct pg_endpoint *from, const struct pg_host *host,
 		      bool attest, u64 trace_tag, struct pg_wakeups *w)
@@ -316,19 +320,21 @@ int pg_ep_deliver_via(struct pg_endpoint *ep, const u8 *frame, u32 len,
 	u8 hdr[PG_ATTEST_HDR_MAX];
 	struct pg_delivery *d;
 	size_t hdr_len = 0;
-	size_t truesize;
+	size_t size, truesize;
 
 	/* Sleeping allowed, but not a preemption point at each delivery. */
 	__might_sleep(__FILE__, __LINE__);
 	if (attest && from)
 		hdr_len = pg_attest_header(hdr, sizeof(hdr), ep, from, host);
-	truesize = kmalloc_size_roundup(struct_size(d, data, hdr_len + len));
+	size = struct_size(d, data, hdr_len + len);
+	/* What the allocation really takes is what the queue counts. */
+	truesize = kmalloc_size_roundup(size);
 
 	/* Unlocked peek: a full receiver costs no allocation. */
 	if (pg_ep_full(ep, truesize, !from))
 		return pg_ep_drop(ep, trace_tag, len);
 
-	d = pg_delivery_alloc(ep, hdr_len + len);
+	d = pg_delivery_alloc(ep, size, truesize);
 	if (!d)
 		return pg_ep_drop(ep, trace_tag, len);
 	d->from = from ? from->id : 0;

@@ -40,7 +40,6 @@ struct pg_delivery {
 	u32 len;			/* bytes of data[] */
 	u32 truesize;			/* the allocation, as rx_bytes counts it */
 	u32 hdr_len;			/* where the sender's frame starts */
-	u32 cap;			/* bytes data[] was allocated for */
 	u8 data[];			/* attestation header, then the frame */
 };
 
