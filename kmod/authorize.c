@@ -34,7 +34,8 @@ static void pg_authz_fill(struct pg_authz *a, enum pg_authz_op op,
 	/* The endpoint's opener is the principal, not the writing task. */
 	a->endpoint = ep->id;
 	a->cgroup_id = ep->cgroup_id;
-	a->pid = pg_ep_opener_pid(ep, &init_pid_ns);
+	/* Its number, kept from open, while it lives (as pg_ep_opener_pid()). */
+	a->pid = pid_has_task(ep->opener, PIDTYPE_TGID) ? ep->opener_nr : 0;
 	a->uid = ep->uid;
 	a->gid = ep->gid;
 	a->rights = r->rights;

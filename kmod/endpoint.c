@@ -62,6 +62,7 @@ struct pg_endpoint *pg_ep_create(const struct file *file)
 	ep->uid = from_kuid(&init_user_ns, ep->cred->euid);
 	ep->gid = from_kgid(&init_user_ns, ep->cred->egid);
 	ep->opener = get_pid(task_tgid(current));
+	ep->opener_nr = pid_nr(ep->opener);
 #ifdef CONFIG_CGROUPS
 	rcu_read_lock();
 	ep->cgroup_id = cgroup_id(task_dfl_cgroup(current));

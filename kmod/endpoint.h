@@ -127,6 +127,7 @@ struct pg_endpoint {
 	const struct cred *cred;
 	u32 uid, gid;			/* cred's effective ids, initial ns */
 	struct pid *opener;
+	u32 opener_nr;			/* its number in the initial pid ns */
 	u64 cgroup_id;
 	struct mem_cgroup *memcg;	/* pays for what it receives */
 	struct user_namespace *user_ns;

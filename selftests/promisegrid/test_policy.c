@@ -192,7 +192,7 @@ out:
 
 static int t_audit_trace(const void *arg)
 {
-	char out[65536];
+	char out[65536], want[64];
 	struct pgt_ep a, b;
 	struct pgt_cid c;
 
@@ -209,6 +209,10 @@ static int t_audit_trace(const void *arg)
 	CHECK_EQ(run("pg-policy audit --count 1 --timeout 3000 2>&1", out,
 		     sizeof(out)), 0);
 	CHECK(strstr(out, "deny op=send") && strstr(out, "builtin=deny"));
+	/* the context names b's opener: this process, its ids */
+	snprintf(want, sizeof(want), " pid=%d uid=%u ", (int)getpid(),
+		 (unsigned int)geteuid());
+	CHECK(strstr(out, want));
 	CHECK_EQ(run("cat " TRACE "trace", out, sizeof(out)), 0);
 	CHECK(strstr(out, "pg_deny:") && strstr(out, "op=1"));
 	sh_write(TRACE "events/promisegrid/pg_deny/enable", "0");
