@@ -3,8 +3,8 @@
 /*
  * pg-bridge: joins the local grid kernel to a NATS cluster
  * (docs/protocols/pg-grid-nats-v1.md). One thread runs everything that
- * touches /dev/promisegrid; cnats' threads only queue what NATS delivers
- * (inbound.c) and count reconnects.
+ * touches /dev/promisegrid and the NATS socket (evloop.c); cnats' own
+ * threads reconnect, ping and count.
  */
 #ifndef PG_BRIDGE_H
 #define PG_BRIDGE_H
@@ -20,9 +20,8 @@
 #define BR_MAX_HOSTS		64	/* other bridges' interest remembered */
 #define BR_HOST_MAX		64	/* bytes of a host id */
 #define BR_SUBJECT_MAX		512
-#define BR_INBOUND_FRAMES	4096	/* NATS messages queued for the kernel */
-#define BR_INBOUND_BYTES	(64u << 20)
 #define BR_BATCH		1024	/* deliveries handled per loop, per source */
+#define BR_OUT_BYTES		(1 << 20)	/* unsent to NATS: stop reading */
 #define BR_MAX_TOKENS		16	/* --token */
 #define BR_RUN_FRAMES		64	/* frames of one sender in one write */
 #define BR_RUN_BYTES		(128u << 10)
@@ -52,7 +51,6 @@ struct br_stats {
 	uint64_t published, injected, carried_back, replies_out;
 	uint64_t published_messages;	/* NATS messages the published frames took */
 	uint64_t own_skipped;		/* frames this bridge injected, seen again */
-	uint64_t inbound_dropped;	/* NATS messages the local queue had no room for */
 	uint64_t inject_failed, carry_failed, publish_failed;
 	uint64_t mismatched;		/* a frame whose pCID is not its subject's */
 	uint64_t kernel_dropped;	/* the kernel's drop notices, summed */
@@ -63,7 +61,7 @@ struct br_stats {
 };
 
 struct br_proxy;
-struct br_inbound;
+struct br_evloop;
 
 struct bridge {
 	/* options */
@@ -96,7 +94,7 @@ struct bridge {
 
 	natsConnection *nc;
 	natsSubscription *sub_to, *sub_interest;
-	struct br_inbound *inbound;
+	struct br_evloop *evloop;
 
 	uint32_t pid;			/* getpid(), once: a system call each time */
 	struct pg *local;		/* receives what leaves, carries replies */
@@ -118,21 +116,22 @@ void br_pack_add(struct bridge *b, struct br_route *r, uint64_t from,
 		 const void *frame, size_t len);
 void br_pack_flush(struct bridge *b);
 
-/* inbound.c: NATS messages waiting for the kernel thread */
-enum br_in_kind { BR_IN_FRAME, BR_IN_REPLY, BR_IN_INTEREST };
-int br_inbound_init(struct bridge *b);
-int br_inbound_fd(const struct bridge *b);
-/* The subscription callbacks (closure: the route, or the bridge). */
-void br_on_frame(natsConnection *nc, natsSubscription *sub, natsMsg *msg,
-		 void *closure);
-void br_on_reply(natsConnection *nc, natsSubscription *sub, natsMsg *msg,
-		 void *closure);
-void br_on_interest(natsConnection *nc, natsSubscription *sub, natsMsg *msg,
-		    void *closure);
-/* Takes the next message: 1 (*msg, *kind, *route), 0 if none. */
-int br_inbound_take(struct bridge *b, natsMsg **msg, enum br_in_kind *kind,
-		    struct br_route **route);
-void br_inbound_free(struct bridge *b);
+/*
+ * evloop.c: cnats on the bridge's poll loop. Subscriptions are
+ * synchronous: the loop takes their messages after each read.
+ */
+int br_evloop_init(struct bridge *b, natsOptions *o);
+/* Fills pfd[0] (a wake-up) and pfd[1] (the socket); returns 2. */
+int br_evloop_pollfds(const struct bridge *b, struct pollfd *pfd);
+/* After poll: reads (into the subscriptions) and writes what is ready. */
+void br_evloop_ready(struct bridge *b, const struct pollfd *pfd);
+/* Writes what was published since, without waiting for poll. */
+void br_evloop_write(struct bridge *b);
+/* More than BR_OUT_BYTES wait for NATS: take no more from the kernel. */
+bool br_evloop_backlog(const struct bridge *b);
+/* Writes what is buffered, for at most ms (at exit). */
+void br_evloop_flush(struct bridge *b, int ms);
+void br_evloop_free(struct bridge *b);
 
 /*
  * Makes pg a gateway for frames from host (once b->gateway is known

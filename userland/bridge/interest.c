@@ -68,7 +68,7 @@ void br_interest_announce(struct bridge *b, bool bye)
 	if (natsConnection_Publish(b->nc, subj, body, (int)off) != NATS_OK)
 		b->st.publish_failed++;
 	if (bye)
-		natsConnection_FlushTimeout(b->nc, 1000);
+		br_evloop_flush(b, 1000);	/* no PONG to wait for: we read */
 	last_announce_ms = now_ms();
 }
 
@@ -215,10 +215,8 @@ static void serve_subscription(struct bridge *b, struct br_route *r)
 	if (want == (r->sub != NULL) || !b->nc)
 		return;
 	if (want) {
-		s = natsConnection_QueueSubscribe(&r->sub, b->nc, r->subject,
-						  "pg", br_on_frame, r);
-		if (s == NATS_OK)
-			s = natsSubscription_SetPendingLimits(r->sub, -1, -1);
+		s = natsConnection_QueueSubscribeSync(&r->sub, b->nc,
+						      r->subject, "pg");
 	} else {
 		s = natsSubscription_Unsubscribe(r->sub);
 		natsSubscription_Destroy(r->sub);

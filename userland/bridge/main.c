@@ -333,6 +333,8 @@ static int nats_connect(struct bridge *b)
 		s = natsOptions_SetClosedCB(o, on_closed, b);
 	if (s == NATS_OK && b->creds)
 		s = natsOptions_SetUserCredentialsFromFiles(o, b->creds, NULL);
+	if (s == NATS_OK && br_evloop_init(b, o))
+		s = NATS_ERR;
 	if (s == NATS_OK && (b->tls_ca || b->tls_cert))
 		s = natsOptions_SetSecure(o, true);
 	if (s == NATS_OK && b->tls_ca)
@@ -406,10 +408,7 @@ struct br_route *br_route_open(struct bridge *b, enum br_kind kind,
 	}
 	route_subject(b->prefix, r);
 	if (kind == BR_FANOUT) {
-		s = natsConnection_Subscribe(&r->sub, b->nc, r->subject,
-					     br_on_frame, r);
-		if (s == NATS_OK)
-			s = natsSubscription_SetPendingLimits(r->sub, -1, -1);
+		s = natsConnection_SubscribeSync(&r->sub, b->nc, r->subject);
 		if (s != NATS_OK) {
 			br_log(b, "subscribe %s: %s", r->subject,
 			       natsStatus_GetText(s));
@@ -434,27 +433,22 @@ static int subscribe(struct bridge *b)
 		struct br_route *r = &b->routes[i];
 
 		route_subject(b->prefix, r);
-		if (r->kind == BR_FANOUT) {
-			s = natsConnection_Subscribe(&r->sub, b->nc, r->subject,
-						     br_on_frame, r);
-		} else {
-			/* With a watch, when the first local member comes. */
-			if (r->kind == BR_SERVE && !b->watching)
-				s = natsConnection_QueueSubscribe(&r->sub, b->nc,
-						r->subject, "pg", br_on_frame, r);
-		}
-		if (s == NATS_OK && r->sub)
-			s = natsSubscription_SetPendingLimits(r->sub, -1, -1);
+		if (r->kind == BR_FANOUT)
+			s = natsConnection_SubscribeSync(&r->sub, b->nc,
+							 r->subject);
+		/* With a watch, when the first local member comes. */
+		else if (r->kind == BR_SERVE && !b->watching)
+			s = natsConnection_QueueSubscribeSync(&r->sub, b->nc,
+							      r->subject, "pg");
 	}
 	if (s == NATS_OK) {
 		snprintf(subj, sizeof(subj), "%s.to.%s.*", b->prefix, b->host);
-		s = natsConnection_Subscribe(&b->sub_to, b->nc, subj,
-					     br_on_reply, b);
+		s = natsConnection_SubscribeSync(&b->sub_to, b->nc, subj);
 	}
 	if (s == NATS_OK) {
 		snprintf(subj, sizeof(subj), "%s.interest", b->prefix);
-		s = natsConnection_Subscribe(&b->sub_interest, b->nc, subj,
-					     br_on_interest, b);
+		s = natsConnection_SubscribeSync(&b->sub_interest, b->nc,
+						 subj);
 	}
 	if (s != NATS_OK) {
 		br_log(b, "subscribe: %s", natsStatus_GetText(s));
@@ -688,20 +682,33 @@ static void remote_reply(struct bridge *b, natsMsg *msg)
 	b->st.carried_back++;
 }
 
-static void drain_inbound(struct bridge *b)
-{
-	static struct run run;
-	enum br_in_kind kind;
-	struct br_route *r;
-	natsMsg *msg;
-	int n;
+enum br_in_kind { BR_IN_FRAME, BR_IN_REPLY, BR_IN_INTEREST };
 
-	for (n = 0; n < BR_BATCH && br_inbound_take(b, &msg, &kind, &r) > 0;
-	     n++) {
+/*
+ * Up to BR_BATCH messages NATS delivered to sub (parsed by the last read);
+ * true if it has more. The subscriptions' own limits (cnats' defaults)
+ * bound what one read can leave in them.
+ */
+static bool drain_sub(struct bridge *b, natsSubscription *sub,
+		      enum br_in_kind kind, struct br_route *r,
+		      struct run *run)
+{
+	natsMsg *msg;
+	natsStatus s;
+	int pending = 0, n;
+
+	if (!sub || natsSubscription_GetPending(sub, &pending, NULL) != NATS_OK)
+		return false;
+	for (n = 0; n < pending && n < BR_BATCH; n++) {
+		s = natsSubscription_NextMsg(&msg, sub, 0);
+		if (s == NATS_SLOW_CONSUMER)
+			continue;	/* said once after a drop, counted */
+		if (s != NATS_OK)
+			break;
 		if (kind == BR_IN_FRAME) {
-			remote_frame(b, r, msg, &run);
+			remote_frame(b, r, msg, run);
 		} else {
-			run_flush(b, &run);	/* keep the order of arrival */
+			run_flush(b, run);
 			if (kind == BR_IN_REPLY)
 				remote_reply(b, msg);
 			else
@@ -709,14 +716,36 @@ static void drain_inbound(struct bridge *b)
 		}
 		natsMsg_Destroy(msg);
 	}
-	run_flush(b, &run);
+	run_flush(b, run);
+	return pending > BR_BATCH;
+}
+
+/*
+ * What NATS delivered, subscription by subscription: order holds only
+ * within one subject, as from NATS (the spec promises no more). True if
+ * some subscription has more.
+ */
+static bool drain_nats(struct bridge *b)
+{
+	static struct run run;
+	bool more;
+	int i;
+
+	more = drain_sub(b, b->sub_interest, BR_IN_INTEREST, NULL, &run);
+	more |= drain_sub(b, b->sub_to, BR_IN_REPLY, NULL, &run);
+	/* br_interest_heard may open routes: b->nroutes is read each time. */
+	for (i = 0; i < b->nroutes; i++)
+		more |= drain_sub(b, b->routes[i].sub, BR_IN_FRAME,
+				  &b->routes[i], &run);
+	return more;
 }
 
 static int loop(struct bridge *b)
 {
-	struct pollfd pfd[2 + 1024];
+	struct pollfd pfd[3 + 1024];
 	int64_t next = 0, now;
-	int n, timeout;
+	bool more = false, backlog;
+	int n, i, timeout;
 
 	/* The watch's first list waits in the library's stash, not the fd. */
 	drain_local(b);
@@ -731,21 +760,31 @@ static int loop(struct bridge *b)
 			dump = 0;
 			br_stats_print(b, stdout);
 		}
-		pfd[0].fd = br_inbound_fd(b);
-		pfd[0].events = POLLIN;
-		pfd[1].fd = pg_fd(b->local);
-		pfd[1].events = POLLIN;
-		n = 2 + br_proxy_pollfds(b, pfd + 2, 1024);
-		timeout = (int)(next - now);
+		br_evloop_write(b);
+		/*
+		 * While NATS takes less than the kernel gives, the kernel
+		 * side waits: its queues fill and its drop accounting says
+		 * so, rather than the bridge growing.
+		 */
+		backlog = br_evloop_backlog(b);
+		n = br_evloop_pollfds(b, pfd);
+		pfd[n].fd = pg_fd(b->local);
+		pfd[n++].events = POLLIN;
+		n += br_proxy_pollfds(b, pfd + n, 1024);
+		for (i = 2; backlog && i < n; i++)
+			pfd[i].events = 0;
+		timeout = more ? 0 : (int)(next - now);
 		if (poll(pfd, n, timeout < 0 ? 0 : timeout) < 0) {
 			if (errno != EINTR)
 				return -errno;
 			continue;
 		}
-		/* Proxies first: drain_inbound may open or close some. */
-		br_proxy_drain_ready(b, pfd + 2, n - 2);
-		drain_inbound(b);
-		drain_local(b);	/* always: replies to requests stash deliveries */
+		br_evloop_ready(b, pfd);
+		/* Proxies first: drain_nats may open or close some. */
+		br_proxy_drain_ready(b, pfd + 3, n - 3);
+		more = drain_nats(b);
+		if (!backlog)
+			drain_local(b);	/* also what requests' replies stashed */
 	}
 	return 0;
 }
@@ -892,7 +931,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	b->local_id = h.endpoint;
-	if (br_inbound_init(b) || nats_connect(b) || subscribe(b)) {
+	if (nats_connect(b) || subscribe(b)) {
 		rc = 1;
 		goto out;
 	}
@@ -916,7 +955,7 @@ out:
 		natsConnection_Close(b->nc);
 		natsConnection_Destroy(b->nc);
 	}
-	br_inbound_free(b);
+	br_evloop_free(b);
 	br_proxy_free(b);
 	pg_close(b->local);
 	nats_Close();
