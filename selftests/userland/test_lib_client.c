@@ -458,6 +458,49 @@ static int t_call_wait_msg(const void *arg)
 	return 0;
 }
 
+/*
+ * pg_carry_send() (LIBPROMISEGRID_1.3): the frame arrives exact and the
+ * carrier gets no answer; a carry that fails fails the write, and its
+ * answer, queued all the same, is one pg_msg_failed_request() knows.
+ */
+static int t_carry_send(const void *arg)
+{
+	struct pg_buf f = { 0 };
+	struct pg_hello h;
+	struct pg *pg, *w;
+	struct pg_cid c;
+	struct pg_msg m;
+	int err = 0;
+
+	(void)arg;
+	cid(&c, "lib client: carry without waiting");
+	CHECK_EQ(pg_open(&pg, 0), 0);
+	CHECK_EQ(pg_open(&w, 0), 0);
+	CHECK_EQ(pg_hello(pg, &h), 0);
+	CHECK_EQ(pg_accept(pg, "carry", true), 0);
+	CHECK_EQ(pg_call_frame(&f, &c, 7, "x", 1, NULL), 0);
+	CHECK_EQ(pg_carry_send(w, h.endpoint, f.p, f.len, NULL), 0);
+	CHECK_EQ(pg_recv(pg, &m, WAIT_MS), 1);
+	CHECK(m.frame_len == f.len && !memcmp(m.frame, f.p, f.len));
+	CHECK(!pg_msg_failed_request(&m, NULL));
+	CHECK_EQ(pg_recv(w, &m, 100), -ETIMEDOUT);	/* kept: no answer */
+	/* No such endpoint: answered, ESRCH. */
+	CHECK_EQ(pg_carry_send(w, 0xffffffffffull, f.p, f.len, NULL), -ESRCH);
+	CHECK_EQ(pg_recv(w, &m, WAIT_MS), 1);
+	CHECK(pg_msg_failed_request(&m, &err));
+	CHECK_EQ(err, ESRCH);
+	/* Naming a host is a gateway's: EPERM here. */
+	CHECK_EQ(pg_carry_send(w, h.endpoint, f.p, f.len, "elsewhere"), -EPERM);
+	CHECK_EQ(pg_recv(w, &m, WAIT_MS), 1);
+	CHECK(pg_msg_failed_request(&m, &err));
+	CHECK_EQ(err, EPERM);
+	CHECK_EQ(pg_recv(pg, &m, 100), -ETIMEDOUT);
+	pg_buf_free(&f);
+	pg_close(w);
+	pg_close(pg);
+	return 0;
+}
+
 static long uring_sq_head(void)
 {
 	char path[300], link[64], line[128];
@@ -584,6 +627,7 @@ static const struct pgt_test tests[] = {
 	PGT_TEST(t_call_errors, "pg serve: error replies (exit status, stderr), timeouts, no worker"),
 	PGT_TEST(t_call_worker_died, "a worker closes with the call unread: the call fails at once (EPIPE)"),
 	PGT_TEST(t_call_wait_msg, "pg_call_wait_msg: the reply with the kernel's attestation of who answered"),
+	PGT_TEST(t_carry_send, "pg_carry_send: a carry without waiting; a failure fails the write and is answered"),
 };
 
 int main(void)

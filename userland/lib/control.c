@@ -236,6 +236,56 @@ PG_EXPORT int pg_carry(struct pg *pg, uint64_t to, const void *frame,
 	return request(pg, PG_VERB_CARRY, args, NULL);
 }
 
+PG_EXPORT int pg_carry_send(struct pg *pg, uint64_t to, const void *frame,
+			    size_t len, const char *host)
+{
+	struct pg_buf b = { 0 };
+	ssize_t w;
+	int r;
+
+	/*
+	 * Encoded here, not through libcbor: this is a gateway's per-reply
+	 * path. Keys in deterministic order ("to" < "host" < "frame").
+	 */
+	r = pg_frame_begin(&b, &pg_pcid_control, 3) ?: pg_put_head(&b, 0, 0) ?:
+	    pg_put_text(&b, PG_VERB_CARRY) ?:
+	    pg_put_head(&b, 5, host ? 3 : 2) ?:
+	    pg_put_text(&b, "to") ?: pg_put_head(&b, 0, to) ?:
+	    (host ? pg_put_text(&b, "host") ?: pg_put_text(&b, host) : 0) ?:
+	    pg_put_text(&b, "frame") ?: pg_put_bytes(&b, frame, len);
+	if (r) {
+		pg_buf_free(&b);
+		return pg_fail(pg, -r, "cannot encode the request");
+	}
+	w = pg_send(pg, b.p, b.len);
+	pg_buf_free(&b);
+	return w < 0 ? (int)w : 0;
+}
+
+PG_EXPORT bool pg_msg_failed_request(const struct pg_msg *m, int *err)
+{
+	cbor_item_t *id, *det;
+	uint64_t e = 0;
+	bool failed;
+
+	if (!pg_msg_is_control(m))
+		return false;
+	id = pg_msg_slot(m, 1);
+	failed = id && cbor_isa_uint(id) && !cbor_get_int(id);
+	if (id)
+		cbor_decref(&id);
+	if (!failed)
+		return false;
+	det = pg_msg_slot(m, 3);
+	if (!det || pg_map_uint(det, "errno", &e) || !e || e > 4095)
+		e = EPROTO;
+	if (det)
+		cbor_decref(&det);
+	if (err)
+		*err = (int)e;
+	return true;
+}
+
 PG_EXPORT int pg_stats(struct pg *pg, cbor_item_t **module,
 		       cbor_item_t **endpoint)
 {

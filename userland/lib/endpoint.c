@@ -6,11 +6,13 @@
  * Deliveries that arrive while a call waits for something else (a control
  * reply, a function's reply) are kept in a stash, served first later.
  */
+#define _GNU_SOURCE		/* preadv2, RWF_NOWAIT */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -120,6 +122,32 @@ PG_EXPORT int pg_send_slots(struct pg *pg, const struct pg_cid *pcid,
 	return r < 0 ? (int)r : 0;
 }
 
+/* A read that does not wait: -1 with errno EAGAIN if nothing is there. */
+static ssize_t read_nowait(struct pg *pg, struct pollfd *pfd)
+{
+	struct iovec iov = { .iov_base = pg->rbuf.p, .iov_len = pg->rbuf.cap };
+	ssize_t n;
+	int r;
+
+	/*
+	 * One system call, not a poll and a read, whatever the file's
+	 * O_NONBLOCK: the device honours RWF_NOWAIT (io_uring needs it).
+	 */
+	if (!pg->no_rwf_nowait) {
+		n = preadv2(pg->fd, &iov, 1, -1, RWF_NOWAIT);
+		if (n >= 0 || errno != EOPNOTSUPP)
+			return n;
+		pg->no_rwf_nowait = true;	/* a file that is not the device */
+	}
+	r = poll(pfd, 1, 0);
+	if (r <= 0) {
+		if (!r)
+			errno = EAGAIN;
+		return -1;
+	}
+	return read(pg->fd, pg->rbuf.p, pg->rbuf.cap);
+}
+
 int pg_fill(struct pg *pg, int timeout_ms)
 {
 	struct pollfd pfd = { .fd = pg->fd, .events = POLLIN };
@@ -139,12 +167,18 @@ int pg_fill(struct pg *pg, int timeout_ms)
 			pg->rbuf.cap = cap;
 		}
 		pg->rbuf.len = pg->roff = 0;
-		r = poll(&pfd, 1, timeout_ms);
-		if (r < 0)
-			return -errno;
-		if (r == 0)
-			return -ETIMEDOUT;
-		n = read(pg->fd, pg->rbuf.p, pg->rbuf.cap);
+		if (!timeout_ms) {
+			n = read_nowait(pg, &pfd);
+			if (n < 0 && errno == EAGAIN)
+				return -ETIMEDOUT;
+		} else {
+			r = poll(&pfd, 1, timeout_ms);
+			if (r < 0)
+				return -errno;
+			if (r == 0)
+				return -ETIMEDOUT;
+			n = read(pg->fd, pg->rbuf.p, pg->rbuf.cap);
+		}
 		if (n > 0) {
 			pg->rbuf.len = n;
 			return 1;

@@ -34,6 +34,7 @@ struct pg {
 	int last_err;
 	char reason[256];
 	bool unread_asked;	/* accept {"unread": true} sent (call.c) */
+	bool no_rwf_nowait;	/* the fd refused preadv2(RWF_NOWAIT) */
 };
 
 /* grid([42(pcid), and the array head for 1 + nslots elements. */

@@ -221,6 +221,21 @@ int pg_unreceive(struct pg *pg, const struct pg_cid *pcid, const char *group);
 int pg_accept(struct pg *pg, const char *what, bool on);
 /* Delivers one exact frame to endpoint to (a reply). */
 int pg_carry(struct pg *pg, uint64_t to, const void *frame, size_t len);
+/*
+ * The same without waiting for the kernel's answer: the request goes with
+ * id 0, so the kernel answers only a failure. The failure also fails the
+ * write, so the return value is the carry's: 0 or -errno. The answer is
+ * queued all the same, as a delivery pg_msg_failed_request() recognises.
+ * host: NULL, or on a gateway the host the frame came from. For a
+ * process that carries many replies (a bridge) and reads anyway.
+ */
+int pg_carry_send(struct pg *pg, uint64_t to, const void *frame, size_t len,
+		  const char *host);
+/*
+ * True if m is the kernel's answer to a request sent with id 0 (such as
+ * pg_carry_send()'s) that failed; *err (if not NULL) its errno.
+ */
+bool pg_msg_failed_request(const struct pg_msg *m, int *err);
 int pg_claim(struct pg *pg, const struct pg_cid *pcid, uint32_t *rights);
 /* rights 0: all the granter holds; ttl_ms 0: never expires. */
 int pg_grant(struct pg *pg, const struct pg_cid *pcid, uint32_t rights,

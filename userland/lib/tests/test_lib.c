@@ -530,6 +530,91 @@ static void test_call_wait_msg(void)
 	done("pg_call_wait_msg: the reply whole and attested, earlier deliveries kept");
 }
 
+static bool map_put(cbor_item_t *map, const char *key, cbor_item_t *v)
+{
+	return cbor_map_add(map, (struct cbor_pair){
+		.key = cbor_move(cbor_build_string(key)),
+		.value = cbor_move(v) });
+}
+
+/*
+ * pg_carry_send() writes the request pg_request() would, with id 0 (its
+ * own encoder, not libcbor: compared byte for byte), and
+ * pg_msg_failed_request() knows the answer to one that failed.
+ */
+static void test_carry_send(void)
+{
+	static const char *const hosts[] = { NULL, "B" };
+	uint8_t got[512], link[1 + PG_CID_MAX];
+	struct pg_buf want = { 0 }, f = { 0 }, ans = { 0 };
+	cbor_item_t *slots[4], *args;
+	struct pg_cid fn;
+	struct pg_msg m;
+	struct pg *pg;
+	int fds[2], i, err = 0;
+	ssize_t n;
+
+	pg_cid_of("carry", 5, &fn);
+	EXPECT_EQ(pg_call_frame(&f, &fn, 3, "abc", 3, NULL), 0);
+	if (pipe(fds)) {
+		EXPECT(0);
+		done("pg_carry_send: no pipe");
+		return;
+	}
+	EXPECT_EQ(pg_attach(&pg, fds[1]), 0);
+	for (i = 0; i < 2; i++) {
+		args = cbor_new_definite_map(3);
+		EXPECT(map_put(args, "frame", cbor_build_bytestring(f.p, f.len)));
+		EXPECT(map_put(args, "to", cbor_build_uint64(300)));
+		if (hosts[i])
+			EXPECT(map_put(args, "host", cbor_build_string(hosts[i])));
+		slots[0] = cbor_build_uint8(0);
+		slots[1] = cbor_build_string("carry");
+		slots[2] = args;
+		want.len = 0;
+		EXPECT_EQ(pg_frame_encode(&want, &pg_pcid_control, slots, 3), 0);
+		cbor_decref(&slots[0]);
+		cbor_decref(&slots[1]);
+		cbor_decref(&slots[2]);
+		EXPECT_EQ(pg_carry_send(pg, 300, f.p, f.len, hosts[i]), 0);
+		n = read(fds[0], got, sizeof(got));
+		EXPECT(n == (ssize_t)want.len && !memcmp(got, want.p, want.len));
+	}
+	/* The answer to a failed one: id 0, an outcome, {errno, reason}. */
+	args = cbor_new_definite_map(2);
+	EXPECT(map_put(args, "errno", cbor_build_uint8(ESRCH)));
+	EXPECT(map_put(args, "reason", cbor_build_string("no such endpoint")));
+	slots[0] = cbor_build_uint8(0);
+	slots[1] = cbor_build_string("unavailable");
+	slots[2] = args;
+	link[0] = 0;			/* 42(h'00' || CID) of some request */
+	memcpy(link + 1, fn.b, fn.len);
+	slots[3] = cbor_build_tag(42, cbor_move(cbor_build_bytestring(link,
+							fn.len + 1)));
+	EXPECT_EQ(pg_frame_encode(&ans, &pg_pcid_control, slots, 4), 0);
+	EXPECT_EQ(pg_msg_parse(ans.p, ans.len, &m), (ssize_t)ans.len);
+	EXPECT(pg_msg_failed_request(&m, &err));
+	EXPECT_EQ(err, ESRCH);
+	/* Not one: an answer to a request with an id, or any other frame. */
+	cbor_decref(&slots[0]);
+	slots[0] = cbor_build_uint8(9);
+	ans.len = 0;
+	EXPECT_EQ(pg_frame_encode(&ans, &pg_pcid_control, slots, 4), 0);
+	EXPECT_EQ(pg_msg_parse(ans.p, ans.len, &m), (ssize_t)ans.len);
+	EXPECT(!pg_msg_failed_request(&m, NULL));
+	EXPECT_EQ(pg_msg_parse(f.p, f.len, &m), (ssize_t)f.len);
+	EXPECT(!pg_msg_failed_request(&m, NULL));
+	for (i = 0; i < 4; i++)
+		cbor_decref(&slots[i]);
+	pg_close(pg);
+	close(fds[0]);
+	close(fds[1]);
+	pg_buf_free(&want);
+	pg_buf_free(&f);
+	pg_buf_free(&ans);
+	done("pg_carry_send: pg_request's bytes with id 0; a failed one's answer known");
+}
+
 static void test_malformed_call(void)
 {
 	struct pg_buf f = { 0 }, d = { 0 };
@@ -684,7 +769,7 @@ static void test_vectors(void)
 
 int main(void)
 {
-	pgt_plan(13);
+	pgt_plan(16);
 	test_sha256();
 	test_protocol_pcids();
 	test_cid_text();
@@ -696,6 +781,7 @@ int main(void)
 	test_call_reply();
 	test_cid_from_link();
 	test_call_wait_msg();
+	test_carry_send();
 	test_malformed_call();
 	test_print();
 	test_batch();
