@@ -60,6 +60,23 @@ struct br_stats {
 	atomic_uint_fast64_t reconnects, disconnects, slow_consumer;
 };
 
+/*
+ * PG_BRIDGE_TIMING=1 in the environment: the time the loop spends in each
+ * of its stages, for the counters (a diagnostic: two clock reads each).
+ */
+enum br_stage {
+	BR_T_NATS_IO,		/* reading and writing the NATS socket */
+	BR_T_FROM_NATS,		/* messages to frames into the kernel */
+	BR_T_CARRY,		/* of which replies carried to local callers */
+	BR_T_FROM_KERNEL,	/* local frames to NATS messages */
+	BR_T_PROXIES,		/* what proxies were carried, to NATS */
+	BR_T_N
+};
+
+struct br_timing {
+	uint64_t ns[BR_T_N], n[BR_T_N];
+};
+
 struct br_proxy;
 struct br_evloop;
 
@@ -104,7 +121,12 @@ struct bridge {
 	uint64_t tick;			/* proxy LRU clock */
 
 	struct br_stats st;
+	struct br_timing *timing;	/* NULL unless PG_BRIDGE_TIMING=1 */
 };
+
+/* Stage timing (stats.c): t = br_time_start(b); ...; br_time_end(b, s, t). */
+uint64_t br_time_start(const struct bridge *b);
+void br_time_end(struct bridge *b, enum br_stage s, uint64_t t);
 
 /* main.c */
 void br_log(const struct bridge *b, const char *fmt, ...)

@@ -463,6 +463,9 @@ static void local_frame(struct bridge *b, const struct pg_msg *m)
 	struct br_route *r;
 	uint64_t v;
 
+	/* A failed carry's answer: counted when its write failed. */
+	if (pg_msg_failed_request(m, NULL))
+		return;
 	if (pg_msg_is_control(m)) {
 		br_pack_flush(b);	/* what was read before it leaves first */
 		cbor_item_t *word = pg_msg_slot(m, 2), *d;
@@ -636,15 +639,12 @@ int br_gateway(struct bridge *b, struct pg *pg, const char *host)
 int br_carry(struct bridge *b, uint64_t to, const void *frame, size_t len,
 	     const char *host)
 {
-	cbor_item_t *args;
-
-	if (!b->gateway || !host)
-		return pg_carry(b->local, to, frame, len);
-	args = cbor_new_definite_map(3);
-	return request(b->local, PG_VERB_CARRY, args, args &&
-		       put(args, "to", cbor_build_uint64(to)) &&
-		       put(args, "frame", cbor_build_bytestring(frame, len)) &&
-		       put(args, "host", cbor_build_string(host)));
+	/*
+	 * Without waiting for the kernel's answer: the write fails if the
+	 * carry does, and nothing else needs the answer (a failure's is
+	 * skipped by local_frame()).
+	 */
+	return pg_carry_send(b->local, to, frame, len, b->gateway ? host : NULL);
 }
 
 static void remote_reply(struct bridge *b, natsMsg *msg)
@@ -709,10 +709,14 @@ static bool drain_sub(struct bridge *b, natsSubscription *sub,
 			remote_frame(b, r, msg, run);
 		} else {
 			run_flush(b, run);
-			if (kind == BR_IN_REPLY)
+			if (kind == BR_IN_REPLY) {
+				uint64_t t = br_time_start(b);
+
 				remote_reply(b, msg);
-			else
+				br_time_end(b, BR_T_CARRY, t);
+			} else {
 				br_interest_heard(b, msg);
+			}
 		}
 		natsMsg_Destroy(msg);
 	}
@@ -746,6 +750,7 @@ static int loop(struct bridge *b)
 	int64_t next = 0, now;
 	bool more = false, backlog;
 	int n, i, timeout;
+	uint64_t t;
 
 	/* The watch's first list waits in the library's stash, not the fd. */
 	drain_local(b);
@@ -760,7 +765,9 @@ static int loop(struct bridge *b)
 			dump = 0;
 			br_stats_print(b, stdout);
 		}
+		t = br_time_start(b);
 		br_evloop_write(b);
+		br_time_end(b, BR_T_NATS_IO, t);
 		/*
 		 * While NATS takes less than the kernel gives, the kernel
 		 * side waits: its queues fill and its drop accounting says
@@ -779,12 +786,21 @@ static int loop(struct bridge *b)
 				return -errno;
 			continue;
 		}
+		t = br_time_start(b);
 		br_evloop_ready(b, pfd);
+		br_time_end(b, BR_T_NATS_IO, t);
 		/* Proxies first: drain_nats may open or close some. */
+		t = br_time_start(b);
 		br_proxy_drain_ready(b, pfd + 3, n - 3);
+		br_time_end(b, BR_T_PROXIES, t);
+		t = br_time_start(b);
 		more = drain_nats(b);
-		if (!backlog)
+		br_time_end(b, BR_T_FROM_NATS, t);
+		if (!backlog) {
+			t = br_time_start(b);
 			drain_local(b);	/* also what requests' replies stashed */
+			br_time_end(b, BR_T_FROM_KERNEL, t);
+		}
 	}
 	return 0;
 }
@@ -823,6 +839,8 @@ int main(int argc, char **argv)
 	int c, err, rc = 0, i;
 
 	b->pid = (uint32_t)getpid();
+	if (getenv("PG_BRIDGE_TIMING") && !strcmp(getenv("PG_BRIDGE_TIMING"), "1"))
+		b->timing = calloc(1, sizeof(*b->timing));
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
@@ -956,6 +974,7 @@ out:
 		natsConnection_Destroy(b->nc);
 	}
 	br_evloop_free(b);
+	free(b->timing);
 	br_proxy_free(b);
 	pg_close(b->local);
 	nats_Close();

@@ -1,9 +1,35 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /* Copyright (C) 2026 The PromiseGrid kernel module authors. */
-/* The bridge's counters as one JSON object a line (SIGUSR1, and at exit). */
+/*
+ * The bridge's counters as one JSON object a line (SIGUSR1, and at exit),
+ * and the loop's stage timing when PG_BRIDGE_TIMING=1 asks for it.
+ */
+#include <time.h>
+
 #include "bridge.h"
 
 #define U(x)	((unsigned long long)(x))
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t br_time_start(const struct bridge *b)
+{
+	return b->timing ? now_ns() : 0;
+}
+
+void br_time_end(struct bridge *b, enum br_stage s, uint64_t t)
+{
+	if (!b->timing)
+		return;
+	b->timing->ns[s] += now_ns() - t;
+	b->timing->n[s]++;
+}
 
 void br_stats_print(const struct bridge *b, FILE *f)
 {
@@ -43,6 +69,20 @@ void br_stats_print(const struct bridge *b, FILE *f)
 			r->local_interest ? "true" : "false",
 			U(r->out), U(r->in), U(r->inject_failed));
 	}
-	fprintf(f, "]}\n");
+	fprintf(f, "]");
+	if (b->timing) {
+		static const char *const stages[BR_T_N] = {
+			"nats_io", "from_nats", "carry", "from_kernel",
+			"proxies",
+		};
+
+		fprintf(f, ",\"timing\":{");
+		for (i = 0; i < BR_T_N; i++)
+			fprintf(f, "%s\"%s\":{\"n\":%llu,\"us\":%llu}",
+				i ? "," : "", stages[i], U(b->timing->n[i]),
+				U(b->timing->ns[i] / 1000));
+		fprintf(f, "}");
+	}
+	fprintf(f, "}\n");
 	fflush(f);
 }
