@@ -395,6 +395,11 @@ echo "# A's bridge published ${apub% *} frames in ${apub#* } NATS messages"
 check "bench: A's bridge packed runs of frames into fewer NATS messages" \
 	test -n "$apub" -a "${apub#* }" -gt 0 -a "$((${apub% *} / 2))" -gt "${apub#* }"
 
+ctime=$(g STATS C | sed -n 's/.*"timing":{"nats_io":{"n":\([0-9]*\),.*"from_nats":{"n":\([0-9]*\),.*/\1 \2/p')
+check "stats: PG_BRIDGE_TIMING=1 timed C's loop (${ctime:-no timing}), and A's counters have no timing" \
+	test -n "$ctime" -a "${ctime% *}" -gt 0 -a "${ctime#* }" -gt 0 -a \
+	-z "$(g STATS A | grep '"timing"')"
+
 for r in "${roles[@]}"; do
 	echo "# bridge $r: $(g "STATS" "$r" | sed 's/^GRID-STATS //')"
 done

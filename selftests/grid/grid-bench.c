@@ -26,9 +26,17 @@
  * bytes=<payload bytes> us=<first to last arrival, each round, summed>
  * rounds=<us of round 1>,...". A raw NATS message carries as many bytes
  * as a frame, so both paths move about equal sizes.
+ *
+ * Every mode pins itself to CPU 0, and check-grid pins the bridges
+ * there too: the guests' two vCPUs share one TCG thread, so a wake-up
+ * across them waits for QEMU's round robin, by a delay that neither path
+ * chose. One vCPU per guest for both paths, as pgbench does locally.
  */
+#define _GNU_SOURCE		/* sched_setaffinity */
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -383,7 +391,13 @@ static int nats_rtt_mode(const char *urls, const char *subj, uint64_t n,
 
 int main(int argc, char **argv)
 {
+	cpu_set_t cpu0;
 	int rc = 2;
+
+	CPU_ZERO(&cpu0);
+	CPU_SET(0, &cpu0);
+	if (sched_setaffinity(0, sizeof(cpu0), &cpu0))
+		perror("grid-bench: sched_setaffinity");
 
 	if (argc == 6 && !strcmp(argv[1], "pg-send"))
 		rc = pg_send_mode(argv[2], strtoull(argv[3], NULL, 0),

@@ -45,6 +45,7 @@ echo "pg-grid test: interest that is withdrawn" >wd.txt
 echo "pg-grid test: exported by nobody, open" >open.txt
 echo "pg-grid test: a slow link" >slow.txt
 echo "pg-grid test: round trips" >rtt.txt
+echo "pg-grid test: round trips on one host" >loc.txt
 FAN=$(pg cid --hex fan.txt | sed "s/^00//")
 DONE=$(pg cid --hex done.txt | sed "s/^00//")
 CTL=$(pg cid --hex ctl.txt | sed "s/^00//")
@@ -56,6 +57,7 @@ WD=$(pg cid --hex wd.txt | sed "s/^00//")
 OPEN=$(pg cid --hex open.txt | sed "s/^00//")
 SLOW=$(pg cid --hex slow.txt | sed "s/^00//")
 RTT=$(pg cid --hex rtt.txt | sed "s/^00//")
+LOC=$(pg cid --hex loc.txt | sed "s/^00//")
 # centiseconds since boot
 cs() { tr -d . </proc/uptime | cut -d' ' -f1; }
 
@@ -169,8 +171,12 @@ sleep 0.5
 # shellcheck disable=SC2086  # $mode and $tok are two words each
 bridge_nats=$nats
 [ -n "$tls" ] && bridge_nats="$tls --tls-ca /pg/ca.pem"
+# On CPU 0, with grid-bench's processes (see grid-bench.c for why).
+# C's bridge (off the measured paths) also times its loop's stages.
+timing=""
+[ "$role" = C ] && timing=1
 # shellcheck disable=SC2086  # $bridge_nats may carry the TLS option
-pg-bridge --nats $bridge_nats --no-randomize --host-id "$role" \
+PG_BRIDGE_TIMING=$timing taskset -c 0 pg-bridge --nats $bridge_nats --no-randomize --host-id "$role" \
 	--export "$FAN,$DONE,$CTL,$CLM,$BENCH,$WD" --export-open $mode $tok \
 	>bridge.json 2>bridge.log &
 bridgepid=$!
@@ -297,6 +303,15 @@ if [ "$role" = A ]; then
 	else
 		say "FAIL A never took RTT"
 	fi
+	# For scale: the same calls to a worker on A itself (no bridge,
+	# no NATS), what the kernels and the library cost on one guest.
+	grid-bench pg-echo "$LOC" echo 60 >echo-loc.out 2>&1 &
+	locpid=$!
+	if waitlog echo-loc.out ready 10; then
+		grid-bench pg-rtt "$LOC" 200 100 >rtt-loc.out 2>&1
+		while read -r line; do say "LOCAL $line"; done <rtt-loc.out
+	fi
+	kill "$locpid" 2>/dev/null
 
 	# A slow link, as the kernel sees it: the bridge does not read
 	# (stopped) while A sends 200 frames on SLOW, with a queue of 64
