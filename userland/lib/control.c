@@ -82,28 +82,24 @@ static const char *text_of(const cbor_item_t *it, char *buf, size_t n)
 	return buf;
 }
 
-PG_EXPORT int pg_request(struct pg *pg, const char *verb, cbor_item_t *args,
-			 cbor_item_t **details)
+/*
+ * Sends the request in b (then frees it) and waits for its reply: 0 and
+ * *details (if asked) when kept, else -errno with the kernel's reason.
+ */
+static int request_encoded(struct pg *pg, struct pg_buf *b,
+			   cbor_item_t **details)
 {
-	struct pg_buf b = { 0 };
 	struct pg_msg m;
 	struct pg_cid cid;
 	cbor_item_t *outcome = NULL, *det = NULL;
-	uint64_t id = pg->next_id++, err;
 	char word[32], reason[sizeof(pg->reason)];
+	uint64_t err;
 	ssize_t w;
 	int r;
 
-	r = pg_frame_begin(&b, &pg_pcid_control, 3) ?: pg_put_head(&b, 0, id) ?:
-	    pg_put_text(&b, verb) ?:
-	    (args ? pg_cbor_encode(&b, args) : pg_put_head(&b, 5, 0));
-	if (r) {
-		pg_buf_free(&b);
-		return pg_fail(pg, -r, "cannot encode the request");
-	}
-	pg_cid_of(b.p, b.len, &cid);
-	w = pg_send(pg, b.p, b.len);
-	pg_buf_free(&b);
+	pg_cid_of(b->p, b->len, &cid);
+	w = pg_send(pg, b->p, b->len);
+	pg_buf_free(b);
 	/* These failures come before the module looked at the request. */
 	if (w < 0 && (w == -EAGAIN || w == -EINTR || w == -EFAULT))
 		return (int)w;
@@ -130,6 +126,22 @@ PG_EXPORT int pg_request(struct pg *pg, const char *verb, cbor_item_t *args,
 	if (det)
 		cbor_decref(&det);
 	return r;
+}
+
+PG_EXPORT int pg_request(struct pg *pg, const char *verb, cbor_item_t *args,
+			 cbor_item_t **details)
+{
+	struct pg_buf b = { 0 };
+	int r;
+
+	r = pg_frame_begin(&b, &pg_pcid_control, 3) ?:
+	    pg_put_head(&b, 0, pg->next_id++) ?: pg_put_text(&b, verb) ?:
+	    (args ? pg_cbor_encode(&b, args) : pg_put_head(&b, 5, 0));
+	if (r) {
+		pg_buf_free(&b);
+		return pg_fail(pg, -r, "cannot encode the request");
+	}
+	return request_encoded(pg, &b, details);
 }
 
 /* {"pcid": 42(h'00' cid), ...}: a libcbor map with room for n entries. */
@@ -225,15 +237,37 @@ PG_EXPORT int pg_accept(struct pg *pg, const char *what, bool on)
 	return request(pg, PG_VERB_ACCEPT, args, NULL);
 }
 
+/*
+ * grid([42(control), id, "carry", {"to", "host"?, "frame"}]), encoded
+ * here rather than through libcbor (a reply's path: every worker's, and a
+ * bridge's for each remote one); keys in deterministic order, shorter
+ * first, as pg_cbor_encode() would sort them.
+ */
+static int carry_encode(struct pg *pg, struct pg_buf *b, uint64_t id,
+			uint64_t to, const void *frame, size_t len,
+			const char *host)
+{
+	int r = pg_frame_begin(b, &pg_pcid_control, 3) ?:
+		pg_put_head(b, 0, id) ?: pg_put_text(b, PG_VERB_CARRY) ?:
+		pg_put_head(b, 5, host ? 3 : 2) ?:
+		pg_put_text(b, "to") ?: pg_put_head(b, 0, to) ?:
+		(host ? pg_put_text(b, "host") ?: pg_put_text(b, host) : 0) ?:
+		pg_put_text(b, "frame") ?: pg_put_bytes(b, frame, len);
+
+	if (r) {
+		pg_buf_free(b);
+		return pg_fail(pg, -r, "cannot encode the request");
+	}
+	return 0;
+}
+
 PG_EXPORT int pg_carry(struct pg *pg, uint64_t to, const void *frame,
 		       size_t len)
 {
-	cbor_item_t *args = cbor_new_definite_map(2);
+	struct pg_buf b = { 0 };
 
-	if (args && (!put(args, "to", build_uint(to)) ||
-		     !put(args, "frame", cbor_build_bytestring(frame, len))))
-		cbor_decref(&args);
-	return request(pg, PG_VERB_CARRY, args, NULL);
+	return carry_encode(pg, &b, pg->next_id++, to, frame, len, NULL) ?:
+	       request_encoded(pg, &b, NULL);
 }
 
 PG_EXPORT int pg_carry_send(struct pg *pg, uint64_t to, const void *frame,
@@ -243,20 +277,10 @@ PG_EXPORT int pg_carry_send(struct pg *pg, uint64_t to, const void *frame,
 	ssize_t w;
 	int r;
 
-	/*
-	 * Encoded here, not through libcbor: this is a gateway's per-reply
-	 * path. Keys in deterministic order ("to" < "host" < "frame").
-	 */
-	r = pg_frame_begin(&b, &pg_pcid_control, 3) ?: pg_put_head(&b, 0, 0) ?:
-	    pg_put_text(&b, PG_VERB_CARRY) ?:
-	    pg_put_head(&b, 5, host ? 3 : 2) ?:
-	    pg_put_text(&b, "to") ?: pg_put_head(&b, 0, to) ?:
-	    (host ? pg_put_text(&b, "host") ?: pg_put_text(&b, host) : 0) ?:
-	    pg_put_text(&b, "frame") ?: pg_put_bytes(&b, frame, len);
-	if (r) {
-		pg_buf_free(&b);
-		return pg_fail(pg, -r, "cannot encode the request");
-	}
+	/* Id 0: the kernel answers only a failure, which fails the write. */
+	r = carry_encode(pg, &b, 0, to, frame, len, host);
+	if (r)
+		return r;
 	w = pg_send(pg, b.p, b.len);
 	pg_buf_free(&b);
 	return w < 0 ? (int)w : 0;
