@@ -83,27 +83,22 @@ static const char *text_of(const cbor_item_t *it, char *buf, size_t n)
 }
 
 /*
- * Sends the request in b (then frees it) and waits for its reply: 0 and
+ * The reply to the request whose CID is cid, sent with result w: 0 and
  * *details (if asked) when kept, else -errno with the kernel's reason.
  */
-static int request_encoded(struct pg *pg, struct pg_buf *b,
-			   cbor_item_t **details)
+static int await_reply(struct pg *pg, const struct pg_cid *cid, ssize_t w,
+		       cbor_item_t **details)
 {
 	struct pg_msg m;
-	struct pg_cid cid;
 	cbor_item_t *outcome = NULL, *det = NULL;
 	char word[32], reason[sizeof(pg->reason)];
 	uint64_t err;
-	ssize_t w;
 	int r;
 
-	pg_cid_of(b->p, b->len, &cid);
-	w = pg_send(pg, b->p, b->len);
-	pg_buf_free(b);
 	/* These failures come before the module looked at the request. */
 	if (w < 0 && (w == -EAGAIN || w == -EINTR || w == -EFAULT))
 		return (int)w;
-	r = pg_wait_for(pg, is_reply_to, &cid, PG_REPLY_WAIT_MS, &m);
+	r = pg_wait_for(pg, is_reply_to, cid, PG_REPLY_WAIT_MS, &m);
 	if (r < 0)
 		return w < 0 ? (int)w : pg_fail(pg, -r, "no reply from the kernel");
 	outcome = pg_msg_slot(&m, 2);
@@ -132,6 +127,8 @@ PG_EXPORT int pg_request(struct pg *pg, const char *verb, cbor_item_t *args,
 			 cbor_item_t **details)
 {
 	struct pg_buf b = { 0 };
+	struct pg_cid cid;
+	ssize_t w;
 	int r;
 
 	r = pg_frame_begin(&b, &pg_pcid_control, 3) ?:
@@ -141,7 +138,10 @@ PG_EXPORT int pg_request(struct pg *pg, const char *verb, cbor_item_t *args,
 		pg_buf_free(&b);
 		return pg_fail(pg, -r, "cannot encode the request");
 	}
-	return request_encoded(pg, &b, details);
+	pg_cid_of(b.p, b.len, &cid);
+	w = pg_send(pg, b.p, b.len);
+	pg_buf_free(&b);
+	return await_reply(pg, &cid, w, details);
 }
 
 /* {"pcid": 42(h'00' cid), ...}: a libcbor map with room for n entries. */
@@ -265,9 +265,27 @@ PG_EXPORT int pg_carry(struct pg *pg, uint64_t to, const void *frame,
 		       size_t len)
 {
 	struct pg_buf b = { 0 };
+	struct pg_cid cid;
+	ssize_t w;
+	int r;
 
-	return carry_encode(pg, &b, pg->next_id++, to, frame, len, NULL) ?:
-	       request_encoded(pg, &b, NULL);
+	/*
+	 * Id 0: the kernel answers only a failure, and a failure also fails
+	 * the write. So a kept carry (every worker's reply) costs no answer
+	 * to hash, queue, read and parse; a failed one waits for its answer,
+	 * for the kernel's reason, as any request would.
+	 */
+	r = carry_encode(pg, &b, 0, to, frame, len, NULL);
+	if (r)
+		return r;
+	w = pg_send(pg, b.p, b.len);
+	if (w >= 0) {
+		pg_buf_free(&b);
+		return 0;
+	}
+	pg_cid_of(b.p, b.len, &cid);
+	pg_buf_free(&b);
+	return await_reply(pg, &cid, w, NULL);
 }
 
 PG_EXPORT int pg_carry_send(struct pg *pg, uint64_t to, const void *frame,
