@@ -123,20 +123,75 @@ static bool fill_result(const cbor_item_t *outcome, const cbor_item_t *res,
 	return true;
 }
 
+/*
+ * Heads read in place, without libcbor: a caller matches every delivery
+ * against its calls, and most replies are kept with bytes. pg_msg_parse()
+ * checked the frame whole (well-formed, deterministic), so only the shape
+ * is checked here.
+ */
+
+/* The link 42(h'00' || CID) at off into c; *next is the offset after it. */
+static bool link_at(const struct pg_msg *m, size_t off, struct pg_cid *c,
+		    size_t *next)
+{
+	const uint8_t *p = m->frame;
+	size_t n = m->frame_len, hlen;
+	uint8_t major;
+	uint64_t v;
+	bool indef;
+
+	if (off > n ||
+	    pg_cbor_read_head(p + off, n - off, &major, &v, &indef, &hlen) ||
+	    major != 6 || v != PG_CID_TAG)
+		return false;
+	off += hlen;
+	if (pg_cbor_read_head(p + off, n - off, &major, &v, &indef, &hlen) ||
+	    major != 2 || indef || v > n - off - hlen ||
+	    !pg_cid_from_slot(p + off + hlen, v, c))
+		return false;
+	*next = off + hlen + v;
+	return true;
+}
+
+/* "kept" and a byte string from off to the end, into r: the common reply. */
+static bool kept_bytes(const struct pg_msg *m, size_t off, struct pg_result *r)
+{
+	const uint8_t *p = m->frame;
+	size_t n = m->frame_len, hlen;
+	uint8_t major;
+	uint64_t v;
+	bool indef;
+
+	if (pg_cbor_read_head(p + off, n - off, &major, &v, &indef, &hlen) ||
+	    major != 3 || indef || v != 4 || n - off - hlen < 4 ||
+	    memcmp(p + off + hlen, PG_OUTCOME_KEPT, 4))
+		return false;
+	off += hlen + 4;
+	if (pg_cbor_read_head(p + off, n - off, &major, &v, &indef, &hlen) ||
+	    major != 2 || indef || v != n - off - hlen)
+		return false;
+	memset(r, 0, sizeof(*r));
+	r->status = r->signal = -1;
+	r->outcome = PG_KEPT;
+	r->data = malloc(v ? v : 1);
+	if (!r->data)
+		return false;
+	memcpy(r->data, p + off + hlen, v);
+	r->len = v;
+	return true;
+}
+
 PG_EXPORT int pg_reply_parse(const struct pg_msg *m, struct pg_cid *parent,
 			     struct pg_result *r)
 {
-	cbor_item_t *link, *outcome = NULL, *res = NULL;
-	int ok = 0;
+	cbor_item_t *outcome = NULL, *res = NULL;
+	size_t off;
 
-	if (!pg_cid_eq(&m->pcid, &pg_pcid_fn_reply) || m->nslots != 3)
+	if (!pg_cid_eq(&m->pcid, &pg_pcid_fn_reply) || m->nslots != 3 ||
+	    !link_at(m, m->slots_off, parent, &off))
 		return 0;
-	link = pg_msg_slot(m, 1);
-	if (!pg_cid_from_link(link, parent))
-		goto out;
-	ok = 1;
-	if (!r)
-		goto out;
+	if (!r || kept_bytes(m, off, r))
+		return 1;
 	outcome = pg_msg_slot(m, 2);
 	res = pg_msg_slot(m, 3);
 	if (!outcome || !cbor_isa_string(outcome) ||
@@ -146,14 +201,11 @@ PG_EXPORT int pg_reply_parse(const struct pg_msg *m, struct pg_cid *parent,
 		r->err = EPROTO;
 		r->reason = strdup("the reply has the wrong shape");
 	}
-out:
-	if (link)
-		cbor_decref(&link);
 	if (outcome)
 		cbor_decref(&outcome);
 	if (res)
 		cbor_decref(&res);
-	return ok;
+	return 1;
 }
 
 /* The worker's reply to the call, or the kernel's notice that it died. */
