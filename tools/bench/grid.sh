@@ -61,6 +61,9 @@ verdict() { awk -v x="$1" -v t="$2" -v op="$3" 'BEGIN {
 	print ok ? "met" : "**missed**" }'; }
 
 kernel=${PG_KERNEL:-6.1}
+# "# GRID-LOCAL RTT pg n=N size=S median_us=M p90_us=P": the same calls
+# to a worker on A itself, for scale.
+local_us=$(sed -n 's/^# GRID-LOCAL RTT pg n=[0-9]* size=[0-9]* median_us=\([0-9]*\) .*/\1/p' "$log" | tail -n 1)
 tree=$(sed -n 's/^# grid.sh: tree \([^,]*\), \([0-9]*\) s$/\1/p' "$log" | tail -n 1)
 [ "$took" != "?" ] || took=$(sed -n 's/^# grid.sh: tree [^,]*, \([0-9]*\) s$/\1/p' "$log" | tail -n 1)
 {
@@ -79,6 +82,7 @@ $(nproc) cores: the rounds show how far they move.
 - date: $(date -u -r "$log" '+%Y-%m-%d %H:%M UTC'), tree ${tree:-unknown}, suite ${summary:-?} in ${took:-?} s
 - round trip: a call from A (\`grid-bench pg-rtt\`, selftests/grid/grid-bench.c, on libpromisegrid) to an echo worker on B through both bridges, against a NATS request from A to a cnats echo responder on B with the same body; the median of 200 calls per round
 - one-way throughput: frames of about 1050 bytes from A to B through both bridges, against a cnats publisher on A and subscriber on B (first to last arrival at B)
+- for scale: the same calls to a worker on A itself (no bridge, no NATS) take ${local_us:-?} us at the median
 
 | figure | round | bridges | raw NATS | ratio |
 |---|---:|---:|---:|---:|
