@@ -193,7 +193,7 @@ done
 for r in "${roles[@]}"; do
 	echo "# --- guest $r ---"
 	grep -hE '^(GRID-|pg-bridge|PG-VM|creds: .*nats:)' "$tmp/$r.log" 2>/dev/null |
-		grep -vE '^GRID-(CALL|SERVED|STATS) ' | sed 's/^/# /' | head -n 60
+		grep -vE '^GRID-(CALL|SERVED|STATS) ' | sed 's/^/# /' | head -n 100
 	grep -h '^run.sh:' "$tmp/$r.out" | sed 's/^/# /'
 done
 g() { grep -h "^GRID-$1" "$tmp/$2.log" 2>/dev/null; }
@@ -359,6 +359,8 @@ rtts=$(g "RTT " A)
 echo "${rtts//GRID-/# }"
 check "round trip: $rrounds x 200 calls through the bridges, each answered" \
 	test "$(grep -c '^GRID-RTT pg n=200 ' <<<"$rtts")" = "$rrounds"
+loc=$(g "LOCAL RTT pg" A | sed -n 's/.* median_us=\([0-9]*\) .*/\1/p')
+echo "# local round trip on A (a worker on A itself, no bridge, no NATS): median ${loc:-?} us"
 awk '/^GRID-RTT nats/ { split($5, a, "="); n[++i] = a[2] }
      /^GRID-RTT pg/ { split($5, a, "="); p[++j] = a[2] }
      END { for (k = 1; k <= i && k <= j; k++)

@@ -61,9 +61,9 @@ verdict() { awk -v x="$1" -v t="$2" -v op="$3" 'BEGIN {
 	print ok ? "met" : "**missed**" }'; }
 
 kernel=${PG_KERNEL:-6.1}
-# "# GRID-LOCAL RTT pg n=N size=S median_us=M p90_us=P": the same calls
-# to a worker on A itself, for scale.
-local_us=$(sed -n 's/^# GRID-LOCAL RTT pg n=[0-9]* size=[0-9]* median_us=\([0-9]*\) .*/\1/p' "$log" | tail -n 1)
+# "# local round trip on A (...): median M us": the same calls to a
+# worker on A itself, for scale.
+local_us=$(sed -n 's/^# local round trip on A .*: median \([0-9]*\) us$/\1/p' "$log" | tail -n 1)
 tree=$(sed -n 's/^# grid.sh: tree \([^,]*\), \([0-9]*\) s$/\1/p' "$log" | tail -n 1)
 [ "$took" != "?" ] || took=$(sed -n 's/^# grid.sh: tree [^,]*, \([0-9]*\) s$/\1/p' "$log" | tail -n 1)
 {
