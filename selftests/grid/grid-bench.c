@@ -198,7 +198,7 @@ static natsConnection *connect_to(const char *urls)
 {
 	natsConnection *nc = NULL;
 	natsOptions *o = NULL;
-	char *copy = strdup(urls), *save, *u;
+	char *copy = strdup(urls), *save, *u, url[256];
 	const char *list[8];
 	int k = 0;
 
@@ -214,6 +214,9 @@ static natsConnection *connect_to(const char *urls)
 	}
 	natsOptions_Destroy(o);
 	free(copy);
+	/* Which server: the bridges' may differ after a fault test. */
+	if (nc && natsConnection_GetConnectedUrl(nc, url, sizeof(url)) == NATS_OK)
+		fprintf(stderr, "grid-bench: on %s\n", url);
 	return nc;
 }
 

@@ -224,13 +224,22 @@ static struct br_route *route_of(struct bridge *b, const struct pg_cid *c)
 	return NULL;
 }
 
+/* "what URL": which server of the cluster the bridge is on now. */
+static void log_server(struct bridge *b, natsConnection *nc, const char *what)
+{
+	char url[256];
+
+	if (natsConnection_GetConnectedUrl(nc, url, sizeof(url)) != NATS_OK)
+		snprintf(url, sizeof(url), "?");
+	br_log(b, "%s %s", what, url);
+}
+
 static void on_reconnected(natsConnection *nc, void *closure)
 {
 	struct bridge *b = closure;
 
-	(void)nc;
 	atomic_fetch_add(&b->st.reconnects, 1);
-	br_log(b, "reconnected");
+	log_server(b, nc, "reconnected to");
 }
 
 static void on_disconnected(natsConnection *nc, void *closure)
@@ -244,8 +253,7 @@ static void on_disconnected(natsConnection *nc, void *closure)
 
 static void on_connected(natsConnection *nc, void *closure)
 {
-	(void)nc;
-	br_log(closure, "connected");
+	log_server(closure, nc, "connected to");
 }
 
 /*
@@ -953,6 +961,8 @@ int main(int argc, char **argv)
 		rc = 1;
 		goto out;
 	}
+	if (natsConnection_Status(b->nc) == NATS_CONN_STATUS_CONNECTED)
+		log_server(b, b->nc, "connected to");
 	br_log(b, "up: endpoint %llu, %d routes, prefix %s",
 	       (unsigned long long)b->local_id, b->nroutes, b->prefix);
 	err = loop(b);
