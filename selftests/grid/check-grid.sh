@@ -359,6 +359,10 @@ rtts=$(g "RTT " A)
 echo "${rtts//GRID-/# }"
 check "round trip: $rrounds x 200 calls through the bridges, each answered" \
 	test "$(grep -c '^GRID-RTT pg n=200 ' <<<"$rtts")" = "$rrounds"
+# Which NATS server each side was on by then: a path across two servers
+# crosses a cluster route, one more hop each way.
+on() { grep -hoE "^pg-bridge\[$1\]: (re)?connected to [^ ]+" "$tmp/$1.log" | tail -n 1 | sed 's/.* to //'; }
+echo "# servers at the end: bridges A $(on A), B $(on B); raw NATS client on A $(g "grid-bench: on" A | tail -n 1 | sed 's/.* on //')"
 loc=$(g "LOCAL RTT pg" A | sed -n 's/.* median_us=\([0-9]*\) .*/\1/p')
 echo "# local round trip on A (a worker on A itself, no bridge, no NATS): median ${loc:-?} us"
 awk '/^GRID-RTT nats/ { split($5, a, "="); n[++i] = a[2] }
