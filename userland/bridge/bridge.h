@@ -3,8 +3,9 @@
 /*
  * pg-bridge: joins the local grid kernel to a NATS cluster
  * (docs/protocols/pg-grid-nats-v1.md). One thread runs everything that
- * touches /dev/promisegrid and the NATS socket (evloop.c); cnats' own
- * threads reconnect, ping and count.
+ * touches /dev/promisegrid, and on a plain connection the NATS socket too
+ * (evloop.c); cnats' own threads reconnect, ping and count, and on a TLS
+ * connection read, handing messages over through inbound.c.
  */
 #ifndef PG_BRIDGE_H
 #define PG_BRIDGE_H
@@ -22,6 +23,8 @@
 #define BR_SUBJECT_MAX		512
 #define BR_BATCH		1024	/* deliveries handled per loop, per source */
 #define BR_OUT_BYTES		(1 << 20)	/* unsent to NATS: stop reading */
+#define BR_INBOUND_FRAMES	4096	/* TLS: NATS messages queued for the kernel */
+#define BR_INBOUND_BYTES	(64u << 20)
 #define BR_MAX_TOKENS		16	/* --token */
 #define BR_RUN_FRAMES		64	/* frames of one sender in one write */
 #define BR_RUN_BYTES		(128u << 10)
@@ -52,6 +55,7 @@ struct br_stats {
 	uint64_t published_messages;	/* NATS messages the published frames took */
 	uint64_t own_skipped;		/* frames this bridge injected, seen again */
 	uint64_t inject_failed, carry_failed, publish_failed;
+	uint64_t inbound_dropped;	/* TLS: messages the local queue had no room for */
 	uint64_t mismatched;		/* a frame whose pCID is not its subject's */
 	uint64_t kernel_dropped;	/* the kernel's drop notices, summed */
 	uint64_t no_reply_to;		/* a proxy got a frame but its origin is unknown */
@@ -79,6 +83,7 @@ struct br_timing {
 
 struct br_proxy;
 struct br_evloop;
+struct br_inbound;
 
 struct bridge {
 	/* options */
@@ -111,7 +116,8 @@ struct bridge {
 
 	natsConnection *nc;
 	natsSubscription *sub_to, *sub_interest;
-	struct br_evloop *evloop;
+	struct br_evloop *evloop;	/* a plain connection: NULL with TLS */
+	struct br_inbound *inbound;	/* a TLS connection: NULL without */
 
 	uint32_t pid;			/* getpid(), once: a system call each time */
 	struct pg *local;		/* receives what leaves, carries replies */
@@ -139,8 +145,38 @@ void br_pack_add(struct bridge *b, struct br_route *r, uint64_t from,
 void br_pack_flush(struct bridge *b);
 
 /*
- * evloop.c: cnats on the bridge's poll loop. Subscriptions are
- * synchronous: the loop takes their messages after each read.
+ * How messages from NATS reach the loop, by kind of subscription: frames
+ * on a route, replies to this host's senders, other bridges' interest.
+ */
+enum br_in_kind { BR_IN_FRAME, BR_IN_REPLY, BR_IN_INTEREST };
+/*
+ * Subscribes to subject (in queue group queue, if not NULL): synchronous
+ * on a plain connection, else with a callback into inbound.c (closure:
+ * the route for BR_IN_FRAME, else the bridge).
+ */
+natsStatus br_subscribe(struct bridge *b, natsSubscription **sub,
+			const char *subject, const char *queue,
+			enum br_in_kind kind, void *closure);
+
+/* inbound.c: on a TLS connection, NATS messages waiting for the loop */
+int br_inbound_init(struct bridge *b);
+int br_inbound_fd(const struct bridge *b);
+/* The subscription callbacks (closure: the route, or the bridge). */
+void br_on_frame(natsConnection *nc, natsSubscription *sub, natsMsg *msg,
+		 void *closure);
+void br_on_reply(natsConnection *nc, natsSubscription *sub, natsMsg *msg,
+		 void *closure);
+void br_on_interest(natsConnection *nc, natsSubscription *sub, natsMsg *msg,
+		    void *closure);
+/* Takes the next message: 1 (*msg, *kind, *route), 0 if none. */
+int br_inbound_take(struct bridge *b, natsMsg **msg, enum br_in_kind *kind,
+		    struct br_route **route);
+void br_inbound_free(struct bridge *b);
+
+/*
+ * evloop.c: cnats on the bridge's poll loop, for a plain connection.
+ * Subscriptions are synchronous: the loop takes their messages after
+ * each read.
  */
 int br_evloop_init(struct bridge *b, natsOptions *o);
 /* Fills pfd[0] (a wake-up) and pfd[1] (the socket); returns 2. */
@@ -151,7 +187,7 @@ void br_evloop_ready(struct bridge *b, const struct pollfd *pfd);
 void br_evloop_write(struct bridge *b);
 /* More than BR_OUT_BYTES wait for NATS: take no more from the kernel. */
 bool br_evloop_backlog(const struct bridge *b);
-/* Writes what is buffered, for at most ms (at exit). */
+/* Writes what is buffered, for at most ms (at exit; either mode). */
 void br_evloop_flush(struct bridge *b, int ms);
 void br_evloop_free(struct bridge *b);
 

@@ -12,6 +12,13 @@
  * cnats keeps threads of its own (reconnect, ping timer, callbacks), and
  * they may attach a new socket or ask for write events: what they touch
  * here is atomic, and they wake the loop through an eventfd.
+ *
+ * Not with TLS: cnats' TLS read, given a socket that is readable but no
+ * whole record (a TLS 1.3 session ticket after the handshake, or half a
+ * record), waits in poll() for the rest, event loop or not, which here
+ * would stop the whole bridge until the server next writes. A TLS
+ * connection keeps cnats' threads, and its messages come through
+ * inbound.c; the functions below then stand in for that mode.
  */
 #include <errno.h>
 #include <poll.h>
@@ -108,9 +115,17 @@ int br_evloop_init(struct bridge *b, natsOptions *o)
 int br_evloop_pollfds(const struct bridge *b, struct pollfd *pfd)
 {
 	struct br_evloop *ev = b->evloop;
-	bool rd = atomic_load(&ev->want_read);
-	bool wr = atomic_load(&ev->want_write);
+	bool rd, wr;
 
+	if (!ev) {		/* TLS: the inbound queue's wake-up */
+		pfd[0].fd = br_inbound_fd(b);
+		pfd[0].events = POLLIN;
+		pfd[1].fd = -1;
+		pfd[1].events = 0;
+		return 2;
+	}
+	rd = atomic_load(&ev->want_read);
+	wr = atomic_load(&ev->want_write);
 	pfd[0].fd = ev->wake;
 	pfd[0].events = POLLIN;
 	/*
@@ -125,9 +140,12 @@ int br_evloop_pollfds(const struct bridge *b, struct pollfd *pfd)
 void br_evloop_ready(struct bridge *b, const struct pollfd *pfd)
 {
 	struct br_evloop *ev = b->evloop;
-	natsConnection *nc = atomic_load(&ev->nc);
+	natsConnection *nc;
 	uint64_t v;
 
+	if (!ev)
+		return;	/* TLS: the queue's reader reads its eventfd */
+	nc = atomic_load(&ev->nc);
 	if ((pfd[0].revents & POLLIN) && read(ev->wake, &v, sizeof(v)) < 0) {
 		/* EAGAIN: another wake-up took it */
 	}
@@ -143,7 +161,7 @@ void br_evloop_ready(struct bridge *b, const struct pollfd *pfd)
 void br_evloop_write(struct bridge *b)
 {
 	struct br_evloop *ev = b->evloop;
-	natsConnection *nc = atomic_load(&ev->nc);
+	natsConnection *nc = ev ? atomic_load(&ev->nc) : NULL;
 
 	/* Usually writable: save the poll that would say so. */
 	if (nc && atomic_load(&ev->want_write))
@@ -169,6 +187,11 @@ void br_evloop_flush(struct bridge *b, int ms)
 	int64_t end = now_ms() + ms, left;
 	struct pollfd pfd;
 
+	if (!ev) {		/* TLS: cnats' flusher writes; wait for it */
+		if (b->nc)
+			natsConnection_FlushTimeout(b->nc, ms);
+		return;
+	}
 	while (b->nc && natsConnection_Buffered(b->nc) > 0 &&
 	       atomic_load(&ev->want_write) &&
 	       (left = end - now_ms()) > 0) {

@@ -68,7 +68,7 @@ void br_interest_announce(struct bridge *b, bool bye)
 	if (natsConnection_Publish(b->nc, subj, body, (int)off) != NATS_OK)
 		b->st.publish_failed++;
 	if (bye)
-		br_evloop_flush(b, 1000);	/* no PONG to wait for: we read */
+		br_evloop_flush(b, 1000);
 	last_announce_ms = now_ms();
 }
 
@@ -215,8 +215,7 @@ static void serve_subscription(struct bridge *b, struct br_route *r)
 	if (want == (r->sub != NULL) || !b->nc)
 		return;
 	if (want) {
-		s = natsConnection_QueueSubscribeSync(&r->sub, b->nc,
-						      r->subject, "pg");
+		s = br_subscribe(b, &r->sub, r->subject, "pg", BR_IN_FRAME, r);
 	} else {
 		s = natsSubscription_Unsubscribe(r->sub);
 		natsSubscription_Destroy(r->sub);

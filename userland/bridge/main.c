@@ -304,6 +304,18 @@ static natsStatus connect_retrying(struct bridge *b, natsOptions *o,
 	return s == NATS_NOT_YET_CONNECTED ? NATS_OK : s;
 }
 
+static bool uses_tls(const struct bridge *b)
+{
+	const char *u = b->servers;
+
+	if (b->tls_ca || b->tls_cert)
+		return true;
+	for (; u; u = strchr(u, ','), u = u ? u + 1 : NULL)
+		if (!strncmp(u, "tls://", 6))
+			return true;
+	return false;
+}
+
 static int nats_connect(struct bridge *b)
 {
 	char *urls = strdup(b->servers), *save = NULL, *u;
@@ -341,7 +353,8 @@ static int nats_connect(struct bridge *b)
 		s = natsOptions_SetClosedCB(o, on_closed, b);
 	if (s == NATS_OK && b->creds)
 		s = natsOptions_SetUserCredentialsFromFiles(o, b->creds, NULL);
-	if (s == NATS_OK && br_evloop_init(b, o))
+	/* cnats' TLS reads wait for a whole record: not on our thread. */
+	if (s == NATS_OK && !uses_tls(b) && br_evloop_init(b, o))
 		s = NATS_ERR;
 	if (s == NATS_OK && (b->tls_ca || b->tls_cert))
 		s = natsOptions_SetSecure(o, true);
@@ -416,7 +429,7 @@ struct br_route *br_route_open(struct bridge *b, enum br_kind kind,
 	}
 	route_subject(b->prefix, r);
 	if (kind == BR_FANOUT) {
-		s = natsConnection_SubscribeSync(&r->sub, b->nc, r->subject);
+		s = br_subscribe(b, &r->sub, r->subject, NULL, BR_IN_FRAME, r);
 		if (s != NATS_OK) {
 			br_log(b, "subscribe %s: %s", r->subject,
 			       natsStatus_GetText(s));
@@ -431,6 +444,31 @@ struct br_route *br_route_open(struct bridge *b, enum br_kind kind,
 	return r;
 }
 
+natsStatus br_subscribe(struct bridge *b, natsSubscription **sub,
+			const char *subject, const char *queue,
+			enum br_in_kind kind, void *closure)
+{
+	static natsMsgHandler const handlers[] = {
+		[BR_IN_FRAME] = br_on_frame,
+		[BR_IN_REPLY] = br_on_reply,
+		[BR_IN_INTEREST] = br_on_interest,
+	};
+	natsStatus s;
+
+	if (b->evloop)
+		return queue ? natsConnection_QueueSubscribeSync(sub, b->nc,
+								 subject, queue) :
+			       natsConnection_SubscribeSync(sub, b->nc, subject);
+	s = queue ? natsConnection_QueueSubscribe(sub, b->nc, subject, queue,
+						  handlers[kind], closure) :
+		    natsConnection_Subscribe(sub, b->nc, subject,
+					     handlers[kind], closure);
+	/* The inbound queue is the bound: cnats' would drop earlier. */
+	if (s == NATS_OK)
+		s = natsSubscription_SetPendingLimits(*sub, -1, -1);
+	return s;
+}
+
 static int subscribe(struct bridge *b)
 {
 	char subj[BR_SUBJECT_MAX];
@@ -442,21 +480,21 @@ static int subscribe(struct bridge *b)
 
 		route_subject(b->prefix, r);
 		if (r->kind == BR_FANOUT)
-			s = natsConnection_SubscribeSync(&r->sub, b->nc,
-							 r->subject);
+			s = br_subscribe(b, &r->sub, r->subject, NULL,
+					 BR_IN_FRAME, r);
 		/* With a watch, when the first local member comes. */
 		else if (r->kind == BR_SERVE && !b->watching)
-			s = natsConnection_QueueSubscribeSync(&r->sub, b->nc,
-							      r->subject, "pg");
+			s = br_subscribe(b, &r->sub, r->subject, "pg",
+					 BR_IN_FRAME, r);
 	}
 	if (s == NATS_OK) {
 		snprintf(subj, sizeof(subj), "%s.to.%s.*", b->prefix, b->host);
-		s = natsConnection_SubscribeSync(&b->sub_to, b->nc, subj);
+		s = br_subscribe(b, &b->sub_to, subj, NULL, BR_IN_REPLY, b);
 	}
 	if (s == NATS_OK) {
 		snprintf(subj, sizeof(subj), "%s.interest", b->prefix);
-		s = natsConnection_SubscribeSync(&b->sub_interest, b->nc,
-						 subj);
+		s = br_subscribe(b, &b->sub_interest, subj, NULL,
+				 BR_IN_INTEREST, b);
 	}
 	if (s != NATS_OK) {
 		br_log(b, "subscribe: %s", natsStatus_GetText(s));
@@ -690,7 +728,26 @@ static void remote_reply(struct bridge *b, natsMsg *msg)
 	b->st.carried_back++;
 }
 
-enum br_in_kind { BR_IN_FRAME, BR_IN_REPLY, BR_IN_INTEREST };
+/* One message from NATS, of its kind, into the kernel (or the interest). */
+static void from_nats(struct bridge *b, natsMsg *msg, enum br_in_kind kind,
+		      struct br_route *r, struct run *run)
+{
+	uint64_t t;
+
+	if (kind == BR_IN_FRAME) {
+		remote_frame(b, r, msg, run);
+	} else {
+		run_flush(b, run);	/* keep the order of arrival */
+		if (kind == BR_IN_REPLY) {
+			t = br_time_start(b);
+			remote_reply(b, msg);
+			br_time_end(b, BR_T_CARRY, t);
+		} else {
+			br_interest_heard(b, msg);
+		}
+	}
+	natsMsg_Destroy(msg);
+}
 
 /*
  * Up to BR_BATCH messages NATS delivered to sub (parsed by the last read);
@@ -713,36 +770,34 @@ static bool drain_sub(struct bridge *b, natsSubscription *sub,
 			continue;	/* said once after a drop, counted */
 		if (s != NATS_OK)
 			break;
-		if (kind == BR_IN_FRAME) {
-			remote_frame(b, r, msg, run);
-		} else {
-			run_flush(b, run);
-			if (kind == BR_IN_REPLY) {
-				uint64_t t = br_time_start(b);
-
-				remote_reply(b, msg);
-				br_time_end(b, BR_T_CARRY, t);
-			} else {
-				br_interest_heard(b, msg);
-			}
-		}
-		natsMsg_Destroy(msg);
+		from_nats(b, msg, kind, r, run);
 	}
 	run_flush(b, run);
 	return pending > BR_BATCH;
 }
 
 /*
- * What NATS delivered, subscription by subscription: order holds only
- * within one subject, as from NATS (the spec promises no more). True if
- * some subscription has more.
+ * What NATS delivered. On a plain connection, subscription by
+ * subscription: order holds only within one subject, as from NATS (the
+ * spec promises no more). With TLS, from the queue, in order of arrival.
+ * True if there is more.
  */
 static bool drain_nats(struct bridge *b)
 {
 	static struct run run;
+	enum br_in_kind kind;
+	struct br_route *r;
+	natsMsg *msg;
 	bool more;
 	int i;
 
+	if (b->inbound) {
+		for (i = 0; i < BR_BATCH &&
+			    br_inbound_take(b, &msg, &kind, &r) > 0; i++)
+			from_nats(b, msg, kind, r, &run);
+		run_flush(b, &run);
+		return i == BR_BATCH;
+	}
 	more = drain_sub(b, b->sub_interest, BR_IN_INTEREST, NULL, &run);
 	more |= drain_sub(b, b->sub_to, BR_IN_REPLY, NULL, &run);
 	/* br_interest_heard may open routes: b->nroutes is read each time. */
@@ -957,7 +1012,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	b->local_id = h.endpoint;
-	if (nats_connect(b) || subscribe(b)) {
+	if (nats_connect(b) || (!b->evloop && br_inbound_init(b)) ||
+	    subscribe(b)) {
 		rc = 1;
 		goto out;
 	}
@@ -984,6 +1040,7 @@ out:
 		natsConnection_Destroy(b->nc);
 	}
 	br_evloop_free(b);
+	br_inbound_free(b);
 	free(b->timing);
 	br_proxy_free(b);
 	pg_close(b->local);

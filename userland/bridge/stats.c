@@ -46,7 +46,7 @@ void br_stats_print(const struct bridge *b, FILE *f)
 		"\"replies_out\":%llu,\"carried_back\":%llu,"
 		"\"own_skipped\":%llu,\"reconnects\":%llu,\"disconnects\":%llu,"
 		"\"proxies\":%d,\"proxies_opened\":%llu,"
-		"\"proxies_evicted\":%llu,\"dropped\":{"
+		"\"proxies_evicted\":%llu,\"dropped\":{\"inbound_queue\":%llu,"
 		"\"slow_consumer\":%llu,\"kernel\":%llu,\"inject\":%llu,"
 		"\"carry\":%llu,\"publish\":%llu,\"mismatched\":%llu,"
 		"\"no_reply_to\":%llu},\"routes\":[",
@@ -54,7 +54,7 @@ void br_stats_print(const struct bridge *b, FILE *f)
 		U(s->replies_out),
 		U(s->carried_back), U(s->own_skipped), U(s->reconnects),
 		U(s->disconnects), b->nproxies, U(s->proxies_opened),
-		U(s->proxies_evicted),
+		U(s->proxies_evicted), U(s->inbound_dropped),
 		U(s->slow_consumer), U(s->kernel_dropped), U(s->inject_failed),
 		U(s->carry_failed), U(s->publish_failed), U(s->mismatched),
 		U(s->no_reply_to));
