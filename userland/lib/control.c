@@ -261,47 +261,50 @@ static int carry_encode(struct pg *pg, struct pg_buf *b, uint64_t id,
 	return 0;
 }
 
+/*
+ * A carry with id 0, which the kernel answers only when it fails (and
+ * then the write fails too): the write's result in *w, and for a failed
+ * one the request's CID in *cid (if asked), to find the answer by.
+ * Returns 0, or -errno if the request could not be encoded.
+ */
+static int carry_write(struct pg *pg, uint64_t to, const void *frame,
+		       size_t len, const char *host, struct pg_cid *cid,
+		       ssize_t *w)
+{
+	struct pg_buf b = { 0 };
+	int r = carry_encode(pg, &b, 0, to, frame, len, host);
+
+	if (r)
+		return r;
+	*w = pg_send(pg, b.p, b.len);
+	if (*w < 0 && cid)
+		pg_cid_of(b.p, b.len, cid);
+	pg_buf_free(&b);
+	return 0;
+}
+
 PG_EXPORT int pg_carry(struct pg *pg, uint64_t to, const void *frame,
 		       size_t len)
 {
-	struct pg_buf b = { 0 };
 	struct pg_cid cid;
 	ssize_t w;
-	int r;
 
 	/*
-	 * Id 0: the kernel answers only a failure, and a failure also fails
-	 * the write. So a kept carry (every worker's reply) costs no answer
-	 * to hash, queue, read and parse; a failed one waits for its answer,
-	 * for the kernel's reason, as any request would.
+	 * A kept carry (every worker's reply) costs no answer to hash,
+	 * queue, read and parse; a failed one waits for its answer, for the
+	 * kernel's reason, as any request would.
 	 */
-	r = carry_encode(pg, &b, 0, to, frame, len, NULL);
-	if (r)
-		return r;
-	w = pg_send(pg, b.p, b.len);
-	if (w >= 0) {
-		pg_buf_free(&b);
-		return 0;
-	}
-	pg_cid_of(b.p, b.len, &cid);
-	pg_buf_free(&b);
-	return await_reply(pg, &cid, w, NULL);
+	return carry_write(pg, to, frame, len, NULL, &cid, &w) ?:
+	       (w >= 0 ? 0 : await_reply(pg, &cid, w, NULL));
 }
 
 PG_EXPORT int pg_carry_send(struct pg *pg, uint64_t to, const void *frame,
 			    size_t len, const char *host)
 {
-	struct pg_buf b = { 0 };
 	ssize_t w;
-	int r;
 
-	/* Id 0: the kernel answers only a failure, which fails the write. */
-	r = carry_encode(pg, &b, 0, to, frame, len, host);
-	if (r)
-		return r;
-	w = pg_send(pg, b.p, b.len);
-	pg_buf_free(&b);
-	return w < 0 ? (int)w : 0;
+	return carry_write(pg, to, frame, len, host, NULL, &w) ?:
+	       (w < 0 ? (int)w : 0);
 }
 
 PG_EXPORT bool pg_msg_failed_request(const struct pg_msg *m, int *err)
