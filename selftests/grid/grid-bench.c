@@ -15,9 +15,10 @@
  *   grid-bench nats-rtt URLS SUBJECT N SIZE N requests, one at a time
  *
  * The round trips print "RTT <pg|nats> n=<answered> size=<bytes>
- * median_us=<..> p90_us=<..>": a call through the bridges (pg call's
- * path: kernel, bridge, NATS, bridge, kernel, worker and back) against a
- * NATS request to a cnats responder on the same guests, same body size.
+ * median_us=<..> p90_us=<..> min_us=<..> p10_us=<..>": a call through
+ * the bridges (pg call's path: kernel, bridge, NATS, bridge, kernel,
+ * worker and back) against a NATS request to a cnats responder on the
+ * same guests, same body size.
  *
  * A receiver expects ROUNDS rounds of N (round r: indices r * N to
  * r * N + N - 1). It prints "ready" once receiving, then, when all came
@@ -286,9 +287,10 @@ static int rtt_report(const char *what, int64_t *us, uint64_t n,
 		return 1;
 	}
 	qsort(us, n, sizeof(*us), cmp_i64);
-	printf("RTT %s n=%llu size=%zu median_us=%lld p90_us=%lld\n", what,
-	       (unsigned long long)n, size, (long long)us[n / 2],
-	       (long long)us[n * 9 / 10]);
+	printf("RTT %s n=%llu size=%zu median_us=%lld p90_us=%lld min_us=%lld p10_us=%lld\n",
+	       what, (unsigned long long)n, size, (long long)us[n / 2],
+	       (long long)us[n * 9 / 10], (long long)us[0],
+	       (long long)us[n / 10]);
 	return 0;
 }
 
