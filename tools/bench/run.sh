@@ -48,6 +48,10 @@ if [ -n "$report_in" ]; then
 	cp "$report_in" "$tmp/report"
 	took=$(sed -n 's/^bench-vm-seconds=//p' "$tmp/report")
 	read -r -a args <<<"$(sed -n 's/^bench-args=//p' "$tmp/report")"
+	# when and from which tree the kept report was made, not now
+	when=$(sed -n 's/^bench-date=//p' "$tmp/report")
+	rtree=$(sed -n 's/^bench-tree=//p' "$tmp/report")
+	when=${when:-unknown (a kept report)} rtree=${rtree:-unknown}
 else
 	tools/deps.sh vm >/dev/null
 	make -s -C tools/bench
@@ -63,6 +67,8 @@ else
 		--bin "$out/pgbench" --script "$tmp/guest.sh" \
 		--log "$out/console.log" || status=$?
 	took=$(( $(date +%s) - start ))
+	when=$(date -u '+%Y-%m-%d %H:%M UTC')
+	rtree=$(git describe --always --dirty 2>/dev/null || echo unknown)
 
 	sed -n '/^PGBENCH-REPORT-BEGIN/,/^PGBENCH-REPORT-END/p' \
 		"$out/console.log" | sed '1d;$d' >"$tmp/report"
@@ -75,6 +81,8 @@ else
 		cat "$tmp/report"
 		echo "bench-vm-seconds=$took"
 		echo "bench-args=${args[*]}"
+		echo "bench-date=$when"
+		echo "bench-tree=$rtree"
 	} >"$out/$rname"
 	echo "bench: report in $out/$rname, console in $out/console.log"
 fi
@@ -137,8 +145,6 @@ END {
 	}
 }')
 
-# before docs/bench.md is truncated, which would make the tree dirty
-tree=$(git describe --always --dirty 2>/dev/null || echo unknown)
 {
 	cat <<HDR
 <!-- SPDX-License-Identifier: CC-BY-4.0 -->
@@ -165,8 +171,8 @@ HDR
 
 ## Timed figures (TCG, 2 vCPUs)
 
-- date: $(date -u '+%Y-%m-%d %H:%M UTC')
-- guest kernel: ${kernel:-unknown} (Debian), module from this tree ($tree)
+- date: $when
+- guest kernel: ${kernel:-unknown} (Debian), module from the tree $rtree
 - host: ${cpu:-unknown}, $(nproc) cores, QEMU TCG (no KVM); guest 2 vCPUs, every benchmark process pinned to vCPU 0
 - ${persec:-?} s per case; the whole VM run took ${took} s
 
