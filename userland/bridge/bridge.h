@@ -138,6 +138,7 @@ void br_time_end(struct bridge *b, enum br_stage s, uint64_t t);
 void br_log(const struct bridge *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void br_hex(const void *p, size_t n, char *out);
+int64_t br_now_ms(void);		/* CLOCK_MONOTONIC, in ms */
 
 /* outbound.c: runs of one sender's frames, one NATS message each */
 void br_pack_add(struct bridge *b, struct br_route *r, uint64_t from,

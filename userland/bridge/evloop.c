@@ -25,7 +25,6 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <sys/eventfd.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "bridge.h"
@@ -173,18 +172,10 @@ bool br_evloop_backlog(const struct bridge *b)
 	return b->nc && natsConnection_Buffered(b->nc) > BR_OUT_BYTES;
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 void br_evloop_flush(struct bridge *b, int ms)
 {
 	struct br_evloop *ev = b->evloop;
-	int64_t end = now_ms() + ms, left;
+	int64_t end = br_now_ms() + ms, left;
 	struct pollfd pfd;
 
 	if (!ev) {		/* TLS: cnats' flusher writes; wait for it */
@@ -194,7 +185,7 @@ void br_evloop_flush(struct bridge *b, int ms)
 	}
 	while (b->nc && natsConnection_Buffered(b->nc) > 0 &&
 	       atomic_load(&ev->want_write) &&
-	       (left = end - now_ms()) > 0) {
+	       (left = end - br_now_ms()) > 0) {
 		pfd.fd = atomic_load(&ev->fd);
 		pfd.events = POLLOUT;
 		if (pfd.fd < 0 || poll(&pfd, 1, (int)left) <= 0)

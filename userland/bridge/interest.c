@@ -12,7 +12,6 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "bridge.h"
 
@@ -27,14 +26,6 @@ struct host_interest {
 static struct host_interest hosts[BR_MAX_HOSTS];
 static int nhosts;
 static int64_t last_announce_ms;
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 void br_interest_announce(struct bridge *b, bool bye)
 {
@@ -69,7 +60,7 @@ void br_interest_announce(struct bridge *b, bool bye)
 		b->st.publish_failed++;
 	if (bye)
 		br_evloop_flush(b, 1000);
-	last_announce_ms = now_ms();
+	last_announce_ms = br_now_ms();
 }
 
 static void forget(int i)
@@ -165,10 +156,10 @@ void br_interest_heard(struct bridge *b, natsMsg *msg)
 		nhosts++;
 		br_log(b, "host %s heard", name);
 		/* A newcomer learns this host now, not a period later. */
-		if (now_ms() - last_announce_ms > 200)
+		if (br_now_ms() - last_announce_ms > 200)
 			br_interest_announce(b, false);
 	}
-	hosts[i].seen_ms = now_ms();
+	hosts[i].seen_ms = br_now_ms();
 	len -= nl - data;	/* keep the leading "\n" */
 	if (!hosts[i].body || strlen(hosts[i].body) != (size_t)len ||
 	    memcmp(hosts[i].body, nl, len)) {
@@ -300,7 +291,7 @@ out:
 
 void br_interest_reconcile(struct bridge *b)
 {
-	int64_t now = now_ms();
+	int64_t now = br_now_ms();
 	int i, err;
 	bool want;
 

@@ -52,7 +52,7 @@ void br_hex(const void *p, size_t n, char *out)
 	out[2 * n] = 0;
 }
 
-static int64_t now_ms(void)
+int64_t br_now_ms(void)
 {
 	struct timespec ts;
 
@@ -818,7 +818,7 @@ static int loop(struct bridge *b)
 	/* The watch's first list waits in the library's stash, not the fd. */
 	drain_local(b);
 	while (!stop) {
-		now = now_ms();
+		now = br_now_ms();
 		if (now >= next) {
 			br_interest_announce(b, false);
 			br_interest_reconcile(b);
@@ -899,10 +899,12 @@ int main(int argc, char **argv)
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct pg_hello h;
 	char *list, *save, *one;
+	const char *timing;
 	int c, err, rc = 0, i;
 
 	b->pid = (uint32_t)getpid();
-	if (getenv("PG_BRIDGE_TIMING") && !strcmp(getenv("PG_BRIDGE_TIMING"), "1"))
+	timing = getenv("PG_BRIDGE_TIMING");
+	if (timing && !strcmp(timing, "1"))
 		b->timing = calloc(1, sizeof(*b->timing));
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
