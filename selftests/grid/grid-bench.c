@@ -28,7 +28,7 @@
  * rounds=<us of round 1>,...". A raw NATS message carries as many bytes
  * as a frame, so both paths move about equal sizes.
  *
- * Every mode pins itself to CPU 0, and check-grid pins the bridges
+ * Every mode pins itself to CPU 0, and guest-grid.sh pins the bridges
  * there too: the guests' two vCPUs share one TCG thread, so a wake-up
  * across them waits for QEMU's round robin, by a delay that neither path
  * chose. One vCPU per guest for both paths, as pgbench does locally.

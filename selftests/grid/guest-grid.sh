@@ -52,10 +52,8 @@ CTL=$(pg cid --hex ctl.txt | sed "s/^00//")
 CLM=$(pg cid --hex clm.txt | sed "s/^00//")
 BENCH=$(pg cid --hex bench.txt | sed "s/^00//")
 nbench=$(arg bench)
-# Rounds of the one-way bench and of the round trips (check-grid.sh
-# expects as many): the noise of three guests on two cores moves a
-# single round by more than the targets' margins.
-brounds=5 rrounds=4
+brounds=$(arg brounds)	# rounds of the one-way bench
+rrounds=$(arg rrounds)	# and of the round trips
 FN=$(pg cid --hex fn.txt | sed "s/^00//")
 WD=$(pg cid --hex wd.txt | sed "s/^00//")
 OPEN=$(pg cid --hex open.txt | sed "s/^00//")
