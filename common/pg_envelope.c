@@ -84,8 +84,108 @@ static bool pg_env_link_is_pcid(const uint8_t *p, size_t len)
 	return !(len - 1 == 34 && p[1] == 0x12 && p[2] == 0x20);
 }
 
+/*
+ * The common frame, decided without the general walk: the grid tag, an
+ * array of 1..23 slots, slot 0 a tag 42 over 0x00 and a CIDv1, and every
+ * other slot a flat item (an integer, a byte or text string of definite
+ * length, false, true, null or undefined) in its shortest head. Such a
+ * frame opens three levels (grid tag, array, tag 42) and has no other
+ * tag, so it is valid in deterministic and links mode exactly when these
+ * checks pass. Returns 0 and fills *env, or 1 when the frame is not of
+ * this shape or not valid (the general walk then decides, and gives the
+ * error): it never refuses a frame itself, so it cannot change a verdict.
+ * About 100 instructions for a two-slot frame where the walk takes ~1000.
+ */
+int pg_env_parse_flat(const uint8_t *buf, size_t len,
+		      const struct pg_cbor_limits *lim, struct pg_envelope *env)
+{
+	size_t end = len, pos, cid_off, cid_len, slots_off, n;
+	uint64_t arg, nslots, i;
+	uint8_t major, ai;
+
+	if (lim) {
+		if (lim->max_depth < 3)
+			return 1;
+		if (end > lim->max_size)
+			end = lim->max_size;
+	}
+	if (end > 0xffffffffu)	/* the validator's offsets are 32-bit */
+		end = 0xffffffffu;
+	/* the grid tag, array, tag 42 and the head of slot 0's string */
+	if (end < PG_ENV_GRID_TAG_LEN + 5 ||
+	    memcmp(buf, pg_env_grid_tag, PG_ENV_GRID_TAG_LEN))
+		return 1;
+	pos = PG_ENV_GRID_TAG_LEN;
+	if (buf[pos] < 0x81 || buf[pos] > 0x97 ||
+	    buf[pos + 1] != 0xd8 || buf[pos + 2] != PG_ENV_TAG_CID)
+		return 1;
+	nslots = buf[pos] & 0x1f;
+	pos += 3;
+	if (buf[pos] >= 0x40 && buf[pos] < 0x58) {
+		cid_len = buf[pos] & 0x1f;
+		pos += 1;
+	} else if (buf[pos] == 0x58 && buf[pos + 1] >= 24) {
+		cid_len = buf[pos + 1];
+		pos += 2;
+	} else {
+		return 1;
+	}
+	if (cid_len > end - pos || !pg_env_pcid_ok(buf + pos, cid_len))
+		return 1;
+	cid_off = pos + 1;
+	pos += cid_len;
+	slots_off = pos;
+
+	/* pos <= end throughout */
+	for (i = 1; i < nslots; i++) {
+		if (pos == end)
+			return 1;
+		major = buf[pos] >> 5;
+		ai = buf[pos] & 0x1f;
+		pos++;
+		if (major == 7) {	/* false, true, null, undefined */
+			if (ai < 20 || ai > 23)
+				return 1;
+			continue;
+		}
+		if (major > 3 || ai > 27)	/* containers, tags, indefinite */
+			return 1;
+		arg = ai;
+		if (ai >= 24) {
+			n = (size_t)1 << (ai - 24);
+			if (n > end - pos)
+				return 1;
+			for (arg = 0; n; n--)
+				arg = arg << 8 | buf[pos++];
+			if (arg < (ai == 24 ? 24 : (uint64_t)1 << (8 << (ai - 25))))
+				return 1;	/* not the shortest head */
+		}
+		if (major >= 2) {	/* a string's bytes follow its head */
+			if (arg > end - pos)
+				return 1;
+			pos += (size_t)arg;
+		}
+	}
+
+	env->frame_len = pos;
+	env->cid_off = cid_off;
+	env->cid_len = cid_len - 1;
+	env->nslots = nslots;
+	env->slots_off = slots_off;
+	return 0;
+}
+
 int pg_env_parse(const uint8_t *buf, size_t len,
 		 const struct pg_cbor_limits *lim, struct pg_envelope *env)
+{
+	if (!pg_env_parse_flat(buf, len, lim, env))
+		return 0;
+	return pg_env_parse_general(buf, len, lim, env);
+}
+
+int pg_env_parse_general(const uint8_t *buf, size_t len,
+			 const struct pg_cbor_limits *lim,
+			 struct pg_envelope *env)
 {
 	size_t flen, pos, hlen;
 	uint64_t nslots, arg;

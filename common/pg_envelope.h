@@ -44,6 +44,21 @@ struct pg_envelope {
 int pg_env_parse(const uint8_t *buf, size_t len,
 		 const struct pg_cbor_limits *lim, struct pg_envelope *env);
 
+/*
+ * The two halves of pg_env_parse(), for the host tests and the fuzzer,
+ * which check that they agree on every input. pg_env_parse_flat() is the
+ * fast path for the common frame (slots after the pCID are integers,
+ * definite strings and false/true/null/undefined): 0 and *env filled for
+ * a valid frame of that shape, 1 for anything else, valid or not.
+ * pg_env_parse_general() is the single-pass walk that decides the rest
+ * and gives every error.
+ */
+int pg_env_parse_flat(const uint8_t *buf, size_t len,
+		      const struct pg_cbor_limits *lim, struct pg_envelope *env);
+int pg_env_parse_general(const uint8_t *buf, size_t len,
+			 const struct pg_cbor_limits *lim,
+			 struct pg_envelope *env);
+
 /* The content of slot 0's byte string: 0x00 and a valid CIDv1, 4..96 bytes. */
 bool pg_env_pcid_ok(const uint8_t *p, size_t len);
 

@@ -3,7 +3,7 @@
  * libFuzzer target over the very sources the module compiles:
  * common/pg_cbor.c (well-formedness, determinism) and common/pg_envelope.c.
  *
- * Each input is checked three ways and any disagreement aborts:
+ * Each input is checked four ways and any disagreement aborts:
  *  - self-consistency: deterministic acceptance implies plain acceptance;
  *    an accepted item's length never exceeds the input and does not change
  *    when bytes are appended; links mode gives deterministic mode's answer,
@@ -14,7 +14,9 @@
  *    (filtered in libcbor_comparable() below);
  *  - links: walking libcbor's tree for tag 42 (recursively, unlike the
  *    single pass under test) must find a bad link exactly when links mode
- *    reports ELINK.
+ *    reports ELINK;
+ *  - the envelope's fast path (pg_env_parse_flat()) accepts only what the
+ *    general walk accepts, with the same envelope.
  */
 #include <cbor.h>
 #include <stdint.h>
@@ -197,6 +199,32 @@ static void link_oracle(const uint8_t *p, size_t n, int links)
 	cbor_decref(&item);
 }
 
+/*
+ * The envelope's fast path decides only frames the general walk accepts,
+ * with the same envelope, and pg_env_parse() answers as the walk does.
+ */
+static void flat_vs_general(const uint8_t *p, size_t n, int env_err,
+			    const struct pg_envelope *env)
+{
+	static const struct pg_cbor_limits shallow = { 3, MAX_INPUT };
+	struct pg_envelope flat, gen;
+	int f, g;
+
+	g = pg_env_parse_general(p, n, &lim, &gen);
+	if (g != env_err || (!g && memcmp(&gen, env, sizeof(gen))))
+		fail("pg_env_parse differs from the general walk", p, n);
+	f = pg_env_parse_flat(p, n, &lim, &flat);
+	if (f != 0 && f != 1)
+		fail("fast path returned an error", p, n);
+	if (!f && (g || memcmp(&flat, &gen, sizeof(gen))))
+		fail("fast path accepted what the walk does not", p, n);
+	/* the least depth the fast path takes */
+	if (!pg_env_parse_flat(p, n, &shallow, &flat) &&
+	    (pg_env_parse_general(p, n, &shallow, &gen) ||
+	     memcmp(&flat, &gen, sizeof(gen))))
+		fail("fast path at depth 3 disagrees", p, n);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *p, size_t n)
 {
 	static uint8_t longer[MAX_INPUT + 1];
@@ -237,6 +265,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *p, size_t n)
 	}
 	if (env_err == -PG_CBOR_ELINK && links != -PG_CBOR_ELINK)
 		fail("envelope ELINK without a bad link", p, n);
+	flat_vs_general(p, n, env_err, &env);
 	differential(p, n, one);
 	if (!det && len2 == n)
 		link_oracle(p, n, links);

@@ -821,6 +821,135 @@ static void test_random(void)
 		diag("inconsistencies", bad, 0);
 }
 
+/*
+ * The envelope's fast path for the common frame (pg_env_parse_flat())
+ * against the general walk (pg_env_parse_general()): templates of the
+ * common shape are taken by the fast path, and for each template, each
+ * prefix of it, each byte replaced by each of a set of heads, and
+ * random multi-byte mutations (fixed seed), under four limits, the fast
+ * path accepts only what the walk accepts, with the same envelope, and
+ * pg_env_parse() gives the walk's answer.
+ */
+#define FLAT_G	"da67726964"
+#define FLAT_P	"d82a58250001711220" \
+	"30373e454c535a61686f767d848b9299a0a7aeb5bcc3cad1d8dfe6edf4fb0209"
+#define FLAT_64	"5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a"
+static const char *const flat_frames[] = {
+	FLAT_G "82" FLAT_P "5840" FLAT_64 FLAT_64 FLAT_64 FLAT_64,
+	FLAT_G "81" FLAT_P,
+	FLAT_G "88" FLAT_P "0017181819010019ffff1a000100001b0000000100000000",
+	FLAT_G "89" FLAT_P "2038ff636162636a30313233343536373839f4f5f6f7",
+	FLAT_G "86" FLAT_P "405818" FLAT_64 "5a5a5a5a5a5a5a5a" "41ff60f6",
+	FLAT_G "82" "d82a450001550000" "01",	/* a short pCID, 1-byte head */
+};
+
+/* Near misses, each refused or left to the walk; mutated like the above. */
+static const char *const flat_near[] = {
+	FLAT_G "82" "d82a58050001550000" "01",	/* pCID head not shortest */
+	FLAT_G "82" "d82a5823001220" FLAT_64 FLAT_64 "01", /* a CIDv0 */
+	FLAT_G "83" FLAT_P "1817f818",		/* int head, simple 24 */
+	FLAT_G "84" FLAT_P "f93c00fa3fc00000f7",	/* floats */
+	FLAT_G "83" FLAT_P "f7",		/* a slot missing */
+	FLAT_G "83" FLAT_P "8101a0",		/* containers */
+	FLAT_G "82" FLAT_P "d82a450001550000",	/* a link in a slot */
+	FLAT_G "98" "18" FLAT_P,		/* 24 slots */
+};
+
+#define NFLAT	(sizeof(flat_frames) / sizeof(flat_frames[0]))
+
+static int flat_compare(const uint8_t *f, size_t n,
+			const struct pg_cbor_limits *lim, int *fast)
+{
+	struct pg_envelope e1, e2, e3;
+	uint8_t *b = malloc(n ? n : 1);
+	int flat, gen, all, bad = 0;
+
+	memcpy(b, f, n);
+	memset(&e1, 0xaa, sizeof(e1));
+	memset(&e2, 0x55, sizeof(e2));
+	memset(&e3, 0x33, sizeof(e3));
+	flat = pg_env_parse_flat(b, n, lim, &e1);
+	gen = pg_env_parse_general(b, n, lim, &e2);
+	all = pg_env_parse(b, n, lim, &e3);
+	if (flat != 0 && flat != 1)
+		bad = 1;
+	if (!flat && (gen || memcmp(&e1, &e2, sizeof(e1))))
+		bad = 1;
+	if (all != gen || (!gen && memcmp(&e2, &e3, sizeof(e2))))
+		bad = 1;
+	*fast += !flat;
+	free(b);
+	return bad;
+}
+
+static void test_flat_path(void)
+{
+	static const uint8_t heads[] = {
+		0x00, 0x01, 0x17, 0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1f, 0x20,
+		0x37, 0x38, 0x3f, 0x40, 0x41, 0x57, 0x58, 0x59, 0x5a, 0x5b,
+		0x5f, 0x60, 0x77, 0x78, 0x7f, 0x80, 0x81, 0x82, 0x97, 0x98,
+		0x9f, 0xa0, 0xa1, 0xc0, 0xd8, 0x2a, 0xe0, 0xf3, 0xf4, 0xf7,
+		0xf8, 0xf9, 0xfa, 0xfb, 0xff, 0x25, 0x24, 0x26, 0x71, 0x55,
+	};
+	struct pg_cbor_limits lims[4] = {
+		{ 16, 1048576 }, { 3, 1048576 }, { 2, 1048576 }, { 16, 0 },
+	};
+	uint8_t *f, g[512];
+	uint32_t seed = 4242;
+	size_t n, i, k, j, l, r;
+	int bad = 0, fast = 0, taken = 0, sum;
+	const int want = 2 * NFLAT;
+
+	for (i = 0; i < NFLAT + sizeof(flat_near) / sizeof(flat_near[0]); i++) {
+		f = unhex(i < NFLAT ? flat_frames[i] : flat_near[i - NFLAT],
+			  &n);
+		sum = 0;
+		bad += flat_compare(f, n, &lims[0], &sum);
+		taken += i < NFLAT ? sum : -sum;
+		/* max_size just below and at the frame's length */
+		lims[3].max_size = n - 1;
+		bad += flat_compare(f, n, &lims[3], &fast);
+		lims[3].max_size = n;
+		sum = 0;
+		bad += flat_compare(f, n, &lims[3], &sum);
+		taken += i < NFLAT ? sum : -sum;
+		for (l = 0; l < 4; l++) {
+			for (k = 0; k <= n; k++)
+				bad += flat_compare(f, k, &lims[l], &fast);
+			for (k = 0; k < n; k++) {
+				for (j = 0; j < sizeof(heads); j++) {
+					memcpy(g, f, n);
+					g[k] = heads[j];
+					bad += flat_compare(g, n, &lims[l], &fast);
+				}
+			}
+		}
+		for (r = 0; r < 20000; r++) {
+			memcpy(g, f, n);
+			for (j = 0; j < 3; j++) {
+				seed = seed * 1103515245 + 12345;
+				k = (seed >> 8) % n;
+				seed = seed * 1103515245 + 12345;
+				g[k] = (seed >> 20) & 1 ?
+					heads[(seed >> 8) % sizeof(heads)] :
+					(uint8_t)(seed >> 8);
+			}
+			bad += flat_compare(g, n, &lims[r & 1], &fast);
+		}
+		free(f);
+	}
+	ok(taken == want, "%s",
+	   "fast path: the common frame shapes take it, near misses do not");
+	if (taken != want)
+		diag("templates taken", taken, want);
+	ok(!bad && fast > 1000, "%s",
+	   "fast path: agrees with the general walk on every mutation");
+	if (bad || fast <= 1000)
+		diag("disagreements", bad, 0);
+	if (!quiet)
+		printf("# fast path took %d of the mutated inputs\n", fast);
+}
+
 static void run_all(void)
 {
 	ntest = 0;
@@ -833,6 +962,7 @@ static void run_all(void)
 	test_links();
 	test_strerror();
 	test_random();
+	test_flat_path();
 	test_vectors();
 }
 
