@@ -2,7 +2,10 @@
 /*
  * Copyright (C) 2026 The PromiseGrid kernel module authors.
  */
+#include <linux/bitmap.h>
+#include <linux/cache.h>
 #include <linux/errno.h>
+#include <linux/init.h>
 #include <linux/kernel.h>
 #include <linux/string.h>
 #include <crypto/sha2.h>
@@ -56,32 +59,47 @@ void pg_frame_cid(const u8 *frame, size_t len, u8 *cid)
 	sha256(frame, len, cid + sizeof(prefix));
 }
 
-/*
- * CIDs share their first bytes (version, codec, hash type), so memcmp()
- * would walk several before telling them apart. Every frame asks about
- * the kernel's seven pCIDs: compare the digest's last 8 bytes first.
- */
-static bool pg_kernel_pcid_is(const u8 *cid, const u8 *kpcid)
-{
-	const size_t tail = PG_KERNEL_PCID_LEN - sizeof(u64);
+/* The kernel's seven pCIDs, and what each is. */
+static const struct {
+	const u8 *cid;
+	enum pg_kernel_pcid kind;
+} pg_kernel_pcids[] = {
+	{ pg_pcid_control, PG_KPCID_CONTROL },
+	{ pg_pcid_delivery, PG_KPCID_DELIVERY },
+	{ pg_pcids_retired[0], PG_KPCID_RETIRED },
+	{ pg_pcids_retired[1], PG_KPCID_RETIRED },
+	{ pg_pcids_retired[2], PG_KPCID_RETIRED },
+	{ pg_pcids_retired[3], PG_KPCID_RETIRED },
+	{ pg_pcids_retired[4], PG_KPCID_RETIRED },
+};
 
-	return get_unaligned((const u64 *)(cid + tail)) ==
-	       get_unaligned((const u64 *)(kpcid + tail)) &&
-	       !memcmp(cid, kpcid, PG_KERNEL_PCID_LEN);
+static_assert(ARRAY_SIZE(pg_pcids_retired) == 5);
+
+/*
+ * The last digest byte of each, as a set: every frame asks whether its
+ * pCID is one of them, and most pCIDs' last byte is not in the set, so
+ * one bit test answers where seven comparisons did.
+ */
+static DECLARE_BITMAP(pg_kernel_pcid_last, 256) __ro_after_init;
+
+void __init pg_frame_init(void)
+{
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(pg_kernel_pcids); i++)
+		__set_bit(pg_kernel_pcids[i].cid[PG_KERNEL_PCID_LEN - 1],
+			  pg_kernel_pcid_last);
 }
 
 enum pg_kernel_pcid pg_kernel_pcid(const u8 *cid, size_t len)
 {
 	int i;
 
-	if (len != PG_KERNEL_PCID_LEN)
+	if (len != PG_KERNEL_PCID_LEN ||
+	    !test_bit(cid[PG_KERNEL_PCID_LEN - 1], pg_kernel_pcid_last))
 		return PG_KPCID_NONE;
-	if (pg_kernel_pcid_is(cid, pg_pcid_control))
-		return PG_KPCID_CONTROL;
-	if (pg_kernel_pcid_is(cid, pg_pcid_delivery))
-		return PG_KPCID_DELIVERY;
-	for (i = 0; i < ARRAY_SIZE(pg_pcids_retired); i++)
-		if (pg_kernel_pcid_is(cid, pg_pcids_retired[i]))
-			return PG_KPCID_RETIRED;
+	for (i = 0; i < ARRAY_SIZE(pg_kernel_pcids); i++)
+		if (!memcmp(cid, pg_kernel_pcids[i].cid, PG_KERNEL_PCID_LEN))
+			return pg_kernel_pcids[i].kind;
 	return PG_KPCID_NONE;
 }

@@ -26,6 +26,8 @@ extern const u8 pg_pcid_delivery[PG_KERNEL_PCID_LEN];
 
 int pg_frame_scan(const u8 *p, size_t len, struct pg_envelope *env);
 int pg_frame_parse(const u8 *p, size_t len, struct pg_envelope *env);
+/* Call once at load, before pg_kernel_pcid(). */
+void pg_frame_init(void);
 enum pg_kernel_pcid pg_kernel_pcid(const u8 *cid, size_t len);
 void pg_frame_cid(const u8 *frame, size_t len, u8 *cid);
 

@@ -47,6 +47,7 @@
 #include "caps.h"
 #include "device.h"
 #include "endpoint.h"
+#include "frame.h"
 #include "route.h"
 #include "version.h"
 
@@ -54,6 +55,7 @@ static int __init pg_init(void)
 {
 	int err;
 
+	pg_frame_init();
 	err = pg_route_init();
 	if (err)
 		return err;

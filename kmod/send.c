@@ -4,7 +4,8 @@
  *
  * The send path: one write is copied once into a pg_buf, then each frame
  * of the CBOR sequence in it is checked and routed (or handled as a
- * control request) in order. Deliveries point into the buffer.
+ * control request) in order. Each delivery is its own copy, charged to
+ * its receiver; the buffer is the writer's and ends with the write.
  */
 #include <linux/errno.h>
 #include <linux/uio.h>
