@@ -50,6 +50,7 @@ struct pg_endpoint *pg_ep_create(const struct file *file)
 	kref_init(&ep->ref);
 	spin_lock_init(&ep->rx_lock);
 	INIT_LIST_HEAD(&ep->rx_queue);
+	INIT_LIST_HEAD(&ep->rx_free);
 	mutex_init(&ep->rx_mutex);
 	init_waitqueue_head(&ep->rx_wait);
 	init_waitqueue_head(&ep->tx_wait);
@@ -83,6 +84,15 @@ struct pg_endpoint *pg_ep_create(const struct file *file)
 	return ep;
 }
 
+/* Free records nobody else can reach any more. */
+static void pg_deliveries_drop(struct list_head *list)
+{
+	struct pg_delivery *d, *tmp;
+
+	list_for_each_entry_safe(d, tmp, list, node)
+		kvfree(d);
+}
+
 static void pg_ep_free(struct kref *ref)
 {
 	struct pg_endpoint *ep = container_of(ref, struct pg_endpoint, ref);
@@ -93,6 +103,7 @@ static void pg_ep_free(struct kref *ref)
 	 */
 	pg_buf_cache_drop(ep);
 	kvfree(xchg(&ep->rx_cache, NULL));
+	pg_deliveries_drop(&ep->rx_free);
 	put_cred(ep->cred);
 	put_pid(ep->opener);
 	mem_cgroup_put(ep->memcg);
@@ -160,6 +171,7 @@ void pg_ep_close(struct pg_endpoint *ep)
 {
 	struct pg_delivery *d, *tmp;
 	LIST_HEAD(purge);
+	LIST_HEAD(kept);
 
 	xa_erase(&pg_endpoints, ep->id);
 	pg_route_forget(ep);
@@ -170,12 +182,15 @@ void pg_ep_close(struct pg_endpoint *ep)
 	list_splice_init(&ep->rx_queue, &purge);
 	WRITE_ONCE(ep->rx_frames, 0);
 	ep->rx_bytes = 0;
+	list_splice_init(&ep->rx_free, &kept);
+	WRITE_ONCE(ep->rx_free_bytes, 0);
 	spin_unlock(&ep->rx_lock);
 
 	list_for_each_entry_safe(d, tmp, &purge, node) {
 		pg_ep_notify_unread(ep, d);
 		kvfree(d);
 	}
+	pg_deliveries_drop(&kept);
 	pg_user_uncharge(ep->user);
 	pg_stat_add(PG_STAT_ENDPOINTS, -1);
 	pg_ep_put(ep);
@@ -251,33 +266,59 @@ static void pg_ep_wake(struct pg_endpoint *ep, struct pg_wakeups *w)
 }
 
 /*
- * The delivery cache: each endpoint's rx_cache slot holds at most one
- * free delivery record, the last one its reader freed, of at most
- * PG_BUF_CACHE_MAX bytes; only xchg() and cmpxchg() touch the slot. A
- * record is allocated charged to its receiver's memory cgroup and stays
- * so while kept: the receiver pays for it, as for its queue. A stream of
- * frames of one size class then allocates (and, with init_on_alloc,
- * zeroes) no record per frame. Only a record of the size class a new
- * allocation would have (@truesize) is reused, so queued_bytes counts
- * every delivery as it would count a fresh one.
+ * Kept records: each endpoint keeps the records its reader is done with,
+ * for the next frames queued to it: one in rx_cache, which only xchg()
+ * and cmpxchg() touch (a stream of one frame at a time takes no lock),
+ * and the rest of a batch in rx_free under rx_lock, all of one size class
+ * (the newest's), up to PG_RX_FREE_MAX bytes (one 16 KiB frame's record,
+ * or 128 of a 64-byte frame's). A record was allocated charged to its
+ * receiver's memory cgroup and stays so while kept: the receiver pays
+ * for it, as for its queue. A stream or a batch of frames of one size
+ * class then allocates (and, with init_on_alloc, zeroes) and frees no
+ * record per frame. Only a record of the size class a new allocation
+ * would have (@truesize) is reused, so queued_bytes counts every
+ * delivery as it would count a fresh one.
  */
-static struct pg_delivery *pg_delivery_alloc(struct pg_endpoint *ep,
-					     size_t size, size_t truesize)
+#define PG_RX_FREE_MAX		PG_BUF_CACHE_MAX
+
+static struct pg_delivery *pg_delivery_reuse(struct pg_endpoint *ep,
+					     size_t truesize)
 {
 	struct pg_delivery *d = xchg(&ep->rx_cache, NULL);
-	struct mem_cgroup *old_memcg;
 
 	if (d && d->truesize == truesize)
 		return d;
-	/* Keep it for a frame of its class, unless another was kept meanwhile. */
-	if (d && cmpxchg(&ep->rx_cache, NULL, d))
-		kvfree(d);
+	/* The stream moved to another size class. */
+	kvfree(d);
+	/* Unlocked peek: nothing kept costs no lock. */
+	if (!READ_ONCE(ep->rx_free_bytes))
+		return NULL;
+	spin_lock(&ep->rx_lock);
+	d = list_first_entry_or_null(&ep->rx_free, struct pg_delivery, node);
+	if (d && d->truesize == truesize) {
+		list_del(&d->node);
+		WRITE_ONCE(ep->rx_free_bytes, ep->rx_free_bytes - truesize);
+	} else {
+		d = NULL;
+	}
+	spin_unlock(&ep->rx_lock);
+	return d;
+}
+
+static struct pg_delivery *pg_delivery_alloc(struct pg_endpoint *ep,
+					     size_t size, size_t truesize)
+{
+	struct pg_delivery *d = pg_delivery_reuse(ep, truesize);
+	struct mem_cgroup *old_memcg;
+
+	if (d)
+		return d;
 	/*
 	 * A record that may be kept asks for all of its size class, so that
 	 * any frame of the class fits it later; a larger one is never kept.
 	 */
 	old_memcg = set_active_memcg(ep->memcg);
-	d = kvmalloc(truesize <= PG_BUF_CACHE_MAX ? truesize : size,
+	d = kvmalloc(truesize <= PG_RX_FREE_MAX ? truesize : size,
 		     GFP_KERNEL_ACCOUNT);
 	set_active_memcg(old_memcg);
 	if (!d)
@@ -286,12 +327,40 @@ static struct pg_delivery *pg_delivery_alloc(struct pg_endpoint *ep,
 	return d;
 }
 
-/* A record its reader is done with. Must not be called under a spinlock. */
-static void pg_delivery_free(struct pg_endpoint *ep, struct pg_delivery *d)
+/*
+ * Records @ep's reader is done with (@done, in the order read): kept
+ * while there is room, the rest freed. Must not be called under a
+ * spinlock (kvfree() may sleep).
+ */
+static void pg_deliveries_free(struct pg_endpoint *ep, struct list_head *done)
 {
-	if (d->truesize <= PG_BUF_CACHE_MAX)
-		d = xchg(&ep->rx_cache, d);
-	kvfree(d);
+	struct pg_delivery *d, *tmp, *kept;
+	LIST_HEAD(spill);
+
+	d = list_first_entry(done, struct pg_delivery, node);
+	if (list_is_singular(done) && d->truesize <= PG_RX_FREE_MAX &&
+	    !cmpxchg(&ep->rx_cache, NULL, d))
+		return;
+
+	spin_lock(&ep->rx_lock);
+	list_for_each_entry_safe(d, tmp, done, node) {
+		kept = list_first_entry_or_null(&ep->rx_free,
+						struct pg_delivery, node);
+		/* The stream moved to another size class: keep that one. */
+		if (kept && kept->truesize != d->truesize) {
+			list_splice_init(&ep->rx_free, &spill);
+			WRITE_ONCE(ep->rx_free_bytes, 0);
+		}
+		if (ep->dead ||
+		    d->truesize > PG_RX_FREE_MAX - ep->rx_free_bytes) {
+			list_move(&d->node, &spill);
+			continue;
+		}
+		list_move(&d->node, &ep->rx_free);
+		WRITE_ONCE(ep->rx_free_bytes, ep->rx_free_bytes + d->truesize);
+	}
+	spin_unlock(&ep->rx_lock);
+	pg_deliveries_drop(&spill);
 }
 
 /*
@@ -493,6 +562,7 @@ ssize_t pg_ep_read(struct pg_endpoint *ep, struct iov_iter *to,
 		   bool nonblock)
 {
 	struct pg_delivery *d, *tmp;
+	LIST_HEAD(copied);
 	LIST_HEAD(batch);
 	ssize_t done, err;
 
@@ -518,15 +588,16 @@ ssize_t pg_ep_read(struct pg_endpoint *ep, struct iov_iter *to,
 			err = -EFAULT;
 			break;
 		}
-		list_del(&d->node);
+		list_move_tail(&d->node, &copied);
 		done += d->len;
 		atomic64_inc(&ep->received);
-		pg_delivery_free(ep, d);
 	}
 	if (!list_empty(&batch))
 		pg_ep_untake(ep, &batch);
 out:
 	mutex_unlock(&ep->rx_mutex);
+	if (!list_empty(&copied))
+		pg_deliveries_free(ep, &copied);
 	/* An error is the call's only if nothing was read before it. */
 	return done ? done : err;
 }

@@ -35,7 +35,7 @@ struct user_namespace;
  * what a receiver holds is its own cost and never pins its sender.
  */
 struct pg_delivery {
-	struct list_head node;		/* in pg_endpoint.rx_queue */
+	struct list_head node;		/* in pg_endpoint.rx_queue or rx_free */
 	u64 from;			/* sending endpoint's id; 0: the kernel */
 	u32 len;			/* bytes of data[] */
 	u32 truesize;			/* the allocation, as rx_bytes counts it */
@@ -65,8 +65,9 @@ struct pg_endpoint {
 
 	/*
 	 * Receive side. rx_lock (a spinlock, taken under a route's mutex)
-	 * protects rx_queue, rx_frames, rx_bytes and dead; readers write
-	 * reply_peers under it, carriers read it with READ_ONCE().
+	 * protects rx_queue, rx_frames, rx_bytes, dead, rx_free and
+	 * rx_free_bytes; readers write reply_peers under it, carriers read
+	 * it with READ_ONCE().
 	 * Only readers holding rx_mutex remove deliveries, so a reader may
 	 * copy the head delivery to user space without rx_lock.
 	 */
@@ -78,7 +79,9 @@ struct pg_endpoint {
 	struct mutex rx_mutex;		/* serializes readers */
 	wait_queue_head_t rx_wait;	/* readers, EPOLLIN */
 	atomic64_t rx_unreported;	/* drops not yet told to the reader */
-	struct pg_delivery *rx_cache;	/* a free record to reuse; xchg() */
+	struct pg_delivery *rx_cache;	/* a read record kept; xchg() */
+	struct list_head rx_free;	/* more of them, of one size class */
+	u32 rx_free_bytes;		/* their truesize, <= PG_RX_FREE_MAX */
 	unsigned long flags;		/* PG_EP_WAKE_QUEUED */
 	struct list_head wake_node;	/* in a writer's pg_wakeups */
 	struct pg_wakeups *wake_batch;	/* that writer's list, or NULL */

@@ -24,8 +24,9 @@
  *                              order); IOCB_NOWAIT writers only try it
  *   ep->rx_mutex (endpoint.c)  one reader of an endpoint at a time
  *   ep->rx_lock (endpoint.c)   a spinlock: the receive queue, its counts,
- *                              dead, reply_peers; innermost, never held
- *                              across an allocation or a user copy
+ *                              dead, reply_peers, the kept records;
+ *                              innermost, never held across an
+ *                              allocation or a user copy
  *
  *   pg_caps_mutex (caps.c)     claims, tokens, holdings; taken alone.
  *                              The message path reads holdings under RCU

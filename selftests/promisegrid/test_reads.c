@@ -319,6 +319,46 @@ static int t_sizes_vary(const void *arg)
 	return PGT_PASS;
 }
 
+/*
+ * A reader keeps the records of a batch it read, of one size class, for
+ * the next batch: bursts whose sizes repeat and change from round to
+ * round, each read back in one read, must still arrive byte-exact.
+ */
+static int t_bursts_vary(const void *arg)
+{
+	static const size_t sizes[] = { 64, 64, 16000, 1000, 64, 64, 70, 300 };
+	struct pgt_buf f[8] = { 0 };
+	struct pgt_ep r, s;
+	struct pgt_cid c;
+	size_t total, k, n;
+	int round, ok = 1;
+
+	(void)arg;
+	CHECK_EQ(setup(&r, &s, &c, "reads bursts vary"), 0);
+	for (round = 0; round < 12 && ok; round++) {
+		n = 1 + (round * 3) % 8;
+		total = 0;
+		for (k = 0; k < n && ok; k++) {
+			CHECK_EQ(pgt_frame_sized(&f[k], &c,
+						 sizes[(round + k) % 8]), 0);
+			f[k].p[f[k].len - 1] ^= (uint8_t)(round * 8 + k + 1);
+			ok = pgt_send(&s, &f[k]) == (ssize_t)f[k].len;
+			total += f[k].len;
+		}
+		ok = ok && pgt_read(r.fd, rbuf, BIG) == (ssize_t)total;
+		for (k = 0, total = 0; k < n; k++) {
+			ok = ok && !memcmp(rbuf + total, f[k].p, f[k].len);
+			total += f[k].len;
+			pgt_buf_free(&f[k]);
+		}
+		if (!ok)
+			pgt_diag("round %d of %zu frames differs", round, n);
+	}
+	CHECK(ok);
+	CHECK(pgt_empty(&r));
+	return PGT_PASS;
+}
+
 static int t_close_during_read(const void *arg)
 {
 	struct reader rd = { 0 };
@@ -370,6 +410,7 @@ static const struct pgt_test tests[] = {
 	PGT_TEST(t_positional, "pread, pwrite and lseek fail with ESPIPE (a stream)"),
 	PGT_TEST(t_poll, "poll: POLLIN iff queued, POLLOUT on an idle endpoint"),
 	PGT_TEST(t_sizes_vary, "frames that shrink and grow arrive byte-exact (kept records)"),
+	PGT_TEST(t_bursts_vary, "bursts read whole, sizes changing, arrive byte-exact (kept records)"),
 	PGT_TEST(t_close_during_read, "close while another thread reads: healthy, then gone"),
 };
 

@@ -42,6 +42,8 @@ groups=(
 	"pg_ep_read_notice mutex_lock_interruptible mutex_unlock"
 	"__wake_up pg_authorize_deliveries"
 	"security_file_permission __fdget_pos"
+	"pg_ep_read _copy_to_iter kmalloc_size_roundup"
+	"pg_route_find pg_authorize_frame pg_ep_deliver_via pg_stat_inc"
 )
 
 out=tools/bench/build

@@ -22,7 +22,7 @@
 # with its range. The folded call chains go through profile-buckets.awk:
 # the issue's candidates, each with its share of the samples and of the
 # instructions per message measured without perf.
-# CASEs: pg1 (default), pgrtt, mq1, pipe1 (see pgbench --help).
+# CASEs: pg1 (default), pgbatch, pgrtt, mq1, pipe1 (see pgbench --help).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
