@@ -20,8 +20,9 @@
  *                              recvs list; control path only
  *   route->lock (route.c)      one route's receiver lists; the message
  *                              path holds it while queueing one frame to
- *                              all receivers (so a pCID's frames stay in
- *                              order); IOCB_NOWAIT writers only try it
+ *                              all receivers, or a run of one write's
+ *                              frames on the pCID (so a pCID's frames stay
+ *                              in order); IOCB_NOWAIT writers only try it
  *   ep->rx_mutex (endpoint.c)  one reader of an endpoint at a time
  *   ep->rx_lock (endpoint.c)   a spinlock: the receive queue, its counts,
  *                              dead, reply_peers, the kept records;

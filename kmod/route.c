@@ -7,12 +7,14 @@
  *                     every endpoint's recvs list. Control path only.
  *   route->lock     - a mutex: the route's receiver lists. The message path
  *                     holds it while it queues one frame to every receiver,
- *                     so one pCID's frames are queued in order. Different
- *                     pCIDs share no lock. IOCB_NOWAIT writers only try
- *                     it (-EAGAIN), as pipes do with their mutex. A route
- *                     has at most max_groups groups and each receiver is
- *                     one entry, so the work under it per frame is bounded
- *                     by the receives on the pCID.
+ *                     or a run of one write's frames on the pCID (at most
+ *                     PG_ROUTE_HOLD_FRAMES), so one pCID's frames are
+ *                     queued in order. Different pCIDs share no lock.
+ *                     IOCB_NOWAIT writers only try it (-EAGAIN), as
+ *                     pipes do with their mutex. A route has at most
+ *                     max_groups groups and each receiver is one entry,
+ *                     so the work under it per frame is bounded by the
+ *                     receives on the pCID.
  *   endpoint rx_lock (endpoint.c)
  * The message path finds a route under RCU and pins it with a reference.
  *
@@ -129,6 +131,41 @@ static struct pg_route *pg_route_find(const u8 *cid, u32 len)
 	return r;
 }
 
+/*
+ * A batch of frames on one pCID looks its route up and locks it once per
+ * PG_ROUTE_HOLD_FRAMES frames instead of once a frame. A route is held
+ * only after a frame went out to a receiver, so while it is held it has
+ * receivers and is in the table (removing a receive takes its lock), and
+ * the next frame on the pCID may use it as a lookup would. Bounded, so
+ * that other writers on the pCID wait no longer than that many frames.
+ */
+#define PG_ROUTE_HOLD_FRAMES	64
+
+void pg_route_release(struct pg_route_hold *h)
+{
+	if (!h->r)
+		return;
+	mutex_unlock(&h->r->lock);
+	pg_route_put(h->r);
+	h->r = NULL;
+	h->frames = 0;
+}
+
+/* The held route, if it is the frame's pCID's; released otherwise. */
+static struct pg_route *pg_route_held(struct pg_route_hold *h,
+				      const struct pg_authz_frame *fr)
+{
+	struct pg_route *r = h->r;
+
+	if (r && r->key.len == fr->cid_len &&
+	    !memcmp(r->cid, fr->cid, fr->cid_len)) {
+		lockdep_assert_held(&r->lock);
+		return r;
+	}
+	pg_route_release(h);
+	return NULL;
+}
+
 struct pg_fanout {
 	struct pg_endpoint *src;
 	const u8 *frame;
@@ -199,9 +236,12 @@ static void pg_route_one(struct pg_recv *rc, struct pg_fanout *f)
  * not send; -EHOSTUNREACH if nobody (who may) receives on the pCID;
  * -ENOBUFS if every receiver was full (each of them counted the drop);
  * -EAGAIN if @nowait and another writer holds the pCID's receivers.
+ * @hold keeps the route for the write's next frame (see
+ * PG_ROUTE_HOLD_FRAMES); the caller releases it.
  */
 int pg_route_send(struct pg_endpoint *src, const u8 *frame,
-		  struct pg_authz_frame *fr, bool nowait, struct pg_wakeups *w)
+		  struct pg_authz_frame *fr, bool nowait, struct pg_wakeups *w,
+		  struct pg_route_hold *hold)
 {
 	struct pg_fanout f = {
 		.src = src, .frame = frame, .fr = fr, .wakeups = w,
@@ -209,18 +249,24 @@ int pg_route_send(struct pg_endpoint *src, const u8 *frame,
 	struct pg_route *r;
 	struct pg_recv *rc;
 	struct pg_group *g;
+	bool held;
 	int err;
 
 	/* Sleeping allowed, but no preemption point: see pg_ep_deliver_via(). */
 	__might_sleep(__FILE__, __LINE__);
-	r = pg_route_find(fr->cid, fr->cid_len);
+	r = pg_route_held(hold, fr);
+	held = r;
+	if (!r)
+		r = pg_route_find(fr->cid, fr->cid_len);
 	if (r) {
 		fr->hash = r->cid_hash;
 		fr->hashed = true;
 	}
 	err = pg_authorize_frame(PG_OP_SEND, src, fr, PG_RIGHT_SEND);
 	if (err || !r) {
-		if (r)
+		if (held)
+			pg_route_release(hold);
+		else if (r)
 			pg_route_put(r);
 		if (err)
 			return err;
@@ -230,14 +276,13 @@ int pg_route_send(struct pg_endpoint *src, const u8 *frame,
 		f.trace_tag = pg_authz_frame_hash(fr);
 	f.authorize = pg_authorize_deliveries(fr->cid, fr->cid_len);
 	f.from_gateway = pg_ep_gateway(src);
-	if (nowait) {
-		if (!mutex_trylock(&r->lock)) {
-			pg_route_put(r);
-			return -EAGAIN;
-		}
-	} else {
-		mutex_lock(&r->lock);
+	/* A held route is locked since the write's last frame. */
+	if (!held && nowait && !mutex_trylock(&r->lock)) {
+		pg_route_put(r);
+		return -EAGAIN;
 	}
+	if (!held && !nowait)
+		mutex_lock(&r->lock);
 	list_for_each_entry(rc, &r->fanout, route_node)
 		if (pg_may_receive(rc, &f))
 			pg_route_one(rc, &f);
@@ -246,10 +291,18 @@ int pg_route_send(struct pg_endpoint *src, const u8 *frame,
 		if (rc)
 			pg_route_one(rc, &f);
 	}
-	mutex_unlock(&r->lock);
-	pg_route_put(r);
-	if (f.delivered)
+	if (f.delivered) {
+		hold->r = r;
+		if (++hold->frames >= PG_ROUTE_HOLD_FRAMES)
+			pg_route_release(hold);
 		return 0;
+	}
+	if (held) {
+		pg_route_release(hold);
+	} else {
+		mutex_unlock(&r->lock);
+		pg_route_put(r);
+	}
 	if (f.targets)
 		return -ENOBUFS;
 none:

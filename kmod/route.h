@@ -24,11 +24,26 @@ struct pg_recv_spec {
 	bool attest;
 };
 
+/*
+ * The route a write is sending on, kept referenced and locked from one of
+ * its frames to the next when they share the pCID (route.c). Released
+ * with pg_route_release() before the write does anything else.
+ */
+struct pg_route_hold {
+	struct pg_route *r;
+	unsigned int frames;
+};
+
+#define PG_ROUTE_HOLD_INIT	((struct pg_route_hold){ .r = NULL })
+
+void pg_route_release(struct pg_route_hold *h);
+
 int pg_route_init(void);
 void pg_route_exit(void);
 
 int pg_route_send(struct pg_endpoint *src, const u8 *frame,
-		  struct pg_authz_frame *fr, bool nowait, struct pg_wakeups *w);
+		  struct pg_authz_frame *fr, bool nowait, struct pg_wakeups *w,
+		  struct pg_route_hold *hold);
 int pg_route_receive(struct pg_endpoint *ep, const struct pg_recv_spec *spec);
 int pg_route_unreceive(struct pg_endpoint *ep,
 		       const struct pg_recv_spec *spec);

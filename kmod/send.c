@@ -23,13 +23,15 @@
 
 static int pg_send_frame(struct pg_endpoint *ep, struct pg_buf *buf, u32 off,
 			 const struct pg_envelope *env, bool nowait,
-			 struct pg_wakeups *w)
+			 struct pg_wakeups *w, struct pg_route_hold *hold)
 {
 	const u8 *cid = buf->data + off + env->cid_off;
 	struct pg_authz_frame fr;
 
 	switch (pg_kernel_pcid(cid, env->cid_len)) {
 	case PG_KPCID_CONTROL:
+		/* A request may take the route table's lock: no route held. */
+		pg_route_release(hold);
 		return pg_control(ep, buf, off, env);
 	case PG_KPCID_DELIVERY:
 		return -EPERM;
@@ -37,7 +39,8 @@ static int pg_send_frame(struct pg_endpoint *ep, struct pg_buf *buf, u32 off,
 		return -EPROTONOSUPPORT;
 	default:
 		fr = PG_AUTHZ_FRAME(cid, env->cid_len, env->frame_len);
-		return pg_route_send(ep, buf->data + off, &fr, nowait, w);
+		return pg_route_send(ep, buf->data + off, &fr, nowait, w,
+				     hold);
 	}
 }
 
@@ -64,6 +67,7 @@ ssize_t pg_send(struct pg_endpoint *ep, struct iov_iter *from, bool nonblock,
 {
 	size_t count = iov_iter_count(from);
 	struct pg_wakeups wakeups = PG_WAKEUPS_INIT(wakeups);
+	struct pg_route_hold hold = PG_ROUTE_HOLD_INIT;
 	struct pg_envelope env;
 	struct pg_buf *buf;
 	size_t size;
@@ -95,7 +99,7 @@ ssize_t pg_send(struct pg_endpoint *ep, struct iov_iter *from, bool nonblock,
 		err = pg_send_parse(buf, off, count, &env);
 		if (!err)
 			err = pg_send_frame(ep, buf, off, &env, nowait,
-					    &wakeups);
+					    &wakeups, &hold);
 		/* Busy, not wrong: a later frame waits for the next write. */
 		if (err == -EAGAIN && off)
 			err = PG_SEND_MORE;
@@ -110,6 +114,7 @@ ssize_t pg_send(struct pg_endpoint *ep, struct iov_iter *from, bool nonblock,
 		atomic64_inc(&ep->sent);
 		pg_stat_inc(PG_STAT_FRAMES_SENT);
 	}
+	pg_route_release(&hold);
 	if (err == PG_SEND_MORE)
 		err = 0;
 	if (err && trace_pg_send_enabled())

@@ -25,6 +25,59 @@ static int open_n(struct pgt_ep *ep, int n)
 	return 0;
 }
 
+/*
+ * One write: 150 frames on one pCID (more than a route is held for at a
+ * time), the writer's own request to receive on that pCID (the table's
+ * lock, then the route's: the route held for the write's frames must be
+ * let go first, or the write deadlocks), a frame on another pCID, then
+ * three more on the first. Every frame arrives in order at every receiver it
+ * had when it was sent, the writer's receive included, and the pCID's
+ * receive ends at once after the write.
+ */
+static int t_write_runs(const void *arg)
+{
+	struct pgt_buf b = { 0 }, args = { 0 };
+	struct pgt_reply rep = { 0 };
+	struct pgt_ep r1, r2, s;
+	struct pgt_cid c1, c2;
+	uint64_t id = pgt_next_id();
+	int i;
+
+	(void)arg;
+	pgt_cid_named(&c1, "routing write runs 1");
+	pgt_cid_named(&c2, "routing write runs 2");
+	CHECK_EQ(pgt_open(&r1, 0), 0);
+	CHECK_EQ(pgt_open(&r2, 0), 0);
+	CHECK_EQ(pgt_open(&s, 0), 0);
+	CHECK_EQ(pgt_receive(&r1, &c1, NULL, false), 0);
+	CHECK_EQ(pgt_receive(&r2, &c2, NULL, false), 0);
+	for (i = 0; i < 150; i++)
+		pgt_frame_msg(&b, &c1, i);
+	pgt_args_pcid(&args, &c1, NULL, false);
+	pgt_request_begin(&b, id, PG_VERB_RECEIVE);
+	pgt_cb_raw(&b, args.p, args.len);
+	pgt_buf_free(&args);
+	pgt_frame_msg(&b, &c2, 0);
+	for (i = 150; i < 153; i++)
+		pgt_frame_msg(&b, &c1, i);
+	CHECK_EQ(pgt_send(&s, &b), b.len);
+	pgt_buf_free(&b);
+	for (i = 0; i < 153; i++)
+		CHECK(pgt_expect_msg(&r1, &c1, i) == 0);
+	CHECK(pgt_expect_msg(&r2, &c2, 0) == 0);
+	CHECK(pgt_empty(&r1));
+	CHECK(pgt_empty(&r2));
+	CHECK_EQ(pgt_await_reply(&s, false, id, &rep, 2000), 0);
+	CHECK(pgt_reply_is(&rep, PG_OUTCOME_KEPT));
+	for (i = 150; i < 153; i++)
+		CHECK(pgt_expect_msg(&s, &c1, i) == 0);
+	CHECK(pgt_empty(&s));
+	CHECK_EQ(pgt_unreceive(&r1, &c1, NULL), 0);
+	CHECK_EQ(pgt_unreceive(&s, &c1, NULL), 0);
+	CHECK_ERR(pgt_send_msg(&s, &c1, 153), EHOSTUNREACH);
+	return PGT_PASS;
+}
+
 static int t_fanout(const void *arg)
 {
 	struct pgt_ep r[3], s;
@@ -327,6 +380,7 @@ static int t_sender_closed(const void *arg)
 
 static const struct pgt_test tests[] = {
 	PGT_TEST(t_fanout, "fan-out: 3 receivers each get every frame in order"),
+	PGT_TEST(t_write_runs, "a write's runs of frames on two pCIDs around a receive: all in order"),
 	PGT_TEST(t_group_drain, "group of 3, members draining: one member each, 10/10/10"),
 	PGT_TEST(t_group, "group of 3, nobody reading: least loaded in turn, 10/10/10"),
 	PGT_TEST(t_least_loaded, "group: the member with fewest queued deliveries gets it"),
