@@ -157,8 +157,9 @@ instruction (sleep=off: idle time is skipped), so a virtual ns is an
 instruction executed on the guest's one vCPU: both processes, the kernel,
 interrupts. Each case sends n1 and then n2 messages (frames; deliveries
 for fan-out) and its figure is \`(T(n2) - T(n1)) / (n2 - n1)\`, the
-marginal cost, without fork, first-touch faults and exit; one-way cases
-of up to 1 KiB run three such pairs and take the median. Every run starts
+marginal cost, without fork, first-touch faults and exit; one-way and
+fan-out cases of up to 1 KiB run three such pairs and take the median.
+Every run starts
 on a 20 ms grid of the guest's clock, so the scheduler's ticks fall on
 the same points of its loop each time (without that, one case moved
 between levels 7 % apart from run to run). Ratios of
