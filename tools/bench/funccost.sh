@@ -12,7 +12,7 @@
 # that may sleep (pg_ep_read, schedule) would count the other process's
 # instructions too: the read path is measured in its pieces.
 #
-#   tools/bench/funccost.sh [--kernel V] [--count N] [CASE]
+#   tools/bench/funccost.sh [--kernel V] [--count N] [--size B] [CASE]
 # Writes tools/bench/build/funccost.txt: per function, calls per message,
 # mean and median instructions per call, instructions per message.
 set -euo pipefail
@@ -21,12 +21,14 @@ cd "$top"
 
 vmargs=()
 count=2000
+size=64
 case_=pg1
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kernel) vmargs+=(--kernel "$2"); shift 2 ;;
 	--count) count=$2; shift 2 ;;
-	-*) echo "usage: $0 [--kernel V] [--count N] [CASE]" >&2; exit 2 ;;
+	--size) size=$2; shift 2 ;;
+	-*) echo "usage: $0 [--kernel V] [--count N] [--size B] [CASE]" >&2; exit 2 ;;
 	*) case_=$1; shift ;;
 	esac
 done
@@ -44,6 +46,7 @@ groups=(
 	"security_file_permission __fdget_pos"
 	"pg_ep_read _copy_to_iter kmalloc_size_roundup"
 	"pg_route_find pg_authorize_frame pg_ep_deliver_via pg_stat_inc"
+	"bpf_trace_run1 pg_caps_rights"
 )
 
 out=tools/bench/build
@@ -79,7 +82,7 @@ echo function_graph >\$T/current_tracer
 echo 0 >\$T/options/funcgraph-irqs
 : >\$T/trace
 echo 1 >\$T/tracing_on
-pgbench --profile $case_ --count-n $count || status=1
+pgbench --profile $case_ --size $size --count-n $count || status=1
 echo 0 >\$T/tracing_on
 # " 0)   1.234 us    |  func();" -> "func 1234"
 sed -n 's/.* \([0-9.]*\) us *| *\([A-Za-z_0-9.]*\)\( \[[A-Za-z_0-9]*\]\)\{0,1\}();.*/\2 \1/p' \$T/trace |

@@ -376,7 +376,8 @@ static void pb_c_print(void)
  * --profile CASE: one run of one case, long enough for a profile (perf
  * record around it, tools/bench/profile.sh); prints its cost per message
  * including the fixed costs. CASE: pg1 (one frame per write, one way),
- * pgbatch (32 frames per write), pgrtt (round trip), mq1, pipe1 (the peers' one message per call), at
+ * pgbatch (32 frames per write), pgpolicy (the same with an eBPF policy
+ * and enforcing=1), pgrtt (round trip), mq1, pipe1 (the peers' one message per call), at
  * 64 B or at --size bytes; n messages (n / 4 round trips).
  */
 int pb_count_profile(const char *which, size_t body, uint64_t n)
@@ -392,6 +393,9 @@ int pb_count_profile(const char *which, size_t body, uint64_t n)
 	} else if (!strcmp(which, "pgbatch")) {
 		c.pg = true;
 		c.which = PB_PG_BATCH;
+	} else if (!strcmp(which, "pgpolicy")) {
+		c.kind = PB_C_POLICY;	/* batched, a policy, enforcing=1 */
+		c.which = 1;
 	} else if (!strcmp(which, "pgrtt")) {
 		c.pg = true;
 		c.which = PB_PG_SINGLE;
