@@ -347,8 +347,7 @@ int pg_cbor_validate(const uint8_t *buf, size_t len,
 			goto fail;
 		}
 		if (det && major != 7 && ai >= 24 &&
-		    (ai == 31 || arg < (ai == 24 ? 24 :
-					(uint64_t)1 << (8 << (ai - 25))))) {
+		    (ai == 31 || !pg_cbor_arg_shortest(ai, arg))) {
 			err = -PG_CBOR_ENONCANON;
 			goto fail;
 		}

@@ -127,6 +127,16 @@ const char *pg_cbor_strerror(int err);
 int pg_cbor_read_head(const uint8_t *buf, size_t len, uint8_t *major,
 		      uint64_t *arg, bool *indef, size_t *hlen);
 
+/*
+ * Core deterministic encoding's head rule, for the walk and the
+ * envelope's fast path: an argument read with additional information
+ * @ai (24..27) must not fit a shorter head.
+ */
+static inline bool pg_cbor_arg_shortest(uint8_t ai, uint64_t arg)
+{
+	return arg >= (ai == 24 ? 24 : (uint64_t)1 << (8 << (ai - 25)));
+}
+
 /* The longest head: the initial byte and an 8-byte argument. */
 #define PG_CBOR_HEAD_MAX	9
 

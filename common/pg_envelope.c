@@ -152,13 +152,14 @@ int pg_env_parse_flat(const uint8_t *buf, size_t len,
 			return 1;
 		arg = ai;
 		if (ai >= 24) {
+			/* pg_cbor_head()'s decoding, kept inline: a hot path */
 			n = (size_t)1 << (ai - 24);
 			if (n > end - pos)
 				return 1;
 			for (arg = 0; n; n--)
 				arg = arg << 8 | buf[pos++];
-			if (arg < (ai == 24 ? 24 : (uint64_t)1 << (8 << (ai - 25))))
-				return 1;	/* not the shortest head */
+			if (!pg_cbor_arg_shortest(ai, arg))
+				return 1;
 		}
 		if (major >= 2) {	/* a string's bytes follow its head */
 			if (arg > end - pos)
