@@ -155,10 +155,10 @@ void pg_route_release(struct pg_route_hold *h)
 static struct pg_route *pg_route_held(struct pg_route_hold *h,
 				      const struct pg_authz_frame *fr)
 {
+	struct pg_cid_ref key = { .p = fr->cid, .len = fr->cid_len };
 	struct pg_route *r = h->r;
 
-	if (r && r->key.len == fr->cid_len &&
-	    !memcmp(r->cid, fr->cid, fr->cid_len)) {
+	if (r && pg_cid_ref_eq(&key, &r->key)) {
 		lockdep_assert_held(&r->lock);
 		return r;
 	}
