@@ -372,30 +372,13 @@ static void pg_deliveries_free(struct pg_endpoint *ep, struct list_head *done)
  */
 #define PG_RESCHED_DELIVERIES	64
 
-/*
- * Queue a copy of the @len bytes at @frame for @ep; when @attest, wrapped
- * in the kernel's delivery envelope naming @from (NULL: the kernel wrote
- * it, and it may use the reply reserve) and @host (NULL: this host). The
- * copy is charged to @ep's memory cgroup: the receiver pays for what it
- * holds. A full queue drops the delivery, counts it and owes the reader a
- * notice: -ENOBUFS.
- * @trace_tag is the pCID hash the tracepoints show (0 when not tracing).
- * A sleeping reader is woken now, or with @w when the caller batches.
- * Process context, possibly under a route's mutex: it may sleep.
- */
-int pg_ep_deliver_via(struct pg_endpoint *ep, const u8 *frame, u32 len,
-		      struct pg_endpoint *from, const struct pg_host *host,
-		      bool attest, u64 trace_tag, struct pg_wakeups *w)
+static int pg_ep_queue(struct pg_endpoint *ep, const u8 *hdr, size_t hdr_len,
+		       const u8 *frame, u32 len, struct pg_endpoint *from,
+		       u64 trace_tag, struct pg_wakeups *w)
 {
-	u8 hdr[PG_ATTEST_HDR_MAX];
 	struct pg_delivery *d;
-	size_t hdr_len = 0;
 	size_t size, truesize;
 
-	/* Sleeping allowed, but not a preemption point at each delivery. */
-	__might_sleep(__FILE__, __LINE__);
-	if (attest && from)
-		hdr_len = pg_attest_header(hdr, sizeof(hdr), ep, from, host);
 	size = struct_size(d, data, hdr_len + len);
 	/* What the allocation really takes is what the queue counts. */
 	truesize = kmalloc_size_roundup(size);
@@ -410,7 +393,8 @@ int pg_ep_deliver_via(struct pg_endpoint *ep, const u8 *frame, u32 len,
 	d->from = from ? from->id : 0;
 	d->len = hdr_len + len;
 	d->hdr_len = hdr_len;
-	memcpy(d->data, hdr, hdr_len);
+	if (hdr_len)
+		memcpy(d->data, hdr, hdr_len);
 	memcpy(d->data + hdr_len, frame, len);
 
 	spin_lock(&ep->rx_lock);
@@ -432,6 +416,45 @@ int pg_ep_deliver_via(struct pg_endpoint *ep, const u8 *frame, u32 len,
 	if (w && !(++w->deliveries % PG_RESCHED_DELIVERIES))
 		cond_resched();
 	return 0;
+}
+
+/*
+ * The attested delivery's header is built on this function's stack, so
+ * a plain delivery, the common one, has no header buffer to zero.
+ */
+static noinline int pg_ep_queue_attested(struct pg_endpoint *ep,
+					 const u8 *frame, u32 len,
+					 struct pg_endpoint *from,
+					 const struct pg_host *host,
+					 u64 trace_tag, struct pg_wakeups *w)
+{
+	u8 hdr[PG_ATTEST_HDR_MAX];
+	size_t hdr_len = pg_attest_header(hdr, sizeof(hdr), ep, from, host);
+
+	return pg_ep_queue(ep, hdr, hdr_len, frame, len, from, trace_tag, w);
+}
+
+/*
+ * Queue a copy of the @len bytes at @frame for @ep; when @attest, wrapped
+ * in the kernel's delivery envelope naming @from (NULL: the kernel wrote
+ * it, and it may use the reply reserve) and @host (NULL: this host). The
+ * copy is charged to @ep's memory cgroup: the receiver pays for what it
+ * holds. A full queue drops the delivery, counts it and owes the reader a
+ * notice: -ENOBUFS.
+ * @trace_tag is the pCID hash the tracepoints show (0 when not tracing).
+ * A sleeping reader is woken now, or with @w when the caller batches.
+ * Process context, possibly under a route's mutex: it may sleep.
+ */
+int pg_ep_deliver_via(struct pg_endpoint *ep, const u8 *frame, u32 len,
+		      struct pg_endpoint *from, const struct pg_host *host,
+		      bool attest, u64 trace_tag, struct pg_wakeups *w)
+{
+	/* Sleeping allowed, but not a preemption point at each delivery. */
+	__might_sleep(__FILE__, __LINE__);
+	if (attest && from)
+		return pg_ep_queue_attested(ep, frame, len, from, host,
+					    trace_tag, w);
+	return pg_ep_queue(ep, NULL, 0, frame, len, from, trace_tag, w);
 }
 
 static_assert((PG_REPLY_PEERS & (PG_REPLY_PEERS - 1)) == 0);
@@ -484,22 +507,32 @@ static int pg_ep_lock_reader(struct pg_endpoint *ep, bool nonblock)
 	}
 }
 
-/* The drop notice, if one is owed; returns bytes written or an error. */
-static ssize_t pg_ep_read_notice(struct pg_endpoint *ep, struct iov_iter *to)
+static noinline ssize_t pg_ep_copy_notice(struct pg_endpoint *ep,
+					  struct iov_iter *to, s64 dropped)
 {
 	u8 notice[PG_NOTICE_MAX];
-	s64 dropped = atomic64_read(&ep->rx_unreported);
-	size_t n;
+	size_t n = pg_drop_notice(notice, sizeof(notice), dropped);
 
-	if (!dropped)
-		return 0;
-	n = pg_drop_notice(notice, sizeof(notice), dropped);
 	if (n > iov_iter_count(to))
 		return -EMSGSIZE;
 	if (copy_to_iter(notice, n, to) != n)
 		return -EFAULT;
 	atomic64_sub(dropped, &ep->rx_unreported);
 	return n;
+}
+
+/*
+ * The drop notice, if one is owed; returns bytes written or an error. Its
+ * buffer is on pg_ep_copy_notice()'s stack: a read that owes none, the
+ * common one, has none to zero.
+ */
+static ssize_t pg_ep_read_notice(struct pg_endpoint *ep, struct iov_iter *to)
+{
+	s64 dropped = atomic64_read(&ep->rx_unreported);
+
+	if (!dropped)
+		return 0;
+	return pg_ep_copy_notice(ep, to, dropped);
 }
 
 static bool pg_copy_delivery(struct pg_delivery *d, struct iov_iter *to)
