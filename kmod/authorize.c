@@ -22,15 +22,49 @@ u64 pg_authz_frame_hash(struct pg_authz_frame *fr)
 	return fr->hash;
 }
 
-/* @fr may be NULL: a refusal that names no pCID. */
-static void pg_authz_fill(struct pg_authz *a, enum pg_authz_op op,
-			  struct pg_endpoint *ep, struct pg_authz_frame *fr,
-			  const struct pg_rights *r, u32 wanted, u32 builtin)
+/* The layout has no holes and no tail: every byte is a field's. */
+#define PG_AUTHZ_FIELD_BYTES						\
+	(sizeof_field(struct pg_authz, op) +				\
+	 sizeof_field(struct pg_authz, builtin) +			\
+	 sizeof_field(struct pg_authz, verdict) +			\
+	 sizeof_field(struct pg_authz, stamp) +				\
+	 sizeof_field(struct pg_authz, endpoint) +			\
+	 sizeof_field(struct pg_authz, cgroup_id) +			\
+	 sizeof_field(struct pg_authz, pid) +				\
+	 sizeof_field(struct pg_authz, uid) +				\
+	 sizeof_field(struct pg_authz, gid) +				\
+	 sizeof_field(struct pg_authz, rights) +			\
+	 sizeof_field(struct pg_authz, source) +			\
+	 sizeof_field(struct pg_authz, token_depth) +			\
+	 sizeof_field(struct pg_authz, token_expires_ns) +		\
+	 sizeof_field(struct pg_authz, rights_wanted) +			\
+	 sizeof_field(struct pg_authz, frame_len) +			\
+	 sizeof_field(struct pg_authz, pcid_hash) +			\
+	 sizeof_field(struct pg_authz, pcid_len) +			\
+	 sizeof_field(struct pg_authz, pcid) +				\
+	 sizeof_field(struct pg_authz, claimed))
+static_assert(sizeof(struct pg_authz) == PG_AUTHZ_FIELD_BYTES);
+
+/*
+ * Every byte of @a is written here, none twice: the contexts are built on
+ * the message path (two a frame under a policy), so neither a memset()
+ * nor the stack's automatic zeroing (the callers' __uninitialized) comes
+ * first, and no byte of the kernel's stack reaches a program unwritten.
+ * @fr may be NULL: a refusal that names no pCID.
+ */
+static __always_inline void pg_authz_fill(struct pg_authz *a,
+					  enum pg_authz_op op,
+					  struct pg_endpoint *ep,
+					  struct pg_authz_frame *fr,
+					  const struct pg_rights *r,
+					  u32 wanted, u32 builtin)
 {
-	memset(a, 0, sizeof(*a));
+	u32 n = fr ? min_t(u32, fr->cid_len, sizeof(a->pcid)) : 0;
+
 	a->op = op;
 	a->builtin = builtin;
 	a->verdict = PG_VERDICT_ALLOW;
+	a->stamp = 0;
 	/* The endpoint's opener is the principal, not the writing task. */
 	a->endpoint = ep->id;
 	a->cgroup_id = ep->cgroup_id;
@@ -43,12 +77,16 @@ static void pg_authz_fill(struct pg_authz *a, enum pg_authz_op op,
 	a->token_depth = r->depth;
 	a->token_expires_ns = r->expires;
 	a->rights_wanted = wanted;
-	if (fr) {
-		a->frame_len = fr->len;
-		a->pcid_hash = pg_authz_frame_hash(fr);
-		a->pcid_len = fr->cid_len;
-		memcpy(a->pcid, fr->cid,
-		       min_t(u32, fr->cid_len, sizeof(a->pcid)));
+	a->frame_len = fr ? fr->len : 0;
+	a->pcid_hash = fr ? pg_authz_frame_hash(fr) : 0;
+	a->pcid_len = fr ? fr->cid_len : 0;
+	if (fr && fr->padded) {
+		BUILD_BUG_ON(sizeof(a->pcid) > PG_CID_MAX);
+		memcpy(a->pcid, fr->cid, sizeof(a->pcid));
+	} else {
+		if (n)
+			memcpy(a->pcid, fr->cid, n);
+		memset(a->pcid + n, 0, sizeof(a->pcid) - n);
 	}
 	a->claimed = r->claimed;
 }
@@ -74,8 +112,8 @@ int pg_authorize_frame(enum pg_authz_op op, struct pg_endpoint *ep,
 		       struct pg_authz_frame *fr, u32 wanted)
 {
 	bool enforcing = READ_ONCE(pg_enforcing);
+	struct pg_authz a __uninitialized;	/* pg_authz_fill() writes all */
 	struct pg_rights r;
-	struct pg_authz a;
 	u32 builtin;
 	bool deny;
 
@@ -115,7 +153,7 @@ int pg_authz_refuse(enum pg_authz_op op, struct pg_endpoint *ep,
 {
 	struct pg_authz_frame fr = PG_AUTHZ_FRAME(cid, cid_len, 0);
 	struct pg_rights r = { .source = PG_SRC_NONE };
-	struct pg_authz a;
+	struct pg_authz a __uninitialized;	/* pg_authz_fill() writes all */
 
 	if (!trace_pg_deny_enabled())
 		return pg_authz_denied(NULL, PG_VERDICT_DENY);

@@ -21,12 +21,15 @@ struct pg_endpoint;
  * A frame as the check of its send and the checks of its deliveries see
  * it. The context's pcid_hash is computed on the first check that builds
  * a context and kept for the others: one hash per frame, not per check.
+ * Once the frame's route is found, cid points at the route's copy of the
+ * pCID, zero-padded, and its hash is the route's.
  */
 struct pg_authz_frame {
 	const u8 *cid;
 	u32 cid_len;
 	u32 len;		/* the frame's bytes */
 	bool hashed;
+	bool padded;		/* cid[] has PG_CID_MAX bytes, zero after */
 	u64 hash;		/* pg_cid_hash(cid), once hashed */
 };
 

@@ -47,7 +47,7 @@
 struct pg_route {
 	struct rhash_head node;
 	struct pg_cid_ref key;		/* points at cid[] */
-	u8 cid[PG_CID_MAX];
+	u8 cid[PG_CID_MAX];		/* zero after key.len */
 	u64 cid_hash;			/* pg_cid_hash(cid): set at creation */
 	refcount_t ref;			/* the table's, plus senders' */
 	struct mutex lock;
@@ -259,6 +259,8 @@ int pg_route_send(struct pg_endpoint *src, const u8 *frame,
 	if (!r)
 		r = pg_route_find(fr->cid, fr->cid_len);
 	if (r) {
+		fr->cid = r->cid;
+		fr->padded = true;
 		fr->hash = r->cid_hash;
 		fr->hashed = true;
 	}

@@ -12,10 +12,13 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <linux/bpf.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -220,6 +223,250 @@ static int t_audit_trace(const void *arg)
 	return PGT_PASS;
 }
 
+/* ---- the context a program sees, byte by byte --------------------------- */
+
+static long sys_bpf(int cmd, union bpf_attr *a)
+{
+	return syscall(__NR_bpf, cmd, a, sizeof(*a));
+}
+
+static struct bpf_insn insn(__u8 code, __u8 dst, __u8 src, __s16 off,
+			    __s32 imm)
+{
+	return (struct bpf_insn){ .code = code, .dst_reg = dst,
+				  .src_reg = src, .off = off, .imm = imm };
+}
+
+#define REC_SLOTS	16	/* key: op, + 8 when the pCID is claimed */
+
+/*
+ * A program that copies every context it is given into an array map,
+ * at op + 8 * claimed, and writes nothing into the context. Written as
+ * instructions, so the test needs no BPF compiler in the guest.
+ */
+static int recorder_attach(int *map, int *prog, int *link)
+{
+	struct bpf_insn p[64];
+	static char log[8192];
+	union bpf_attr a;
+	int n = 0, i, exit_at;
+
+	memset(&a, 0, sizeof(a));
+	a.map_type = BPF_MAP_TYPE_ARRAY;
+	a.key_size = sizeof(__u32);
+	a.value_size = sizeof(struct pg_authz);
+	a.max_entries = REC_SLOTS;
+	*map = sys_bpf(BPF_MAP_CREATE, &a);
+	if (*map < 0)
+		return -errno;
+
+	p[n++] = insn(BPF_LDX | BPF_MEM | BPF_DW, 6, 1, 0, 0);
+	p[n++] = insn(BPF_LDX | BPF_MEM | BPF_W, 2, 6,
+		      offsetof(struct pg_authz, op), 0);
+	p[n++] = insn(BPF_LDX | BPF_MEM | BPF_W, 3, 6,
+		      offsetof(struct pg_authz, claimed), 0);
+	p[n++] = insn(BPF_ALU64 | BPF_LSH | BPF_K, 3, 0, 0, 3);
+	p[n++] = insn(BPF_ALU64 | BPF_ADD | BPF_X, 2, 3, 0, 0);
+	p[n++] = insn(BPF_STX | BPF_MEM | BPF_W, 10, 2, -4, 0);
+	p[n++] = insn(BPF_LD | BPF_IMM | BPF_DW, 1, BPF_PSEUDO_MAP_FD, 0,
+		      *map);
+	p[n++] = insn(0, 0, 0, 0, 0);
+	p[n++] = insn(BPF_ALU64 | BPF_MOV | BPF_X, 2, 10, 0, 0);
+	p[n++] = insn(BPF_ALU64 | BPF_ADD | BPF_K, 2, 0, 0, -4);
+	p[n++] = insn(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_map_lookup_elem);
+	exit_at = n;
+	p[n++] = insn(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 0, 0);
+	for (i = 0; i < (int)sizeof(struct pg_authz); i += 8) {
+		p[n++] = insn(BPF_LDX | BPF_MEM | BPF_DW, 3, 6, i, 0);
+		p[n++] = insn(BPF_STX | BPF_MEM | BPF_DW, 0, 3, i, 0);
+	}
+	p[exit_at].off = n - exit_at - 1;
+	p[n++] = insn(BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, 0);
+	p[n++] = insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+
+	memset(&a, 0, sizeof(a));
+	a.prog_type = BPF_PROG_TYPE_RAW_TRACEPOINT_WRITABLE;
+	a.insns = (uintptr_t)p;
+	a.insn_cnt = n;
+	a.license = (uintptr_t)"GPL";
+	a.log_buf = (uintptr_t)log;
+	a.log_size = sizeof(log);
+	a.log_level = 1;
+	*prog = sys_bpf(BPF_PROG_LOAD, &a);
+	if (*prog < 0) {
+		pgt_diag("verifier: %s", log);
+		return -errno;
+	}
+	memset(&a, 0, sizeof(a));
+	a.raw_tracepoint.name = (uintptr_t)"pg_authorize";
+	a.raw_tracepoint.prog_fd = *prog;
+	*link = sys_bpf(BPF_RAW_TRACEPOINT_OPEN, &a);
+	return *link < 0 ? -errno : 0;
+}
+
+static int recorded(int map, __u32 op, bool claimed, struct pg_authz *out)
+{
+	__u32 key = op + (claimed ? 8 : 0);
+	union bpf_attr a;
+
+	memset(&a, 0, sizeof(a));
+	a.map_fd = map;
+	a.key = (uintptr_t)&key;
+	a.value = (uintptr_t)out;
+	return sys_bpf(BPF_MAP_LOOKUP_ELEM, &a) ? -errno : 0;
+}
+
+/* FNV-1a 64, as the uapi header defines pcid_hash. */
+static __u64 fnv1a64(const uint8_t *p, size_t n)
+{
+	__u64 h = 0xcbf29ce484222325ULL;
+
+	while (n--) {
+		h ^= *p++;
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+/* Every field of a context the module built, @want less what varies. */
+static int check_context(const char *what, const struct pg_authz *got,
+			 const struct pg_authz *want)
+{
+	if (!memcmp(got, want, sizeof(*got)))
+		return 0;
+	pgt_diag("%s: op %u/%u builtin %u/%u verdict %u/%u stamp %#x/%#x endpoint %llu/%llu",
+		 what, got->op, want->op, got->builtin, want->builtin,
+		 got->verdict, want->verdict, got->stamp, want->stamp,
+		 (unsigned long long)got->endpoint,
+		 (unsigned long long)want->endpoint);
+	pgt_diag("%s: cgroup %llu/%llu pid %u/%u uid %u/%u gid %u/%u rights %#x/%#x source %u/%u",
+		 what, (unsigned long long)got->cgroup_id,
+		 (unsigned long long)want->cgroup_id, got->pid, want->pid,
+		 got->uid, want->uid, got->gid, want->gid, got->rights,
+		 want->rights, got->source, want->source);
+	pgt_diag("%s: depth %u/%u expires %llu/%llu wanted %#x/%#x frame_len %u/%u hash %llx/%llx pcid_len %u/%u claimed %u/%u pcid %s",
+		 what, got->token_depth, want->token_depth,
+		 (unsigned long long)got->token_expires_ns,
+		 (unsigned long long)want->token_expires_ns,
+		 got->rights_wanted, want->rights_wanted, got->frame_len,
+		 want->frame_len, (unsigned long long)got->pcid_hash,
+		 (unsigned long long)want->pcid_hash, got->pcid_len,
+		 want->pcid_len, got->claimed, want->claimed,
+		 memcmp(got->pcid, want->pcid, sizeof(got->pcid)) ?
+		 "differs" : "same");
+	return -1;
+}
+
+static struct pg_authz context_of(__u32 op, __u64 endpoint, __u64 cgroup_id,
+				  const struct pgt_cid *c, __u32 wanted,
+				  __u32 frame_len, bool claimed)
+{
+	struct pg_authz a;
+
+	memset(&a, 0, sizeof(a));
+	a.op = op;
+	a.builtin = PG_VERDICT_ALLOW;
+	a.verdict = PG_VERDICT_ALLOW;
+	a.endpoint = endpoint;
+	a.cgroup_id = cgroup_id;
+	a.pid = getpid();
+	a.uid = geteuid();
+	a.gid = getegid();
+	a.rights = PG_RIGHTS_ALL;
+	a.source = claimed ? PG_SRC_CLAIM : PG_SRC_OPEN;
+	a.rights_wanted = wanted;
+	a.frame_len = frame_len;
+	a.pcid_hash = fnv1a64(c->b, c->len);
+	a.pcid_len = c->len;
+	memcpy(a.pcid, c->b, c->len < sizeof(a.pcid) ? c->len : sizeof(a.pcid));
+	a.claimed = claimed;
+	return a;
+}
+
+/*
+ * The module builds each context without zeroing it first (it is on the
+ * message path): every byte must still be the module's. One program
+ * records every context; the test compares each with what it must be,
+ * for an open pCID (a receive, a send, its delivery: the frame's route
+ * gives the pCID bytes there, the request its own) and a claimed one.
+ */
+static int t_context_bytes(const void *arg)
+{
+	int map = -1, prog = -1, link = -1, ret = PGT_FAIL;
+	uint64_t ida, idb, cg;
+	struct pg_authz got, want;
+	struct pgt_cid c, cl;
+	struct pgt_ep a, b;
+	__u32 flen;
+
+	(void)arg;
+	/* short: most of the context's 40 pCID bytes are the zero tail */
+	c = (struct pgt_cid){ .len = 6, .b = { 0x01, 0x55, 0x00, 0x02, 'p', 'x' } };
+	pgt_cid_named(&cl, "policy context claimed");
+	unload_all();
+	CHECK_EQ(pgt_open(&a, 0), 0);
+	CHECK_EQ(pgt_open(&b, 0), 0);
+	CHECK_EQ(pgt_hello(&a, &ida), 0);
+	CHECK_EQ(pgt_hello(&b, &idb), 0);
+	if (recorder_attach(&map, &prog, &link)) {
+		pgt_diag("attaching the recorder: %s", strerror(errno));
+		goto out;
+	}
+	flen = pgt_frame_msg_len(&c, 7);
+	/*
+	 * A long pCID's receive first: the short one's context is built on
+	 * the same stack, so a tail left unwritten would show its bytes.
+	 */
+	if (pgt_receive(&b, &cl, NULL, false) ||
+	    pgt_receive(&b, &c, NULL, false) || pgt_send_msg(&a, &c, 7) < 0 ||
+	    pgt_expect_msg(&b, &c, 7))
+		goto out;
+	if (recorded(map, PG_OP_SEND, false, &got))
+		goto out;
+	/* the cgroup id is the opener's: taken from the first record */
+	cg = got.cgroup_id;
+	want = context_of(PG_OP_SEND, ida, cg, &c, PG_RIGHT_SEND, flen, false);
+	if (check_context("send", &got, &want))
+		goto out;
+	want = context_of(PG_OP_DELIVER, idb, cg, &c, PG_RIGHT_RECEIVE, flen,
+			  false);
+	if (recorded(map, PG_OP_DELIVER, false, &got) ||
+	    check_context("deliver", &got, &want))
+		goto out;
+	want = context_of(PG_OP_RECEIVE, idb, cg, &c, PG_RIGHT_RECEIVE, 0,
+			  false);
+	if (recorded(map, PG_OP_RECEIVE, false, &got) ||
+	    check_context("receive", &got, &want))
+		goto out;
+
+	/* claimed: the claimer receives and sends on it itself */
+	flen = pgt_frame_msg_len(&cl, 8);
+	if (pgt_unreceive(&b, &cl, NULL) || claim(&a, &cl) ||
+	    pgt_receive(&a, &cl, NULL, false) ||
+	    pgt_send_msg(&a, &cl, 8) < 0 || pgt_expect_msg(&a, &cl, 8))
+		goto out;
+	want = context_of(PG_OP_SEND, ida, cg, &cl, PG_RIGHT_SEND, flen, true);
+	if (recorded(map, PG_OP_SEND, true, &got) ||
+	    check_context("send, claimed", &got, &want))
+		goto out;
+	want = context_of(PG_OP_DELIVER, ida, cg, &cl, PG_RIGHT_RECEIVE, flen,
+			  true);
+	if (recorded(map, PG_OP_DELIVER, true, &got) ||
+	    check_context("deliver, claimed", &got, &want))
+		goto out;
+	ret = PGT_PASS;
+out:
+	if (link >= 0)
+		close(link);
+	if (prog >= 0)
+		close(prog);
+	if (map >= 0)
+		close(map);
+	pgt_close(&a);
+	pgt_close(&b);
+	return ret;
+}
+
 static int t_stacked(const void *arg)
 {
 	char cmd[512], hex[2 * PG_CID_MAX + 1];
@@ -282,6 +529,7 @@ int main(void)
 		PGT_TEST(t_load_bpftool, "default policy: bpftool shows the program, its raw_tracepoint link and maps"),
 		PGT_TEST(t_enforcing, "enforcing: fails closed without a policy, rules apply with it, closed after detach"),
 		PGT_TEST(t_audit_trace, "a denial reaches the audit ring buffer and the pg_deny event"),
+		PGT_TEST(t_context_bytes, "every byte of a send's, a delivery's and a receive's context is the module's"),
 		PGT_TEST(t_stacked, "stacked default + uid-allow: only added denials, none lifted"),
 		PGT_TEST(t_rmmod_pinned, "rmmod is refused while a policy link holds the module"),
 	};
