@@ -89,7 +89,7 @@ struct pg_holding {
 };
 
 static DEFINE_MUTEX(pg_caps_mutex);
-static atomic_t pg_nclaims = ATOMIC_INIT(0);	/* 0: skip all lookups */
+atomic_t pg_nclaims = ATOMIC_INIT(0);		/* 0: skip all lookups */
 static struct rhashtable pg_claims;
 static struct rhashtable pg_tokens;
 static struct rhltable pg_holdings;
@@ -194,9 +194,9 @@ static struct rhlist_head *pg_holdings_of(struct pg_endpoint *ep,
 	return rhltable_lookup(&pg_holdings, &key, pg_holding_params);
 }
 
-/* The union of the endpoint's valid holdings on the pCID. */
-void pg_caps_rights(struct pg_endpoint *ep, const u8 *cid, u32 cid_len,
-		    struct pg_rights *r)
+/* pg_caps_rights() once something is claimed. */
+void __pg_caps_rights(struct pg_endpoint *ep, const u8 *cid, u32 cid_len,
+		      struct pg_rights *r)
 {
 	struct rhlist_head *list, *pos;
 	struct pg_claim *claim;
@@ -204,9 +204,6 @@ void pg_caps_rights(struct pg_endpoint *ep, const u8 *cid, u32 cid_len,
 
 	*r = (struct pg_rights){ .rights = PG_RIGHTS_ALL,
 				 .source = PG_SRC_OPEN };
-	if (!atomic_read(&pg_nclaims))
-		return;
-
 	rcu_read_lock();
 	claim = pg_claim_find(cid, cid_len);
 	if (!claim)

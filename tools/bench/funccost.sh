@@ -46,7 +46,7 @@ groups=(
 	"security_file_permission __fdget_pos"
 	"pg_ep_read _copy_to_iter kmalloc_size_roundup"
 	"pg_route_find pg_authorize_frame pg_ep_deliver_via pg_stat_inc"
-	"bpf_trace_run1 pg_caps_rights"
+	"bpf_trace_run1 __pg_caps_rights"
 )
 
 out=tools/bench/build
