@@ -270,16 +270,20 @@ static void pg_ep_wake(struct pg_endpoint *ep, struct pg_wakeups *w)
  * for the next frames queued to it: one in rx_cache, which only xchg()
  * and cmpxchg() touch (a stream of one frame at a time takes no lock),
  * and the rest of a batch in rx_free under rx_lock, all of one size class
- * (the newest's), up to PG_RX_FREE_MAX bytes (one 16 KiB frame's record,
- * or 128 of a 64-byte frame's). A record was allocated charged to its
- * receiver's memory cgroup and stays so while kept: the receiver pays
- * for it, as for its queue. A stream or a batch of frames of one size
- * class then allocates (and, with init_on_alloc, zeroes) and frees no
- * record per frame. Only a record of the size class a new allocation
+ * (the newest's), as many as the last read took, from PG_RX_FREE_MAX
+ * bytes (one 16 KiB frame's record, or 128 of a 64-byte frame's) up to
+ * PG_RX_FREE_CAP: a reader that takes batches keeps one batch's records
+ * for the next, and one that takes a frame at a time the floor. A record
+ * was allocated charged to its receiver's memory cgroup and stays so
+ * while kept: the receiver pays for it, as for its queue, which held
+ * those records a moment before. A stream or a batch of frames of one
+ * size class then allocates (and, with init_on_alloc, zeroes) and frees
+ * no record per frame. Only a record of the size class a new allocation
  * would have (@truesize) is reused, so queued_bytes counts every
  * delivery as it would count a fresh one.
  */
 #define PG_RX_FREE_MAX		PG_BUF_CACHE_MAX
+#define PG_RX_FREE_CAP		PG_WRITE_CHUNK
 
 static struct pg_delivery *pg_delivery_reuse(struct pg_endpoint *ep,
 					     size_t truesize)
@@ -328,12 +332,14 @@ static struct pg_delivery *pg_delivery_alloc(struct pg_endpoint *ep,
 }
 
 /*
- * Records @ep's reader is done with (@done, in the order read): kept
- * while there is room, the rest freed. Must not be called under a
- * spinlock (kvfree() may sleep).
+ * Records @ep's reader is done with (@done, in the order read, @bytes of
+ * truesize): kept while there is room, the rest freed. Must not be
+ * called under a spinlock (kvfree() may sleep).
  */
-static void pg_deliveries_free(struct pg_endpoint *ep, struct list_head *done)
+static void pg_deliveries_free(struct pg_endpoint *ep, struct list_head *done,
+			       size_t bytes)
 {
+	size_t room = clamp_t(size_t, bytes, PG_RX_FREE_MAX, PG_RX_FREE_CAP);
 	struct pg_delivery *d, *tmp, *kept;
 	LIST_HEAD(spill);
 
@@ -351,8 +357,8 @@ static void pg_deliveries_free(struct pg_endpoint *ep, struct list_head *done)
 			list_splice_init(&ep->rx_free, &spill);
 			WRITE_ONCE(ep->rx_free_bytes, 0);
 		}
-		if (ep->dead ||
-		    d->truesize > PG_RX_FREE_MAX - ep->rx_free_bytes) {
+		if (ep->dead || d->truesize > PG_RX_FREE_MAX ||
+		    ep->rx_free_bytes + d->truesize > room) {
 			list_move(&d->node, &spill);
 			continue;
 		}
@@ -595,6 +601,7 @@ ssize_t pg_ep_read(struct pg_endpoint *ep, struct iov_iter *to,
 		   bool nonblock)
 {
 	struct pg_delivery *d, *tmp;
+	size_t copied_bytes = 0;
 	LIST_HEAD(copied);
 	LIST_HEAD(batch);
 	ssize_t done, err;
@@ -622,6 +629,7 @@ ssize_t pg_ep_read(struct pg_endpoint *ep, struct iov_iter *to,
 			break;
 		}
 		list_move_tail(&d->node, &copied);
+		copied_bytes += d->truesize;
 		done += d->len;
 		atomic64_inc(&ep->received);
 	}
@@ -630,7 +638,7 @@ ssize_t pg_ep_read(struct pg_endpoint *ep, struct iov_iter *to,
 out:
 	mutex_unlock(&ep->rx_mutex);
 	if (!list_empty(&copied))
-		pg_deliveries_free(ep, &copied);
+		pg_deliveries_free(ep, &copied, copied_bytes);
 	/* An error is the call's only if nothing was read before it. */
 	return done ? done : err;
 }

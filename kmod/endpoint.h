@@ -81,7 +81,7 @@ struct pg_endpoint {
 	atomic64_t rx_unreported;	/* drops not yet told to the reader */
 	struct pg_delivery *rx_cache;	/* a read record kept; xchg() */
 	struct list_head rx_free;	/* more of them, of one size class */
-	u32 rx_free_bytes;		/* their truesize, <= PG_RX_FREE_MAX */
+	u32 rx_free_bytes;		/* their truesize, <= PG_RX_FREE_CAP */
 	unsigned long flags;		/* PG_EP_WAKE_QUEUED */
 	struct list_head wake_node;	/* in a writer's pg_wakeups */
 	struct pg_wakeups *wake_batch;	/* that writer's list, or NULL */

@@ -214,6 +214,67 @@ static int t_memcg_receiver_pays(const void *arg)
 	return PGT_PASS;
 }
 
+#define KEPT_FRAMES	2048
+#define KEPT_FRAME_LEN	1024
+#define KEPT_READ	(8 << 20)
+
+/*
+ * A reader keeps the records of its last read for the next frames, but
+ * only up to a bound (PG_RX_FREE_CAP, 256 KiB): after reading a burst of
+ * 2048 frames of 1 KiB (4 MiB of records) in one read, what its cgroup
+ * still holds must be near that bound, not the burst.
+ */
+static int t_memcg_kept_bounded(const void *arg)
+{
+	long long r0, r1, r2;
+	struct pgt_buf f = { 0 };
+	struct pgt_ep r, v;
+	struct pgt_cid c;
+	ssize_t n, got = 0;
+	uint8_t *buf;
+	int i;
+
+	(void)arg;
+	if (pgt_cg_write(PGT_CG_ROOT "/cgroup.subtree_control", "+memory") ||
+	    cg_setup("pgsec-r") || cg_setup("pgsec-v"))
+		return pgt_skip("no cgroup v2 memory controller");
+	pgt_cid_named(&c, "security kept records");
+	buf = malloc(KEPT_READ);
+	CHECK(buf);
+	/* the endpoint is charged to the cgroup its opener was in at open */
+	CHECK_EQ(pgt_cg_enter("pgsec-r"), 0);
+	CHECK_EQ(pgt_open(&r, 0), 0);
+	CHECK_EQ(pgt_receive(&r, &c, NULL, false), 0);
+	CHECK_EQ(pgt_cg_enter("pgsec-v"), 0);
+	CHECK_EQ(pgt_open(&v, 0), 0);
+	CHECK_EQ(pgt_frame_sized(&f, &c, KEPT_FRAME_LEN), 0);
+	/* warm up: one frame sent and read */
+	CHECK_EQ(pgt_send(&v, &f), f.len);
+	CHECK_EQ(pgt_read(r.fd, buf, KEPT_READ), f.len);
+	r0 = pgt_cg_current("pgsec-r");
+	for (i = 0; i < KEPT_FRAMES; i++)
+		CHECK_EQ(pgt_send(&v, &f), f.len);
+	r1 = pgt_cg_current("pgsec-r");
+	n = pgt_read(r.fd, buf, KEPT_READ);
+	CHECK(n > 0);
+	got = n;
+	/* a read takes every delivery that fits: one read, unless preempted */
+	while (got < (ssize_t)f.len * KEPT_FRAMES &&
+	       (n = pgt_read(r.fd, buf, KEPT_READ)) > 0)
+		got += n;
+	CHECK_EQ(got, (ssize_t)f.len * KEPT_FRAMES);
+	r2 = pgt_cg_current("pgsec-r");
+	free(buf);
+	pgt_close(&r);
+	pgt_close(&v);
+	pgt_diag("receiver +%lld KiB queued, +%lld KiB after the read",
+		 (r1 - r0) >> 10, (r2 - r0) >> 10);
+	CHECK(r1 - r0 >= (long long)KEPT_FRAMES * KEPT_FRAME_LEN);
+	/* 256 KiB kept, and the memcg's per-CPU charge batching */
+	CHECK(r2 - r0 < (1 << 20));
+	return PGT_PASS;
+}
+
 /* ---- 3: expired tokens and redemptions are freed ---------------------- */
 
 static int t_expired_tokens_freed(const void *arg)
@@ -646,6 +707,7 @@ int main(void)
 		PGT_TEST(t_revoke_stops_receive, "a revoked receive token stops deliveries at once"),
 		PGT_TEST(t_expiry_stops_receive, "an expired receive token stops deliveries"),
 		PGT_TEST(t_memcg_receiver_pays, "deliveries are charged to the receiver's memory cgroup, not the sender's"),
+		PGT_TEST(t_memcg_kept_bounded, "records a reader keeps for the next frames stay within their bound after a 4 MiB burst"),
 		PGT_TEST(t_expired_tokens_freed, "expired tokens do not count against max_tokens or stats"),
 		PGT_TEST(t_expired_holdings_freed, "expired redemptions do not count against max_holdings"),
 		PGT_TEST(t_wakeup_not_delayed, "another writer's long write does not delay a reader's wake-up"),
