@@ -269,18 +269,19 @@ static void pg_ep_wake(struct pg_endpoint *ep, struct pg_wakeups *w)
  * Kept records: each endpoint keeps the records its reader is done with,
  * for the next frames queued to it: one in rx_cache, which only xchg()
  * and cmpxchg() touch (a stream of one frame at a time takes no lock),
- * and the rest of a batch in rx_free under rx_lock, all of one size class
- * (the newest's), as many as the last read took, from PG_RX_FREE_MAX
- * bytes (one 16 KiB frame's record, or 128 of a 64-byte frame's) up to
- * PG_RX_FREE_CAP: a reader that takes batches keeps one batch's records
- * for the next, and one that takes a frame at a time the floor. A record
- * was allocated charged to its receiver's memory cgroup and stays so
- * while kept: the receiver pays for it, as for its queue, which held
- * those records a moment before. A stream or a batch of frames of one
- * size class then allocates (and, with init_on_alloc, zeroes) and frees
- * no record per frame. Only a record of the size class a new allocation
- * would have (@truesize) is reused, so queued_bytes counts every
- * delivery as it would count a fresh one.
+ * and the rest in rx_free under rx_lock, all of one size class (the
+ * newest's), as many bytes as the queue held when the last read came
+ * (what it took and what it left), at least PG_RX_FREE_MAX (one 16 KiB
+ * frame's record, or 128 of a 64-byte frame's) and at most
+ * PG_RX_FREE_CAP: the run of frames its writers queue ahead of the
+ * reader finds its records kept from the last run. A record was
+ * allocated charged to its receiver's memory cgroup and stays so while
+ * kept: the receiver pays for it, as for its queue, which held it a
+ * moment before. A stream or a batch of frames of one size class then
+ * allocates (and, with init_on_alloc, zeroes) and frees no record per
+ * frame. Only a record of the size class a new allocation would have
+ * (@truesize) is reused, so queued_bytes counts every delivery as it
+ * would count a fresh one.
  */
 #define PG_RX_FREE_MAX		PG_BUF_CACHE_MAX
 #define PG_RX_FREE_CAP		PG_WRITE_CHUNK
@@ -332,9 +333,10 @@ static struct pg_delivery *pg_delivery_alloc(struct pg_endpoint *ep,
 }
 
 /*
- * Records @ep's reader is done with (@done, in the order read, @bytes of
- * truesize): kept while there is room, the rest freed. Must not be
- * called under a spinlock (kvfree() may sleep).
+ * Records @ep's reader is done with (@done, in the order read; @bytes:
+ * their truesize and that of the deliveries still queued): kept while
+ * there is room, the rest freed. Must not be called under a spinlock
+ * (kvfree() may sleep).
  */
 static void pg_deliveries_free(struct pg_endpoint *ep, struct list_head *done,
 			       size_t bytes)
@@ -638,7 +640,8 @@ ssize_t pg_ep_read(struct pg_endpoint *ep, struct iov_iter *to,
 out:
 	mutex_unlock(&ep->rx_mutex);
 	if (!list_empty(&copied))
-		pg_deliveries_free(ep, &copied, copied_bytes);
+		pg_deliveries_free(ep, &copied,
+				   copied_bytes + READ_ONCE(ep->rx_bytes));
 	/* An error is the call's only if nothing was read before it. */
 	return done ? done : err;
 }
