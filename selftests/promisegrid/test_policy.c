@@ -383,6 +383,19 @@ static struct pg_authz context_of(__u32 op, __u64 endpoint, __u64 cgroup_id,
 	return a;
 }
 
+/* The context recorded for want's op and claimed, compared with want. */
+static int expect_recorded(int map, const char *what,
+			   const struct pg_authz *want)
+{
+	struct pg_authz got;
+
+	if (recorded(map, want->op, want->claimed, &got)) {
+		pgt_diag("%s: no context recorded", what);
+		return -1;
+	}
+	return check_context(what, &got, want);
+}
+
 /*
  * The module builds each context without zeroing it first (it is on the
  * message path): every byte must still be the module's. One program
@@ -439,13 +452,11 @@ static int t_context_bytes(const void *arg)
 	if (pgt_send_msg(&a, &c, 7) < 0 || pgt_expect_msg(&b, &c, 7))
 		goto out;
 	want = context_of(PG_OP_SEND, ida, cg, &c, PG_RIGHT_SEND, flen, false);
-	if (recorded(map, PG_OP_SEND, false, &got) ||
-	    check_context("send", &got, &want))
+	if (expect_recorded(map, "send", &want))
 		goto out;
 	want = context_of(PG_OP_DELIVER, idb, cg, &c, PG_RIGHT_RECEIVE, flen,
 			  false);
-	if (recorded(map, PG_OP_DELIVER, false, &got) ||
-	    check_context("deliver", &got, &want))
+	if (expect_recorded(map, "deliver", &want))
 		goto out;
 
 	/* a pCID longer than the context's 40 bytes: its first 40 */
@@ -454,13 +465,11 @@ static int t_context_bytes(const void *arg)
 		goto out;
 	want = context_of(PG_OP_SEND, ida, cg, &lng, PG_RIGHT_SEND, flen,
 			  false);
-	if (recorded(map, PG_OP_SEND, false, &got) ||
-	    check_context("send, long pCID", &got, &want))
+	if (expect_recorded(map, "send, long pCID", &want))
 		goto out;
 	want = context_of(PG_OP_DELIVER, idb, cg, &lng, PG_RIGHT_RECEIVE, flen,
 			  false);
-	if (recorded(map, PG_OP_DELIVER, false, &got) ||
-	    check_context("deliver, long pCID", &got, &want))
+	if (expect_recorded(map, "deliver, long pCID", &want))
 		goto out;
 
 	/* claimed: the claimer receives and sends on it itself */
@@ -470,13 +479,11 @@ static int t_context_bytes(const void *arg)
 	    pgt_send_msg(&a, &cl, 8) < 0 || pgt_expect_msg(&a, &cl, 8))
 		goto out;
 	want = context_of(PG_OP_SEND, ida, cg, &cl, PG_RIGHT_SEND, flen, true);
-	if (recorded(map, PG_OP_SEND, true, &got) ||
-	    check_context("send, claimed", &got, &want))
+	if (expect_recorded(map, "send, claimed", &want))
 		goto out;
 	want = context_of(PG_OP_DELIVER, ida, cg, &cl, PG_RIGHT_RECEIVE, flen,
 			  true);
-	if (recorded(map, PG_OP_DELIVER, true, &got) ||
-	    check_context("deliver, claimed", &got, &want))
+	if (expect_recorded(map, "deliver, claimed", &want))
 		goto out;
 	ret = PGT_PASS;
 out:
