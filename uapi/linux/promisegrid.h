@@ -191,7 +191,7 @@ struct pg_authz {
 	__u32 frame_len;	/* send: frame bytes; else 0 */
 	__u64 pcid_hash;	/* FNV-1a 64 of the CID bytes */
 	__u32 pcid_len;		/* CID bytes (without the 0x00 prefix) */
-	__u8 pcid[PG_AUTHZ_PCID_BYTES];	/* their first bytes */
+	__u8 pcid[PG_AUTHZ_PCID_BYTES];	/* their first bytes, zeros after */
 	__u32 claimed;		/* 1 if the pCID is claimed */
 };
 
