@@ -194,7 +194,7 @@ static struct rhlist_head *pg_holdings_of(struct pg_endpoint *ep,
 	return rhltable_lookup(&pg_holdings, &key, pg_holding_params);
 }
 
-/* pg_caps_rights() once something is claimed. */
+/* Replaces the open rights in @r if the pCID is claimed. */
 void __pg_caps_rights(struct pg_endpoint *ep, const u8 *cid, u32 cid_len,
 		      struct pg_rights *r)
 {
@@ -202,8 +202,6 @@ void __pg_caps_rights(struct pg_endpoint *ep, const u8 *cid, u32 cid_len,
 	struct pg_claim *claim;
 	struct pg_holding *h;
 
-	*r = (struct pg_rights){ .rights = PG_RIGHTS_ALL,
-				 .source = PG_SRC_OPEN };
 	rcu_read_lock();
 	claim = pg_claim_find(cid, cid_len);
 	if (!claim)

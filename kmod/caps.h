@@ -29,22 +29,22 @@ void pg_caps_exit(void);
 /* Claims in force; 0 (the common case): every pCID is open. */
 extern atomic_t pg_nclaims;
 
+/* pg_caps_rights() once something is claimed; @r holds the open rights. */
 void __pg_caps_rights(struct pg_endpoint *ep, const u8 *cid, u32 cid_len,
 		      struct pg_rights *r);
 
 /*
- * The union of @ep's valid holdings on the pCID. Inline for the check
- * every frame makes when nothing is claimed: no call, no lookup.
+ * The union of @ep's valid holdings on the pCID: open unless claimed.
+ * Inline for the check every frame makes when nothing is claimed: no
+ * call, no lookup.
  */
 static inline void pg_caps_rights(struct pg_endpoint *ep, const u8 *cid,
 				  u32 cid_len, struct pg_rights *r)
 {
-	if (atomic_read(&pg_nclaims)) {
-		__pg_caps_rights(ep, cid, cid_len, r);
-		return;
-	}
 	*r = (struct pg_rights){ .rights = PG_RIGHTS_ALL,
 				 .source = PG_SRC_OPEN };
+	if (atomic_read(&pg_nclaims))
+		__pg_caps_rights(ep, cid, cid_len, r);
 }
 
 bool pg_caps_claimed(const u8 *cid, u32 cid_len);
