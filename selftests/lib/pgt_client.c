@@ -6,9 +6,12 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/bpf.h>
 #include <poll.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -576,4 +579,35 @@ int pgt_cg_enter(const char *name)
 	snprintf(path, sizeof(path), PGT_CG_ROOT "/%s/cgroup.procs", name);
 	snprintf(pid, sizeof(pid), "%d", getpid());
 	return pgt_cg_write(path, pid);
+}
+
+/* ---- the pg_authorize hook ---------------------------------------------- */
+
+long pgt_bpf(int cmd, union bpf_attr *a)
+{
+	return syscall(__NR_bpf, cmd, a, sizeof(*a));
+}
+
+int pgt_authz_attach(const struct bpf_insn *insns, unsigned int n,
+		     int *prog, int *link, char *log, size_t log_size)
+{
+	union bpf_attr a;
+
+	*link = -1;
+	memset(&a, 0, sizeof(a));
+	a.prog_type = BPF_PROG_TYPE_RAW_TRACEPOINT_WRITABLE;
+	a.insns = (uintptr_t)insns;
+	a.insn_cnt = n;
+	a.license = (uintptr_t)"GPL";
+	a.log_buf = (uintptr_t)log;
+	a.log_size = log_size;
+	a.log_level = 1;
+	*prog = pgt_bpf(BPF_PROG_LOAD, &a);
+	if (*prog < 0)
+		return -errno;
+	memset(&a, 0, sizeof(a));
+	a.raw_tracepoint.name = (uintptr_t)"pg_authorize";
+	a.raw_tracepoint.prog_fd = *prog;
+	*link = pgt_bpf(BPF_RAW_TRACEPOINT_OPEN, &a);
+	return *link < 0 ? -errno : 0;
 }

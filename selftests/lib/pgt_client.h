@@ -123,4 +123,20 @@ int pgt_cg_write(const char *path, const char *s);
 long long pgt_cg_current(const char *name);
 /* Creates cgroup name (if needed) and moves this process into it. */
 int pgt_cg_enter(const char *name);
+
+/* ---- the pg_authorize hook ---------------------------------------------- */
+
+union bpf_attr;
+struct bpf_insn;
+
+/* The bpf(2) system call: its result, -1 and errno on failure. */
+long pgt_bpf(int cmd, union bpf_attr *a);
+/*
+ * Loads @n instructions as a writable raw tracepoint program and attaches
+ * it to pg_authorize: 0, or -errno. If the load failed *prog is -1 (the
+ * verifier's words in @log); if the attach did, *link is -1 and *prog
+ * stays open for the caller to close.
+ */
+int pgt_authz_attach(const struct bpf_insn *insns, unsigned int n,
+		     int *prog, int *link, char *log, size_t log_size);
 #endif /* PGT_CLIENT_H */

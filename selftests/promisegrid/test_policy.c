@@ -225,11 +225,6 @@ static int t_audit_trace(const void *arg)
 
 /* ---- the context a program sees, byte by byte --------------------------- */
 
-static long sys_bpf(int cmd, union bpf_attr *a)
-{
-	return syscall(__NR_bpf, cmd, a, sizeof(*a));
-}
-
 static struct bpf_insn insn(__u8 code, __u8 dst, __u8 src, __s16 off,
 			    __s32 imm)
 {
@@ -249,14 +244,14 @@ static int recorder_attach(int *map, int *prog, int *link)
 	struct bpf_insn p[64];
 	static char log[8192];
 	union bpf_attr a;
-	int n = 0, i, exit_at;
+	int n = 0, i, exit_at, err;
 
 	memset(&a, 0, sizeof(a));
 	a.map_type = BPF_MAP_TYPE_ARRAY;
 	a.key_size = sizeof(__u32);
 	a.value_size = sizeof(struct pg_authz);
 	a.max_entries = REC_SLOTS;
-	*map = sys_bpf(BPF_MAP_CREATE, &a);
+	*map = pgt_bpf(BPF_MAP_CREATE, &a);
 	if (*map < 0)
 		return -errno;
 
@@ -284,24 +279,10 @@ static int recorder_attach(int *map, int *prog, int *link)
 	p[n++] = insn(BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, 0);
 	p[n++] = insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
 
-	memset(&a, 0, sizeof(a));
-	a.prog_type = BPF_PROG_TYPE_RAW_TRACEPOINT_WRITABLE;
-	a.insns = (uintptr_t)p;
-	a.insn_cnt = n;
-	a.license = (uintptr_t)"GPL";
-	a.log_buf = (uintptr_t)log;
-	a.log_size = sizeof(log);
-	a.log_level = 1;
-	*prog = sys_bpf(BPF_PROG_LOAD, &a);
-	if (*prog < 0) {
+	err = pgt_authz_attach(p, n, prog, link, log, sizeof(log));
+	if (err && *prog < 0)
 		pgt_diag("verifier: %s", log);
-		return -errno;
-	}
-	memset(&a, 0, sizeof(a));
-	a.raw_tracepoint.name = (uintptr_t)"pg_authorize";
-	a.raw_tracepoint.prog_fd = *prog;
-	*link = sys_bpf(BPF_RAW_TRACEPOINT_OPEN, &a);
-	return *link < 0 ? -errno : 0;
+	return err;
 }
 
 static int recorded(int map, __u32 op, bool claimed, struct pg_authz *out)
@@ -313,7 +294,7 @@ static int recorded(int map, __u32 op, bool claimed, struct pg_authz *out)
 	a.map_fd = map;
 	a.key = (uintptr_t)&key;
 	a.value = (uintptr_t)out;
-	return sys_bpf(BPF_MAP_LOOKUP_ELEM, &a) ? -errno : 0;
+	return pgt_bpf(BPF_MAP_LOOKUP_ELEM, &a) ? -errno : 0;
 }
 
 /* FNV-1a 64, as the uapi header defines pcid_hash. */
@@ -406,7 +387,7 @@ static int expect_recorded(int map, const char *what,
  */
 static int t_context_bytes(const void *arg)
 {
-	int map = -1, prog = -1, link = -1, ret = PGT_FAIL;
+	int map = -1, prog = -1, link = -1, ret = PGT_FAIL, err;
 	uint64_t ida, idb, cg;
 	struct pg_authz got, want;
 	struct pgt_cid c, cl, lng;
@@ -427,8 +408,9 @@ static int t_context_bytes(const void *arg)
 	CHECK_EQ(pgt_open(&b, 0), 0);
 	CHECK_EQ(pgt_hello(&a, &ida), 0);
 	CHECK_EQ(pgt_hello(&b, &idb), 0);
-	if (recorder_attach(&map, &prog, &link)) {
-		pgt_diag("attaching the recorder: %s", strerror(errno));
+	err = recorder_attach(&map, &prog, &link);
+	if (err) {
+		pgt_diag("attaching the recorder: %s", strerror(-err));
 		goto out;
 	}
 	/*

@@ -685,11 +685,6 @@ static int pb_caps_setup(struct pb_xp *x)
 	return err;
 }
 
-static long pb_bpf(int cmd, union bpf_attr *a)
-{
-	return syscall(__NR_bpf, cmd, a, sizeof(*a));
-}
-
 /*
  * A policy that allows everything: it stamps the context, as enforcing=1
  * requires. r2 = ctx->args[0]; r2->stamp = PG_POLICY_STAMP; return 0.
@@ -707,33 +702,20 @@ static int pb_bpf_attach(int *prog, int *link, char *why, size_t n)
 		{ .code = BPF_JMP | BPF_EXIT },
 	};
 	static char log[4096];
-	union bpf_attr a;
+	int err;
 
-	memset(&a, 0, sizeof(a));
-	a.prog_type = BPF_PROG_TYPE_RAW_TRACEPOINT_WRITABLE;
-	a.insns = (uintptr_t)insns;
-	a.insn_cnt = PGT_ARRAY_SIZE(insns);
-	a.license = (uintptr_t)"GPL";
-	a.log_buf = (uintptr_t)log;
-	a.log_size = sizeof(log);
-	a.log_level = 1;
-	*prog = pb_bpf(BPF_PROG_LOAD, &a);
+	err = pgt_authz_attach(insns, PGT_ARRAY_SIZE(insns), prog, link, log,
+			       sizeof(log));
+	if (!err)
+		return 0;
 	if (*prog < 0) {
-		snprintf(why, n, "BPF_PROG_LOAD: %s", strerror(errno));
+		snprintf(why, n, "BPF_PROG_LOAD: %s", strerror(-err));
 		fprintf(stderr, "pgbench: verifier: %s\n", log);
 		return -1;
 	}
-	memset(&a, 0, sizeof(a));
-	a.raw_tracepoint.name = (uintptr_t)"pg_authorize";
-	a.raw_tracepoint.prog_fd = *prog;
-	*link = pb_bpf(BPF_RAW_TRACEPOINT_OPEN, &a);
-	if (*link < 0) {
-		snprintf(why, n, "BPF_RAW_TRACEPOINT_OPEN: %s",
-			 strerror(errno));
-		close(*prog);
-		return -1;
-	}
-	return 0;
+	snprintf(why, n, "BPF_RAW_TRACEPOINT_OPEN: %s", strerror(-err));
+	close(*prog);
+	return -1;
 }
 
 enum { PB_CAPS_OFF, PB_CAPS_ON, PB_CAPS_BPF };
