@@ -62,18 +62,26 @@ relocate() {
 		"$root/usr/src/linux-headers-$abi/Makefile"
 }
 
+# The package names of a Depends field, one a line.
+dep_names() { tr ',' '\n' | sed -E 's/^ *//; s/[ (].*//; s/:any$//'; }
+
 # The packages building against linux-headers-$1 needs, one a line:
-# its gcc-N (or gcc-N-for-host), make, and its linux-kbuild's Depends.
+# make, its gcc-N (or gcc-N-for-host; bookworm's headers from 6.1.192 on
+# name it through linux-compiler-gcc-N-x86, whose Depends is gcc-N) and
+# its linux-kbuild's Depends.
 build_deps() {
-	local deps kbuild
+	local deps kbuild p
 	deps=$(pkg_field "linux-headers-$1" Depends)
 	[ -n "$deps" ] || return 0
 	kbuild=$(grep -o 'linux-kbuild-[^ ,]*' <<<"$deps" | head -n 1)
 	{
 		echo make
-		grep -oE '(^|[ ,])gcc-[0-9]+(-for-host)?' <<<"$deps" | tr -d ' ,'
-		pkg_field "$kbuild" Depends | tr ',' '\n' |
-			sed -E 's/^ *//; s/[ (].*//; s/:any$//'
+		grep -oE '(^|[ ,])gcc-[0-9]+(-for-host)?' <<<"$deps" |
+			tr -d ' ,' || true
+		for p in $(grep -oE 'linux-compiler-[^ ,]*' <<<"$deps" || true); do
+			pkg_field "$p" Depends | dep_names
+		done
+		pkg_field "$kbuild" Depends | dep_names
 	} | grep -v '^$' | sort -u
 }
 
