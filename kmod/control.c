@@ -505,7 +505,7 @@ static int pg_ctl_stats(struct pg_ctl *c)
 {
 	struct pg_endpoint *ep = c->ep;
 	struct pg_enc *e = c->out;
-	u32 frames;
+	u32 frames, kept;
 	size_t bytes;
 	int i;
 
@@ -514,6 +514,7 @@ static int pg_ctl_stats(struct pg_ctl *c)
 	spin_lock(&ep->rx_lock);
 	frames = ep->rx_frames;
 	bytes = ep->rx_bytes;
+	kept = ep->rx_free_bytes;
 	spin_unlock(&ep->rx_lock);
 
 	pg_enc_map(e, 2);
@@ -523,12 +524,13 @@ static int pg_ctl_stats(struct pg_ctl *c)
 		pg_enc_kv_uint(e, pg_stat_name(pg_stat_order[i]),
 			       pg_stat_read(pg_stat_order[i]));
 	pg_enc_text(e, "endpoint");
-	pg_enc_map(e, 7);
+	pg_enc_map(e, 8);
 	pg_enc_kv_uint(e, "sent", atomic64_read(&ep->sent));
 	pg_enc_kv_uint(e, "dropped", atomic64_read(&ep->dropped));
 	pg_enc_kv_uint(e, "inflight", atomic_long_read(&ep->tx_inflight));
 	pg_enc_kv_uint(e, "received", atomic64_read(&ep->received));
 	pg_enc_kv_uint(e, "receives", READ_ONCE(ep->nrecvs));
+	pg_enc_kv_uint(e, "kept_bytes", kept);
 	pg_enc_kv_uint(e, "queued_bytes", bytes);
 	pg_enc_kv_uint(e, "queued_frames", frames);
 	return 0;

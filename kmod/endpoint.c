@@ -28,6 +28,8 @@
 static DEFINE_XARRAY(pg_endpoints);
 static atomic64_t pg_next_id = ATOMIC64_INIT(0);
 
+static void pg_ep_trim_kept(struct work_struct *work);
+
 /*
  * Runs in open(), so current is the opener and its credentials are
  * file->f_cred: everything recorded here describes the principal.
@@ -51,6 +53,7 @@ struct pg_endpoint *pg_ep_create(const struct file *file)
 	spin_lock_init(&ep->rx_lock);
 	INIT_LIST_HEAD(&ep->rx_queue);
 	INIT_LIST_HEAD(&ep->rx_free);
+	INIT_DELAYED_WORK(&ep->rx_trim, pg_ep_trim_kept);
 	mutex_init(&ep->rx_mutex);
 	init_waitqueue_head(&ep->rx_wait);
 	init_waitqueue_head(&ep->tx_wait);
@@ -185,6 +188,8 @@ void pg_ep_close(struct pg_endpoint *ep)
 	list_splice_init(&ep->rx_free, &kept);
 	WRITE_ONCE(ep->rx_free_bytes, 0);
 	spin_unlock(&ep->rx_lock);
+	/* Dead: a trim that runs now finds nothing and does not re-arm. */
+	cancel_delayed_work_sync(&ep->rx_trim);
 
 	list_for_each_entry_safe(d, tmp, &purge, node) {
 		pg_ep_notify_unread(ep, d);
@@ -286,6 +291,50 @@ static void pg_ep_wake(struct pg_endpoint *ep, struct pg_wakeups *w)
 #define PG_RX_FREE_MAX		PG_BUF_CACHE_MAX
 #define PG_RX_FREE_CAP		PG_WRITE_CHUNK
 
+/*
+ * What a burst left kept above PG_RX_FREE_MAX is given back once none of
+ * it was reused for this long: an endpoint that went quiet holds no more
+ * than it did before the burst, and one whose stream goes on pays one
+ * look a second.
+ */
+#define PG_RX_TRIM_DELAY	HZ
+
+static void pg_ep_trim_arm(struct pg_endpoint *ep)
+{
+	lockdep_assert_held(&ep->rx_lock);
+	if (ep->rx_trim_armed || ep->dead ||
+	    ep->rx_free_bytes <= PG_RX_FREE_MAX)
+		return;
+	ep->rx_trim_armed = true;
+	ep->rx_trim_seen = ep->rx_reused;
+	schedule_delayed_work(&ep->rx_trim, PG_RX_TRIM_DELAY);
+}
+
+static void pg_ep_trim_kept(struct work_struct *work)
+{
+	struct pg_endpoint *ep = container_of(to_delayed_work(work),
+					      struct pg_endpoint, rx_trim);
+	struct pg_delivery *d;
+	LIST_HEAD(spill);
+
+	spin_lock(&ep->rx_lock);
+	if (ep->rx_reused != ep->rx_trim_seen && !ep->dead) {
+		/* Still in use: look again later. */
+		ep->rx_trim_seen = ep->rx_reused;
+		schedule_delayed_work(&ep->rx_trim, PG_RX_TRIM_DELAY);
+		spin_unlock(&ep->rx_lock);
+		return;
+	}
+	while (ep->rx_free_bytes > PG_RX_FREE_MAX) {
+		d = list_first_entry(&ep->rx_free, struct pg_delivery, node);
+		list_move(&d->node, &spill);
+		WRITE_ONCE(ep->rx_free_bytes, ep->rx_free_bytes - d->truesize);
+	}
+	ep->rx_trim_armed = false;
+	spin_unlock(&ep->rx_lock);
+	pg_deliveries_drop(&spill);
+}
+
 static struct pg_delivery *pg_delivery_reuse(struct pg_endpoint *ep,
 					     size_t truesize)
 {
@@ -303,6 +352,7 @@ static struct pg_delivery *pg_delivery_reuse(struct pg_endpoint *ep,
 	if (d && d->truesize == truesize) {
 		list_del(&d->node);
 		WRITE_ONCE(ep->rx_free_bytes, ep->rx_free_bytes - truesize);
+		ep->rx_reused++;
 	} else {
 		d = NULL;
 	}
@@ -367,6 +417,7 @@ static void pg_deliveries_free(struct pg_endpoint *ep, struct list_head *done,
 		list_move(&d->node, &ep->rx_free);
 		WRITE_ONCE(ep->rx_free_bytes, ep->rx_free_bytes + d->truesize);
 	}
+	pg_ep_trim_arm(ep);
 	spin_unlock(&ep->rx_lock);
 	pg_deliveries_drop(&spill);
 }

@@ -17,6 +17,7 @@
 #include <linux/spinlock.h>
 #include <linux/uio.h>
 #include <linux/wait.h>
+#include <linux/workqueue.h>
 #include <linux/promisegrid.h>
 
 struct file;
@@ -65,9 +66,10 @@ struct pg_endpoint {
 
 	/*
 	 * Receive side. rx_lock (a spinlock, taken under a route's mutex)
-	 * protects rx_queue, rx_frames, rx_bytes, dead, rx_free and
-	 * rx_free_bytes; readers write reply_peers under it, carriers read
-	 * it with READ_ONCE().
+	 * protects rx_queue, rx_frames, rx_bytes, dead, rx_free,
+	 * rx_free_bytes, rx_reused, rx_trim_armed and rx_trim_seen;
+	 * readers write reply_peers under it, carriers read it with
+	 * READ_ONCE().
 	 * Only readers holding rx_mutex remove deliveries, so a reader may
 	 * copy the head delivery to user space without rx_lock.
 	 */
@@ -82,6 +84,7 @@ struct pg_endpoint {
 	struct pg_delivery *rx_cache;	/* a read record kept; xchg() */
 	struct list_head rx_free;	/* more of them, of one size class */
 	u32 rx_free_bytes;		/* their truesize, <= PG_RX_FREE_CAP */
+	u32 rx_reused;			/* records taken from rx_free, ever */
 	unsigned long flags;		/* PG_EP_WAKE_QUEUED */
 	struct list_head wake_node;	/* in a writer's pg_wakeups */
 	struct pg_wakeups *wake_batch;	/* that writer's list, or NULL */
@@ -139,6 +142,14 @@ struct pg_endpoint {
 	atomic64_t sent;		/* frames accepted from this endpoint */
 	atomic64_t received;		/* deliveries read */
 	atomic64_t dropped;		/* deliveries lost: queue full */
+
+	/*
+	 * Gives back the kept records above PG_RX_FREE_MAX once the reader
+	 * stopped: armed under rx_lock while not dead, cancelled at close.
+	 */
+	struct delayed_work rx_trim;
+	bool rx_trim_armed;		/* queued or running */
+	u32 rx_trim_seen;		/* rx_reused when it last looked */
 
 	struct rcu_head rcu;
 };

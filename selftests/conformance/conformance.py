@@ -1756,7 +1756,7 @@ STATS_MODULE = {"frames_sent", "deliveries", "drops", "rejected",
                 "no_receiver", "control", "endpoints", "routes", "denied",
                 "claims", "tokens"}
 STATS_ENDPOINT = {"sent", "received", "dropped", "queued_frames",
-                  "queued_bytes", "inflight", "receives"}
+                  "queued_bytes", "inflight", "receives", "kept_bytes"}
 
 
 @test

@@ -275,6 +275,60 @@ static int t_memcg_kept_bounded(const void *arg)
 	return PGT_PASS;
 }
 
+/*
+ * What a burst left kept above 32 KiB is given back once unused, one to
+ * two seconds later, and kept again by the next burst.
+ */
+#define TRIM_FRAMES	256
+#define TRIM_KEEP_MAX	(32 << 10)
+#define TRIM_KEEP_CAP	(256 << 10)
+
+static int t_kept_given_back(const void *arg)
+{
+	uint64_t kept, left = 0;
+	struct pgt_buf f = { 0 };
+	struct pgt_ep r, v;
+	struct pgt_cid c;
+	ssize_t n, got;
+	uint8_t *buf;
+	int burst, i, ms;
+
+	(void)arg;
+	pgt_cid_named(&c, "security kept records given back");
+	buf = malloc(KEPT_READ);
+	CHECK(buf);
+	CHECK_EQ(pgt_open(&r, 0), 0);
+	CHECK_EQ(pgt_receive(&r, &c, NULL, false), 0);
+	CHECK_EQ(pgt_open(&v, 0), 0);
+	CHECK_EQ(pgt_frame_sized(&f, &c, KEPT_FRAME_LEN), 0);
+	for (burst = 0; burst < 2; burst++) {
+		for (i = 0; i < TRIM_FRAMES; i++)
+			CHECK_EQ(pgt_send(&v, &f), f.len);
+		got = 0;
+		while (got < (ssize_t)f.len * TRIM_FRAMES &&
+		       (n = pgt_read(r.fd, buf, KEPT_READ)) > 0)
+			got += n;
+		CHECK_EQ(got, (ssize_t)f.len * TRIM_FRAMES);
+		kept = stat_of(&r, "endpoint", "kept_bytes");
+		/* stats come back on r itself: that reply takes no kept record */
+		for (ms = 0; ms < 4000; ms += 100) {
+			sleep_ms(100);
+			left = stat_of(&r, "endpoint", "kept_bytes");
+			if (left <= TRIM_KEEP_MAX)
+				break;
+		}
+		pgt_diag("burst %d: %llu KiB kept after the read, %llu KiB %d ms later",
+			 burst, (unsigned long long)kept >> 10,
+			 (unsigned long long)left >> 10, ms + 100);
+		CHECK(kept > TRIM_KEEP_MAX && kept <= TRIM_KEEP_CAP);
+		CHECK(left <= TRIM_KEEP_MAX);
+	}
+	free(buf);
+	pgt_close(&r);
+	pgt_close(&v);
+	return PGT_PASS;
+}
+
 /* ---- 3: expired tokens and redemptions are freed ---------------------- */
 
 static int t_expired_tokens_freed(const void *arg)
@@ -708,6 +762,7 @@ int main(void)
 		PGT_TEST(t_expiry_stops_receive, "an expired receive token stops deliveries"),
 		PGT_TEST(t_memcg_receiver_pays, "deliveries are charged to the receiver's memory cgroup, not the sender's"),
 		PGT_TEST(t_memcg_kept_bounded, "records a reader keeps for the next frames stay within their bound after a 4 MiB burst"),
+		PGT_TEST(t_kept_given_back, "records kept above 32 KiB after a burst are given back once unused, and kept again by the next"),
 		PGT_TEST(t_expired_tokens_freed, "expired tokens do not count against max_tokens or stats"),
 		PGT_TEST(t_expired_holdings_freed, "expired redemptions do not count against max_holdings"),
 		PGT_TEST(t_wakeup_not_delayed, "another writer's long write does not delay a reader's wake-up"),
