@@ -510,7 +510,8 @@ static int test_fuzz(const void *arg)
 		prev = now;
 	}
 	sh->done = 1;
-	res = st_wait_children(pids, FUZZERS);
+	/* the drainer too: its endpoints must be closed before fin */
+	res = st_wait_children(pids, FUZZERS + 1);
 	CHECK(st_stats(&chk, &now) == 0);
 	CHECK(st_stats_check_monotonic(&prev, &now) == 0);
 	for (i = 0; i < FUZZERS; i++) {
