@@ -357,6 +357,10 @@ check "bridges A and B exited 0 on SIGTERM" \
 # through the bridges against a NATS request, same guests, same body.
 rtts=$(g "RTT " A)
 echo "${rtts//GRID-/# }"
+# Where a round's time went on A: the CPU time per call of the caller
+# (RTT's cpu_us_per_call) and of A's bridge (schedstat, in the guest's
+# clock, so it counts time QEMU was not running as well).
+g "BRIDGE-CPU" A | sed 's/^GRID-/# A: /'
 check "round trip: $rrounds x 200 calls through the bridges, each answered" \
 	test "$(grep -c '^GRID-RTT pg n=200 ' <<<"$rtts")" = "$rrounds"
 # Which NATS server each side was on by then: a path across two servers

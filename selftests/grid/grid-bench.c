@@ -67,12 +67,23 @@ static bool tally_init(struct tally *t, uint64_t n, int rounds)
 	return t->seen;
 }
 
-static int64_t now_us(void)
+static int64_t clock_us(clockid_t clock)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(clock, &ts);
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static int64_t now_us(void)
+{
+	return clock_us(CLOCK_MONOTONIC);
+}
+
+/* CPU time of every thread of this process (cnats' included). */
+static int64_t cpu_us(void)
+{
+	return clock_us(CLOCK_PROCESS_CPUTIME_ID);
 }
 
 static void count(struct tally *t, uint64_t i, size_t len)
@@ -279,18 +290,19 @@ static int cmp_i64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* @cpu: this process's CPU time over the calls, in us. */
 static int rtt_report(const char *what, int64_t *us, uint64_t n,
-		      size_t size)
+		      size_t size, int64_t cpu)
 {
 	if (!n) {
 		printf("RTT %s n=0 size=%zu\n", what, size);
 		return 1;
 	}
 	qsort(us, n, sizeof(*us), cmp_i64);
-	printf("RTT %s n=%llu size=%zu median_us=%lld p90_us=%lld min_us=%lld p10_us=%lld\n",
+	printf("RTT %s n=%llu size=%zu median_us=%lld p90_us=%lld min_us=%lld p10_us=%lld cpu_us_per_call=%lld\n",
 	       what, (unsigned long long)n, size, (long long)us[n / 2],
 	       (long long)us[n * 9 / 10], (long long)us[0],
-	       (long long)us[n / 10]);
+	       (long long)us[n / 10], (long long)(cpu / (int64_t)n));
 	return 0;
 }
 
@@ -321,7 +333,7 @@ static int pg_echo_mode(const char *pcid, const char *group, int seconds)
 
 static int pg_rtt_mode(const char *pcid, uint64_t n, size_t size)
 {
-	int64_t *us = calloc(n ? n : 1, sizeof(*us)), t0;
+	int64_t *us = calloc(n ? n : 1, sizeof(*us)), t0, cpu;
 	uint8_t *body = calloc(1, size ? size : 1);
 	struct pg_result res;
 	uint64_t i, done = 0;
@@ -330,6 +342,7 @@ static int pg_rtt_mode(const char *pcid, uint64_t n, size_t size)
 
 	if (!us || !body || pg_cid_parse(pcid, &c) || pg_open(&pg, 0))
 		return 2;
+	cpu = cpu_us();
 	for (i = 0; i < n; i++) {
 		memset(&res, 0, sizeof(res));
 		t0 = now_us();
@@ -338,8 +351,9 @@ static int pg_rtt_mode(const char *pcid, uint64_t n, size_t size)
 			us[done++] = now_us() - t0;
 		pg_result_free(&res);
 	}
+	cpu = cpu_us() - cpu;
 	pg_close(pg);
-	return rtt_report("pg", us, done, size);
+	return rtt_report("pg", us, done, size, cpu);
 }
 
 static void on_echo(natsConnection *nc, natsSubscription *sub, natsMsg *msg,
@@ -374,13 +388,14 @@ static int nats_rtt_mode(const char *urls, const char *subj, uint64_t n,
 			 size_t size)
 {
 	natsConnection *nc = connect_to(urls);
-	int64_t *us = calloc(n ? n : 1, sizeof(*us)), t0;
+	int64_t *us = calloc(n ? n : 1, sizeof(*us)), t0, cpu;
 	char *body = calloc(1, size ? size : 1);
 	uint64_t i, done = 0;
 	natsMsg *reply;
 
 	if (!nc || !us || !body)
 		return 2;
+	cpu = cpu_us();
 	for (i = 0; i < n; i++) {
 		t0 = now_us();
 		if (natsConnection_Request(&reply, nc, subj, body, (int)size,
@@ -390,8 +405,9 @@ static int nats_rtt_mode(const char *urls, const char *subj, uint64_t n,
 			us[done++] = now_us() - t0;
 		natsMsg_Destroy(reply);
 	}
+	cpu = cpu_us() - cpu;
 	natsConnection_Destroy(nc);
-	return rtt_report("nats", us, done, size);
+	return rtt_report("nats", us, done, size, cpu);
 }
 
 int main(int argc, char **argv)

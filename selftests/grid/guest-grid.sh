@@ -62,6 +62,8 @@ RTT=$(pg cid --hex rtt.txt | sed "s/^00//")
 LOC=$(pg cid --hex loc.txt | sed "s/^00//")
 # centiseconds since boot
 cs() { tr -d . </proc/uptime | cut -d' ' -f1; }
+# ns on a CPU of every thread of process $1 (schedstat's first field)
+cpu_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "%.0f\n", s }'; }
 
 # Credentials, before the main bridges: A and B each run a bridge with
 # the user's creds on the operator-mode server alone (prefix pg.creds),
@@ -295,11 +297,16 @@ if [ "$role" = A ]; then
 	done
 	while read -r line; do say "$line"; done <bench.out
 
-	# Round trips: alternating rounds of raw NATS and the bridges.
+	# Round trips: alternating rounds of raw NATS and the bridges, with
+	# the CPU time A's bridge took in each (it idles in a NATS round).
 	if waitlog bridge.log "route +call $RTT echo" 10; then
 		for r in $(seq "$rrounds"); do
+			c0=$(cpu_ns "$bridgepid")
 			grid-bench nats-rtt "$nats" pgtest.rtt 200 100 >>rtt.out 2>&1
+			c1=$(cpu_ns "$bridgepid")
 			grid-bench pg-rtt "$RTT" 200 100 >>rtt.out 2>&1
+			c2=$(cpu_ns "$bridgepid")
+			echo "BRIDGE-CPU round=$r nats_us_per_call=$(((c1 - c0) / 200000)) pg_us_per_call=$(((c2 - c1) / 200000))" >>rtt.out
 		done
 		while read -r line; do say "$line"; done <rtt.out
 	else
