@@ -33,6 +33,12 @@ nbench=${PG_GRID_BENCH:-2000}
 brounds=5 rrounds=9
 kernel=${PG_KERNEL:-6.1}
 port=${PG_GRID_PORT:-24222}
+# PG_GRID_ICOUNT=1: the guests count instructions while they run (QEMU
+# -icount, sleep=on, one vCPU), so the CPU times per call the round
+# trips report are instruction counts (thousands per virtual ms) that do
+# not depend on the host's load; the wall-clock figures then do.
+vmopts=()
+[ "${PG_GRID_ICOUNT:-0}" = 0 ] || vmopts=(--icount-sleep --smp 1)
 roles=(A B C)
 tmp=$(mktemp -d)
 pids=()
@@ -175,7 +181,7 @@ for r in "${roles[@]}"; do
 	# A and B get the user's creds; C another operator's user's.
 	cf=user
 	[ "$r" = C ] && cf=wrong
-	tools/testing/vm/run.sh --kernel "$kernel" --no-build --net --timeout 480 \
+	tools/testing/vm/run.sh --kernel "$kernel" --no-build --net --timeout 480 "${vmopts[@]}" \
 		--mem 512 --bin userland/pg/build/pg --file "$tmp/ca.pem:/pg/ca.pem" \
 		--file "$tmp/creds/$cf.creds:/pg/$cf.creds" \
 		--bin userland/bridge/build/pg-bridge \
@@ -363,6 +369,7 @@ echo "${rtts//GRID-/# }"
 # (RTT's cpu_us_per_call) and of A's bridge (schedstat, in the guest's
 # clock, so it counts time QEMU was not running as well).
 g "BRIDGE-CPU" A | sed 's/^GRID-/# A: /'
+g "RTT-CPU" B | sed 's/^GRID-/# B: /'
 check "round trip: $rrounds x 200 calls through the bridges, each answered" \
 	test "$(grep -c '^GRID-RTT pg n=200 ' <<<"$rtts")" = "$rrounds"
 # Which NATS server each side was on by then: a path across two servers

@@ -46,6 +46,7 @@ echo "pg-grid test: exported by nobody, open" >open.txt
 echo "pg-grid test: a slow link" >slow.txt
 echo "pg-grid test: round trips" >rtt.txt
 echo "pg-grid test: round trips on one host" >loc.txt
+echo "pg-grid test: round trip phases" >ph.txt
 FAN=$(pg cid --hex fan.txt | sed "s/^00//")
 DONE=$(pg cid --hex done.txt | sed "s/^00//")
 CTL=$(pg cid --hex ctl.txt | sed "s/^00//")
@@ -60,6 +61,7 @@ OPEN=$(pg cid --hex open.txt | sed "s/^00//")
 SLOW=$(pg cid --hex slow.txt | sed "s/^00//")
 RTT=$(pg cid --hex rtt.txt | sed "s/^00//")
 LOC=$(pg cid --hex loc.txt | sed "s/^00//")
+PH=$(pg cid --hex ph.txt | sed "s/^00//")
 # centiseconds since boot
 cs() { tr -d . </proc/uptime | cut -d' ' -f1; }
 # ns on a CPU of every thread of process $1 (schedstat's first field)
@@ -155,7 +157,9 @@ if [ "$role" = B ]; then
 	# Round trips, A to B and back: a C worker on RTT (group echo), found
 	# by --export-open, and a cnats responder, both echoing the body.
 	grid-bench pg-echo "$RTT" echo 400 >echo-pg.out 2>&1 &
+	echopg=$!
 	grid-bench nats-echo "$nats" pgtest.rtt 400 >echo-nats.out 2>&1 &
+	echonats=$!
 fi
 
 # Capabilities stay the kernel's: B and C each claim CLM on their own
@@ -181,9 +185,21 @@ timing=""
 [ "$role" = C ] && timing=1
 # shellcheck disable=SC2086  # $bridge_nats may carry the TLS option
 PG_BRIDGE_TIMING=$timing taskset -c 0 pg-bridge --nats $bridge_nats --no-randomize --host-id "$role" \
-	--export "$FAN,$DONE,$CTL,$CLM,$BENCH,$WD" --export-open $mode $tok \
+	--export "$FAN,$DONE,$CTL,$CLM,$BENCH,$WD,$PH" --export-open $mode $tok \
 	>bridge.json 2>bridge.log &
 bridgepid=$!
+# B: the CPU time of its bridge and echo workers when A's round trips
+# start and end (A sends a frame on PH at each), and per call between.
+rtt_cpu() {
+	[ $# = 6 ] || return 0
+	n=$((rrounds * 200000))	# ns -> us per call
+	say "RTT-CPU B calls=$((rrounds * 200)) bridge_us_per_call=$((($4 - $1) / n)) pg_echo_us_per_call=$((($5 - $2) / n)) nats_echo_us_per_call=$((($6 - $3) / n))"
+}
+if [ "$role" = B ]; then
+	pg sub --count 2 --timeout 300000 "$PH" 2>/dev/null | while read -r _; do
+		echo "$(cpu_ns "$bridgepid") $(cpu_ns "$echopg") $(cpu_ns "$echonats")"
+	done >rtt-cpu.txt &
+fi
 
 ok=1
 for h in $hosts; do
@@ -300,6 +316,8 @@ if [ "$role" = A ]; then
 	# Round trips: alternating rounds of raw NATS and the bridges, with
 	# the CPU time A's bridge took in each (it idles in a NATS round).
 	if waitlog bridge.log "route +call $RTT echo" 10; then
+		waitlog bridge.log "route +fanout $PH" 10 &&
+			pg send "$PH" '"start"'
 		for r in $(seq "$rrounds"); do
 			c0=$(cpu_ns "$bridgepid")
 			grid-bench nats-rtt "$nats" pgtest.rtt 200 100 >>rtt.out 2>&1
@@ -308,6 +326,7 @@ if [ "$role" = A ]; then
 			c2=$(cpu_ns "$bridgepid")
 			echo "BRIDGE-CPU round=$r nats_us_per_call=$(((c1 - c0) / 200000)) pg_us_per_call=$(((c2 - c1) / 200000))" >>rtt.out
 		done
+		pg send "$PH" '"end"'
 		while read -r line; do say "$line"; done <rtt.out
 	else
 		say "FAIL A never took RTT"
@@ -361,6 +380,8 @@ else
 	wait "$benchpg" "$benchnats"
 	cat bench-nats.out bench-pg.out | grep '^BENCH' |
 		while read -r line; do say "$line"; done
+	# shellcheck disable=SC2046  # six numbers
+	[ "$role" = B ] && rtt_cpu $(tr '\n' ' ' <rtt-cpu.txt)
 fi
 # Late duplicates (a loop) would come now.
 sleep 3

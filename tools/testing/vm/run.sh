@@ -23,6 +23,10 @@
 #   --no-build         use the existing .ko (must match the kernel)
 #   --icount           deterministic virtual time: one guest instruction
 #                      is one virtual ns (QEMU -icount shift=0,sleep=off)
+#   --icount-sleep     the same while the guest runs, but idle time passes
+#                      in real time (sleep=on): for guests that wait on
+#                      the network, whose tasks' CPU time still counts
+#                      their instructions
 #   --interactive      a shell on the console instead of the script
 # Exit: the guest script's status; 1 if the kernel logged problems;
 # 124 on timeout; 125 if the VM ended without reporting a status.
@@ -52,9 +56,10 @@ parse_args() {
 		--config) want_config=$2; shift 2 ;;
 		--no-build) build=0; shift ;;
 		--icount) icount=1; shift ;;
+		--icount-sleep) icount=2; shift ;;
 		--interactive) interactive=1; shift ;;
 		--script) script=$2; shift 2 ;;
-		-h|--help) sed -n '4,28s/^# \{0,1\}//p' "$0"; exit 0 ;;
+		-h|--help) sed -n '4,32s/^# \{0,1\}//p' "$0"; exit 0 ;;
 		*) die "unknown argument $1 (see --help)" ;;
 		esac
 	done
@@ -149,7 +154,10 @@ boot() {
 	# guest's clock_gettime() counts instructions, not the host's speed.
 	# It needs single-threaded TCG, which the line above sets anyway.
 	# shellcheck disable=SC2054 # one option's value, not a list
-	[ "$icount" = 0 ] || cmd+=(-icount shift=0,sleep=off,align=off)
+	case $icount in
+	1) cmd+=(-icount shift=0,sleep=off,align=off) ;;
+	2) cmd+=(-icount shift=0,sleep=on,align=off) ;;
+	esac
 	if [ "$interactive" = 1 ]; then
 		timeout --foreground "$timeout" "${cmd[@]}"
 		exit $?
