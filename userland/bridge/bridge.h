@@ -124,6 +124,7 @@ struct bridge {
 	uint64_t local_id;
 	struct br_proxy *proxies;
 	int nproxies;
+	int proxy_epfd;			/* the proxies' fds, or -1 */
 	uint64_t tick;			/* proxy LRU clock */
 
 	struct br_stats st;
@@ -221,11 +222,14 @@ int br_redeem_all(struct bridge *b, struct pg *pg);
  */
 int br_proxy_inject(struct bridge *b, struct br_route *r, const char *reply,
 		    const uint8_t *frames, const size_t *ends, int n);
-/* Adds the proxies' fds to pfd (up to max); returns how many. */
-int br_proxy_pollfds(struct bridge *b, struct pollfd *pfd, int max);
+/*
+ * Adds what tells that a proxy has something to pfd: one epoll fd for
+ * all of them, or nothing while there are none; returns how many.
+ */
+int br_proxy_pollfds(struct bridge *b, struct pollfd *pfd);
 /*
  * Forwards what was carried to proxies back to their origins: all of
- * them, or those whose pollfds (from br_proxy_pollfds) are readable.
+ * them, or those that are ready if pfd (from br_proxy_pollfds) says so.
  */
 void br_proxy_drain(struct bridge *b);
 void br_proxy_drain_ready(struct bridge *b, const struct pollfd *pfd, int n);

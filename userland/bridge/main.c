@@ -809,7 +809,7 @@ static bool drain_nats(struct bridge *b)
 
 static int loop(struct bridge *b)
 {
-	struct pollfd pfd[3 + 1024];
+	struct pollfd pfd[4];	/* wake-up, NATS, the kernel, proxies */
 	int64_t next = 0, now;
 	bool more = false, backlog;
 	int n, i, timeout;
@@ -840,7 +840,7 @@ static int loop(struct bridge *b)
 		n = br_evloop_pollfds(b, pfd);
 		pfd[n].fd = pg_fd(b->local);
 		pfd[n++].events = POLLIN;
-		n += br_proxy_pollfds(b, pfd + n, 1024);
+		n += br_proxy_pollfds(b, pfd + n);
 		for (i = 2; backlog && i < n; i++)
 			pfd[i].events = 0;
 		timeout = more ? 0 : (int)(next - now);
@@ -893,7 +893,7 @@ int main(int argc, char **argv)
 	};
 	static struct bridge br = {
 		.prefix = "pg.grid", .interest_ms = 1000,
-		.interest_ttl_ms = 3500, .max_proxies = 64,
+		.interest_ttl_ms = 3500, .max_proxies = 64, .proxy_epfd = -1,
 	};
 	struct bridge *b = &br;
 	struct sigaction sa = { .sa_handler = on_signal };

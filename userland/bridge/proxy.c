@@ -8,13 +8,17 @@
  * bridge reads what the proxy got and publishes it to the reply subject,
  * and the origin bridge carries it on to the sender. At most
  * --max-proxies are open; the least recently used is closed first (a
- * late reply to it then fails with ESRCH at the replier).
+ * late reply to it then fails with ESRCH at the replier). The loop waits
+ * on one epoll fd for all of them: polling each of up to 1024 mostly idle
+ * endpoints on every turn cost the bridge more than a frame's way did.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
 
 #include "bridge.h"
 
@@ -46,6 +50,29 @@ static const char *origin_host(const struct bridge *b, const char *reply,
 	return host;
 }
 
+/* Readiness of p's endpoint is reported by the epoll fd, keyed by its id. */
+static int watch(struct bridge *b, struct br_proxy *p)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = p->id };
+
+	if (b->proxy_epfd < 0) {
+		b->proxy_epfd = epoll_create1(EPOLL_CLOEXEC);
+		if (b->proxy_epfd < 0)
+			return -errno;
+	}
+	if (epoll_ctl(b->proxy_epfd, EPOLL_CTL_ADD, pg_fd(p->pg), &ev))
+		return -errno;
+	return 0;
+}
+
+static void close_proxy(struct bridge *b, struct br_proxy *p)
+{
+	if (b->proxy_epfd >= 0)
+		epoll_ctl(b->proxy_epfd, EPOLL_CTL_DEL, pg_fd(p->pg), NULL);
+	pg_close(p->pg);
+	p->pg = NULL;
+}
+
 static struct br_proxy *find_or_open(struct bridge *b, const char *reply)
 {
 	char host[BR_HOST_MAX + 1];
@@ -70,8 +97,7 @@ static struct br_proxy *find_or_open(struct bridge *b, const char *reply)
 	} else {
 		p = lru;
 		br_proxy_drain(b);	/* what it was carried goes out first */
-		pg_close(p->pg);
-		p->pg = NULL;
+		close_proxy(b, p);
 		b->st.proxies_evicted++;
 	}
 	err = pg_open(&p->pg, O_NONBLOCK);
@@ -81,6 +107,10 @@ static struct br_proxy *find_or_open(struct bridge *b, const char *reply)
 		err = br_gateway(b, p->pg, origin_host(b, reply, host));
 	if (!err)
 		err = br_redeem_all(b, p->pg);
+	if (!err) {
+		p->id = h.endpoint;
+		err = watch(b, p);
+	}
 	if (err) {
 		br_log(b, "cannot open a proxy endpoint: %s", strerror(-err));
 		if (p->pg)
@@ -94,7 +124,6 @@ static struct br_proxy *find_or_open(struct bridge *b, const char *reply)
 	}
 	if (p == &b->proxies[b->nproxies])
 		b->nproxies++;
-	p->id = h.endpoint;
 	snprintf(p->reply, sizeof(p->reply), "%s", reply);
 	b->st.proxies_opened++;
 	if (b->verbose)
@@ -145,16 +174,14 @@ int br_proxy_inject(struct bridge *b, struct br_route *r, const char *reply,
 	return 0;
 }
 
-int br_proxy_pollfds(struct bridge *b, struct pollfd *pfd, int max)
+int br_proxy_pollfds(struct bridge *b, struct pollfd *pfd)
 {
-	int i;
-
-	for (i = 0; i < b->nproxies && i < max; i++) {
-		pfd[i].fd = pg_fd(b->proxies[i].pg);
-		pfd[i].events = POLLIN;
-		pfd[i].revents = 0;
-	}
-	return i;
+	if (!b->nproxies || b->proxy_epfd < 0)
+		return 0;
+	pfd->fd = b->proxy_epfd;
+	pfd->events = POLLIN;
+	pfd->revents = 0;
+	return 1;
 }
 
 /* A reply, with a header naming this host for the caller's kernel. */
@@ -207,11 +234,18 @@ static void drain_one(struct bridge *b, struct br_proxy *p)
 
 void br_proxy_drain_ready(struct bridge *b, const struct pollfd *pfd, int n)
 {
-	int i;
+	struct epoll_event ev[64];
+	int i, j, k;
 
-	for (i = 0; i < n && i < b->nproxies; i++)
-		if (pfd[i].revents & (POLLIN | POLLERR))
-			drain_one(b, &b->proxies[i]);
+	if (n < 1 || !(pfd->revents & POLLIN))
+		return;
+	k = epoll_wait(b->proxy_epfd, ev, 64, 0);
+	for (i = 0; i < k; i++)
+		for (j = 0; j < b->nproxies; j++)
+			if (b->proxies[j].id == ev[i].data.u64) {
+				drain_one(b, &b->proxies[j]);
+				break;
+			}
 }
 
 void br_proxy_drain(struct bridge *b)
@@ -228,6 +262,9 @@ void br_proxy_free(struct bridge *b)
 
 	for (i = 0; i < b->nproxies; i++)
 		pg_close(b->proxies[i].pg);
+	if (b->proxy_epfd >= 0)
+		close(b->proxy_epfd);
+	b->proxy_epfd = -1;
 	free(b->proxies);
 	b->proxies = NULL;
 	b->nproxies = 0;
