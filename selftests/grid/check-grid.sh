@@ -16,7 +16,8 @@
 # libnats-dev and python3-cryptography.
 #   PG_GRID_FRAMES (20), PG_GRID_CALLS (40), PG_GRID_BENCH (2000 frames
 #   of 1051 bytes, one way A to B, through the bridges and raw NATS),
-#   PG_KERNEL (6.1), PG_GRID_PORT (24222)
+#   PG_KERNEL (6.1), PG_GRID_PORT (24222), PG_GRID_ICOUNT (0; 1: CPU
+#   per call in instructions, see below)
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 2
