@@ -13,8 +13,12 @@
 # puts into docs/bench.md. Timed figures under TCG with three guests on
 # this host's cores: read the verdicts with the rounds' spread.
 #
-#   tools/bench/grid.sh [--log FILE]   (PG_GRID_* as for make check-grid)
-# --log FILE: no run, the figures of a kept log of the suite.
+# A second run with PG_GRID_ICOUNT=1 counts the guests' instructions per
+# call on both sides (repeatable, unlike the wall clock).
+#
+#   tools/bench/grid.sh [--log FILE [--icount-log FILE]]
+#                                      (PG_GRID_* as for make check-grid)
+# --log FILE: no run, the figures of kept logs of the suite.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
@@ -22,18 +26,24 @@ cd "$top"
 out=tools/bench/build
 mkdir -p "$out"
 log=$out/grid.log
+iclog=$out/grid-icount.log
 status=0
 took="?"
 case ${1:-} in
---log) log=$2 ;;
+--log)
+	log=$2
+	[ "${3:-}" != --icount-log ] || iclog=$4
+	;;
 "")
 	start=$(date +%s)
 	selftests/grid/check-grid.sh >"$log" 2>&1 || status=$?
 	took=$(($(date +%s) - start))
 	echo "# grid.sh: tree $(git describe --always --dirty 2>/dev/null ||
 		echo unknown), ${took} s" >>"$log"
+	PG_GRID_ICOUNT=1 selftests/grid/check-grid.sh >"$iclog" 2>&1 ||
+		status=$?
 	;;
-*) echo "usage: $0 [--log FILE]" >&2; exit 2 ;;
+*) echo "usage: $0 [--log FILE [--icount-log FILE]]" >&2; exit 2 ;;
 esac
 summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
 echo "grid: ${summary:-no summary}" >&2
@@ -59,6 +69,43 @@ tmed=$(median <<<"$tput")
 verdict() { awk -v x="$1" -v t="$2" -v op="$3" 'BEGIN {
 	ok = (op == ">=") ? x >= t : x <= t
 	print ok ? "met" : "**missed**" }'; }
+
+# The median over the rounds of field KEY= of the lines matching RE.
+icmed() {
+	grep -E "$1" "$iclog" 2>/dev/null | sed -n "s/.* $2=\([0-9]*\).*/x \1/p" | median |
+		awk '{ printf "%.0f\n", $1 }'
+}
+
+# Instructions per call (thousands; PG_GRID_ICOUNT=1: virtual us of CPU
+# time) of each process on the call's way, both ways.
+icount_table() {
+	local caller bra brb worker req resp pg raw
+	[ -s "$iclog" ] || return 0
+	caller=$(icmed '^# RTT pg ' cpu_us_per_call)
+	req=$(icmed '^# RTT nats ' cpu_us_per_call)
+	bra=$(icmed '^# A: BRIDGE-CPU ' pg_us_per_call)
+	brb=$(icmed '^# B: RTT-CPU ' bridge_us_per_call)
+	worker=$(icmed '^# B: RTT-CPU ' pg_echo_us_per_call)
+	resp=$(icmed '^# B: RTT-CPU ' nats_echo_us_per_call)
+	[ -n "$caller" ] && [ -n "$brb" ] || return 0
+	pg=$(awk -v a="$caller" -v b="$bra" -v c="$brb" -v d="$worker" 'BEGIN { print a + b + c + d }')
+	raw=$(awk -v a="$req" -v b="$resp" 'BEGIN { print a + b }')
+	cat <<TAB
+
+Repeatable: the guests' instructions per call, in thousands, from the
+same suite with \`PG_GRID_ICOUNT=1\` (QEMU -icount: a process's CPU time
+counts its instructions; medians of the rounds, B's side over all of
+them). The network and the servers between are not in these counts.
+
+| process (per call) | through the bridges | raw NATS |
+|---|---:|---:|
+| caller on A (libpromisegrid / cnats requester) | $caller | $req |
+| A's bridge | $bra | |
+| B's bridge | $brb | |
+| worker on B (libpromisegrid / cnats responder) | $worker | $resp |
+| both guests | $pg | $raw |
+TAB
+}
 
 kernel=${PG_KERNEL:-6.1}
 # "# local round trip on A (...): median M us": the same calls to a
@@ -100,6 +147,7 @@ HDR
 | round trip vs raw NATS | ${rmed}x | <= 1.25x | $(verdict "$rmed" 1.25 "<=") |
 | one-way throughput vs raw NATS | ${tmed}x | >= 0.80x | $(verdict "$tmed" 0.80 ">=") |
 TAB
+	icount_table
 } >"$out/grid.md"
-echo "grid: wrote $out/grid.md (log: $log)" >&2
+echo "grid: wrote $out/grid.md (logs: $log, $iclog)" >&2
 exit "$status"
