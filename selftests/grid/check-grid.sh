@@ -36,7 +36,7 @@ kernel=${PG_KERNEL:-6.1}
 port=${PG_GRID_PORT:-24222}
 # PG_GRID_ICOUNT=1: the guests count instructions while they run (QEMU
 # -icount, sleep=on, one vCPU), so the CPU times per call the round
-# trips report are instruction counts (thousands per virtual ms) that do
+# trips report are instruction counts (a virtual us is a thousand) that do
 # not depend on the host's load; the wall-clock figures then do.
 vmopts=()
 [ "${PG_GRID_ICOUNT:-0}" = 0 ] || vmopts=(--icount-sleep --smp 1)
