@@ -55,6 +55,7 @@ BENCH=$(pg cid --hex bench.txt | sed "s/^00//")
 nbench=$(arg bench)
 brounds=$(arg brounds)	# rounds of the one-way bench
 rrounds=$(arg rrounds)	# and of the round trips
+rcalls=200		# calls per round trip round (check-grid.sh expects n=200)
 FN=$(pg cid --hex fn.txt | sed "s/^00//")
 WD=$(pg cid --hex wd.txt | sed "s/^00//")
 OPEN=$(pg cid --hex open.txt | sed "s/^00//")
@@ -192,8 +193,8 @@ bridgepid=$!
 # start and end (A sends a frame on PH at each), and per call between.
 rtt_cpu() {
 	[ $# = 6 ] || return 0
-	n=$((rrounds * 200000))	# ns -> us per call
-	say "RTT-CPU B calls=$((rrounds * 200)) bridge_us_per_call=$((($4 - $1) / n)) pg_echo_us_per_call=$((($5 - $2) / n)) nats_echo_us_per_call=$((($6 - $3) / n))"
+	n=$((rrounds * rcalls * 1000))	# ns -> us per call
+	say "RTT-CPU B calls=$((rrounds * rcalls)) bridge_us_per_call=$((($4 - $1) / n)) pg_echo_us_per_call=$((($5 - $2) / n)) nats_echo_us_per_call=$((($6 - $3) / n))"
 }
 if [ "$role" = B ]; then
 	pg sub --count 2 --timeout 300000 "$PH" 2>/dev/null | while read -r _; do
@@ -320,11 +321,11 @@ if [ "$role" = A ]; then
 			pg send "$PH" '"start"'
 		for r in $(seq "$rrounds"); do
 			c0=$(cpu_ns "$bridgepid")
-			grid-bench nats-rtt "$nats" pgtest.rtt 200 100 >>rtt.out 2>&1
+			grid-bench nats-rtt "$nats" pgtest.rtt "$rcalls" 100 >>rtt.out 2>&1
 			c1=$(cpu_ns "$bridgepid")
-			grid-bench pg-rtt "$RTT" 200 100 >>rtt.out 2>&1
+			grid-bench pg-rtt "$RTT" "$rcalls" 100 >>rtt.out 2>&1
 			c2=$(cpu_ns "$bridgepid")
-			echo "BRIDGE-CPU round=$r nats_us_per_call=$(((c1 - c0) / 200000)) pg_us_per_call=$(((c2 - c1) / 200000))" >>rtt.out
+			echo "BRIDGE-CPU round=$r nats_us_per_call=$(((c1 - c0) / (rcalls * 1000))) pg_us_per_call=$(((c2 - c1) / (rcalls * 1000)))" >>rtt.out
 		done
 		pg send "$PH" '"end"'
 		while read -r line; do say "$line"; done <rtt.out
