@@ -477,7 +477,7 @@ static int pg_ctl_carry(struct pg_ctl *c)
 
 /* Module counters in grid-cbor key order (see stats.h for meanings). */
 static const enum pg_stat pg_stat_order[] = {
-	PG_STAT_DROPS, PG_STAT_CLAIMS, PG_STAT_DENIED, PG_STAT_ROUTES,
+	PG_STAT_LENT, PG_STAT_DROPS, PG_STAT_CLAIMS, PG_STAT_DENIED, PG_STAT_ROUTES,
 	PG_STAT_TOKENS, PG_STAT_CONTROL, PG_STAT_REJECTED, PG_STAT_ENDPOINTS,
 	PG_STAT_DELIVERIES, PG_STAT_FRAMES_SENT, PG_STAT_NO_RECEIVER,
 };

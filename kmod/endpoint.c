@@ -335,15 +335,20 @@ static void pg_ep_trim_kept(struct work_struct *work)
 	pg_deliveries_drop(&spill);
 }
 
-static struct pg_delivery *pg_delivery_reuse(struct pg_endpoint *ep,
-					     size_t truesize)
+/* Inline in the message path: its call would cost more than its body. */
+static __always_inline struct pg_delivery *
+pg_delivery_reuse(struct pg_endpoint *ep, size_t truesize, bool lend)
 {
 	struct pg_delivery *d = xchg(&ep->rx_cache, NULL);
 
 	if (d && d->truesize == truesize)
 		return d;
-	/* The stream moved to another size class. */
-	kvfree(d);
+	/*
+	 * The stream moved to another size class, unless a writer only
+	 * asks for a record to lend: the reader's stream has not.
+	 */
+	if (!lend || cmpxchg(&ep->rx_cache, NULL, d))
+		kvfree(d);
 	/* Unlocked peek: nothing kept costs no lock. */
 	if (!READ_ONCE(ep->rx_free_bytes))
 		return NULL;
@@ -363,7 +368,7 @@ static struct pg_delivery *pg_delivery_reuse(struct pg_endpoint *ep,
 static struct pg_delivery *pg_delivery_alloc(struct pg_endpoint *ep,
 					     size_t size, size_t truesize)
 {
-	struct pg_delivery *d = pg_delivery_reuse(ep, truesize);
+	struct pg_delivery *d = pg_delivery_reuse(ep, truesize, false);
 	struct mem_cgroup *old_memcg;
 
 	if (d)
@@ -388,8 +393,9 @@ static struct pg_delivery *pg_delivery_alloc(struct pg_endpoint *ep,
  * there is room, the rest freed. Must not be called under a spinlock
  * (kvfree() may sleep).
  */
-static void pg_deliveries_free(struct pg_endpoint *ep, struct list_head *done,
-			       size_t bytes)
+static __always_inline void pg_deliveries_free(struct pg_endpoint *ep,
+					       struct list_head *done,
+					       size_t bytes)
 {
 	size_t room = clamp_t(size_t, bytes, PG_RX_FREE_MAX, PG_RX_FREE_CAP);
 	struct pg_delivery *d, *tmp, *kept;
@@ -422,6 +428,67 @@ static void pg_deliveries_free(struct pg_endpoint *ep, struct list_head *done,
 	pg_deliveries_drop(&spill);
 }
 
+/* What a record for @len bytes of data takes, as rx_bytes counts it. */
+static size_t pg_delivery_truesize(size_t len)
+{
+	struct pg_delivery *d;
+
+	return kmalloc_size_roundup(struct_size(d, data, len));
+}
+
+/*
+ * Lending: a one-frame write to the receiver its writer last reached
+ * alone is copied from user space straight into one of that receiver's
+ * kept records, which its queue then takes as it is (one copy of the
+ * frame fewer). The record stays the receiver's memory, charged to it
+ * when it was allocated. At most this many are out at a time, so writers
+ * stalled in their copy (a fault on their buffer) hold a bounded part.
+ */
+#define PG_RX_LENT_MAX		2
+
+/* One of @ep's kept records for a frame of @len bytes, or NULL. */
+struct pg_delivery *pg_ep_lend_record(struct pg_endpoint *ep, size_t len)
+{
+	size_t truesize = pg_delivery_truesize(len);
+	struct pg_delivery *d;
+
+	if (truesize > PG_RX_FREE_MAX || READ_ONCE(ep->dead))
+		return NULL;
+	if (atomic_inc_return(&ep->rx_lent) <= PG_RX_LENT_MAX) {
+		d = pg_delivery_reuse(ep, truesize, true);
+		if (d)
+			return d;
+	}
+	atomic_dec(&ep->rx_lent);
+	return NULL;
+}
+
+/* A lent record the write did not queue to @ep goes back to it. */
+void pg_ep_return_record(struct pg_endpoint *ep, struct pg_delivery *d)
+{
+	LIST_HEAD(done);
+
+	atomic_dec(&ep->rx_lent);
+	list_add(&d->node, &done);
+	pg_deliveries_free(ep, &done, d->truesize + READ_ONCE(ep->rx_bytes));
+}
+
+/* The write's lent record, if @frame is in it and @ep may take it. */
+static struct pg_delivery *pg_ep_claim_lent(struct pg_endpoint *ep,
+					    const u8 *frame, size_t hdr_len,
+					    size_t truesize,
+					    struct pg_wakeups *w)
+{
+	struct pg_delivery *d = w ? w->lent : NULL;
+
+	if (!d || !w->sole || w->lent_to != ep || frame != d->data ||
+	    hdr_len || d->truesize != truesize)
+		return NULL;
+	w->lent = NULL;
+	atomic_dec(&ep->rx_lent);
+	return d;
+}
+
 /*
  * A write offers the scheduler a point to switch once per this many of
  * its deliveries (a batch of frames, a wide fan-out), not at each: with
@@ -437,6 +504,7 @@ static int pg_ep_queue(struct pg_endpoint *ep, const u8 *hdr, size_t hdr_len,
 {
 	struct pg_delivery *d;
 	size_t size, truesize;
+	bool lent;
 
 	size = struct_size(d, data, hdr_len + len);
 	/* What the allocation really takes is what the queue counts. */
@@ -446,7 +514,10 @@ static int pg_ep_queue(struct pg_endpoint *ep, const u8 *hdr, size_t hdr_len,
 	if (pg_ep_full(ep, truesize, !from))
 		return pg_ep_drop(ep, trace_tag, len);
 
-	d = pg_delivery_alloc(ep, size, truesize);
+	d = pg_ep_claim_lent(ep, frame, hdr_len, truesize, w);
+	lent = d;
+	if (!d)
+		d = pg_delivery_alloc(ep, size, truesize);
 	if (!d)
 		return pg_ep_drop(ep, trace_tag, len);
 	d->from = from ? from->id : 0;
@@ -454,7 +525,9 @@ static int pg_ep_queue(struct pg_endpoint *ep, const u8 *hdr, size_t hdr_len,
 	d->hdr_len = hdr_len;
 	if (hdr_len)
 		memcpy(d->data, hdr, hdr_len);
-	memcpy(d->data + hdr_len, frame, len);
+	/* A lent record holds the frame already. */
+	if (!lent)
+		memcpy(d->data + hdr_len, frame, len);
 
 	spin_lock(&ep->rx_lock);
 	if (ep->dead || pg_ep_full(ep, d->truesize, !from)) {
@@ -470,9 +543,14 @@ static int pg_ep_queue(struct pg_endpoint *ep, const u8 *hdr, size_t hdr_len,
 	spin_unlock(&ep->rx_lock);
 
 	pg_stat_inc(PG_STAT_DELIVERIES);
+	if (lent)
+		pg_stat_inc(PG_STAT_LENT);
 	trace_pg_deliver(ep->id, trace_tag, len);
 	pg_ep_wake(ep, w);
-	if (w && !(++w->deliveries % PG_RESCHED_DELIVERIES))
+	if (!w)
+		return 0;
+	w->last_to = ep->id;
+	if (!(++w->deliveries % PG_RESCHED_DELIVERIES))
 		cond_resched();
 	return 0;
 }

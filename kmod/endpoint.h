@@ -85,6 +85,7 @@ struct pg_endpoint {
 	struct list_head rx_free;	/* more of them, of one size class */
 	u32 rx_free_bytes;		/* their truesize, <= PG_RX_FREE_CAP */
 	u32 rx_reused;			/* records taken from rx_free, ever */
+	atomic_t rx_lent;		/* kept records out to writers (lending) */
 	unsigned long flags;		/* PG_EP_WAKE_QUEUED */
 	struct list_head wake_node;	/* in a writer's pg_wakeups */
 	struct pg_wakeups *wake_batch;	/* that writer's list, or NULL */
@@ -98,6 +99,7 @@ struct pg_endpoint {
 	struct pg_buf *tx_cache;	/* a free buffer to reuse; xchg() (buf.c) */
 	wait_queue_head_t tx_wait;	/* writers out of budget, EPOLLOUT */
 	int tx_error;			/* error after a short write; xchg() */
+	u64 tx_peer;			/* sole receiver of its last write, a hint */
 
 	/* Receives held; protected by pg_table_mutex (route.c). */
 	struct list_head recvs;
@@ -165,6 +167,16 @@ struct pg_endpoint {
 struct pg_wakeups {
 	struct list_head list;		/* pg_endpoint.wake_node, referenced */
 	unsigned int deliveries;	/* queued by this write so far */
+	u64 last_to;			/* the last receiver queued to */
+	/*
+	 * A one-frame write copied into a record lent by @lent_to (see
+	 * pg_ep_lend_record()); the route sets @sole when the frame has
+	 * one possible receiver, and only then may that receiver take the
+	 * record as it is.
+	 */
+	struct pg_delivery *lent;
+	struct pg_endpoint *lent_to;
+	bool sole;
 };
 
 #define PG_WAKEUPS_INIT(name)	{ .list = LIST_HEAD_INIT((name).list) }
@@ -207,6 +219,9 @@ ssize_t pg_ep_read(struct pg_endpoint *ep, struct iov_iter *to,
 		   bool nonblock);
 __poll_t pg_ep_poll(struct pg_endpoint *ep, struct file *file,
 		    poll_table *wait);
+
+struct pg_delivery *pg_ep_lend_record(struct pg_endpoint *ep, size_t len);
+void pg_ep_return_record(struct pg_endpoint *ep, struct pg_delivery *d);
 
 int pg_ep_tx_reserve(struct pg_endpoint *ep, size_t size, bool nonblock);
 void pg_ep_tx_release(struct pg_endpoint *ep, size_t size);

@@ -228,6 +228,20 @@ static void pg_route_one(struct pg_recv *rc, struct pg_fanout *f)
 		f->delivered++;
 }
 
+/* Has the route one possible receiver (a lent record may go to it)? */
+static bool pg_route_sole(const struct pg_route *r)
+{
+	const struct pg_group *g;
+
+	lockdep_assert_held(&r->lock);
+	if (list_empty(&r->groups))
+		return list_is_singular(&r->fanout);
+	if (!list_empty(&r->fanout) || !list_is_singular(&r->groups))
+		return false;
+	g = list_first_entry(&r->groups, struct pg_group, node);
+	return g->nmembers == 1;
+}
+
 /*
  * Check @src's right to send the frame, then queue it to every fan-out
  * receiver and one member of every group that may receive it. The right
@@ -285,6 +299,9 @@ int pg_route_send(struct pg_endpoint *src, const u8 *frame,
 	}
 	if (!held && !nowait)
 		mutex_lock(&r->lock);
+	/* Only a lent record needs to know (pg_ep_lend_record()). */
+	if (unlikely(w && w->lent))
+		w->sole = pg_route_sole(r);
 	list_for_each_entry(rc, &r->fanout, route_node)
 		if (pg_may_receive(rc, &f))
 			pg_route_one(rc, &f);

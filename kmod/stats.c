@@ -19,6 +19,7 @@ static const char * const pg_stat_names[PG_STAT_NR] = {
 	[PG_STAT_DENIED] = "denied",
 	[PG_STAT_CLAIMS] = "claims",
 	[PG_STAT_TOKENS] = "tokens",
+	[PG_STAT_LENT] = "lent",
 };
 
 u64 pg_stat_read(enum pg_stat s)

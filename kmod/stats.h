@@ -23,6 +23,7 @@ enum pg_stat {
 	PG_STAT_DENIED,			/* operations denied (EACCES) */
 	PG_STAT_CLAIMS,			/* claimed pCIDs (gauge) */
 	PG_STAT_TOKENS,			/* live tokens (gauge) */
+	PG_STAT_LENT,			/* deliveries queued in a lent record */
 	PG_STAT_NR,
 };
 

@@ -1754,7 +1754,7 @@ def carry_enobufs_target_full():
 
 STATS_MODULE = {"frames_sent", "deliveries", "drops", "rejected",
                 "no_receiver", "control", "endpoints", "routes", "denied",
-                "claims", "tokens"}
+                "claims", "tokens", "lent"}
 STATS_ENDPOINT = {"sent", "received", "dropped", "queued_frames",
                   "queued_bytes", "inflight", "receives", "kept_bytes"}
 

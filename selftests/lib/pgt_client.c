@@ -458,6 +458,18 @@ int pgt_stats(struct pgt_ep *ep, struct pgt_reply *r, struct pgt_cb_item *module
 	return 0;
 }
 
+uint64_t pgt_stat(struct pgt_ep *ep, const char *map, const char *key)
+{
+	struct pgt_cb_item mod, epm;
+	struct pgt_reply r = { 0 };
+	uint64_t v = UINT64_MAX;
+
+	if (pgt_stats(ep, &r, &mod, &epm) == 0)
+		pgt_cb_map_uint(!strcmp(map, "module") ? &mod : &epm, key, &v);
+	pgt_buf_free(&r.raw);
+	return v;
+}
+
 /* ---- capabilities ------------------------------------------------------- */
 
 int pgt_claim(struct pgt_ep *ep, const struct pgt_cid *c)

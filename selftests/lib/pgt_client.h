@@ -93,6 +93,8 @@ int pgt_accept(struct pgt_ep *ep, const char *key, bool on);
 /* stats: the reply stays in *r; module and endpoint maps out. */
 int pgt_stats(struct pgt_ep *ep, struct pgt_reply *r, struct pgt_cb_item *module,
 	     struct pgt_cb_item *endpoint);
+/* One counter of stats' @map ("module" or "endpoint"); UINT64_MAX if none. */
+uint64_t pgt_stat(struct pgt_ep *ep, const char *map, const char *key);
 
 /* ---- capabilities ------------------------------------------------------- */
 

@@ -41,18 +41,6 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static uint64_t stat_of(struct pgt_ep *ep, const char *map, const char *key)
-{
-	struct pgt_cb_item mod, epm;
-	struct pgt_reply r = { 0 };
-	uint64_t v = UINT64_MAX;
-
-	if (pgt_stats(ep, &r, &mod, &epm) == 0)
-		pgt_cb_map_uint(!strcmp(map, "module") ? &mod : &epm, key, &v);
-	pgt_buf_free(&r.raw);
-	return v;
-}
-
 /* ---- 1: receive rights are checked at delivery ------------------------ */
 
 static int t_claim_stops_receive(const void *arg)
@@ -309,11 +297,11 @@ static int t_kept_given_back(const void *arg)
 		       (n = pgt_read(r.fd, buf, KEPT_READ)) > 0)
 			got += n;
 		CHECK_EQ(got, (ssize_t)f.len * TRIM_FRAMES);
-		kept = stat_of(&r, "endpoint", "kept_bytes");
+		kept = pgt_stat(&r, "endpoint", "kept_bytes");
 		/* stats come back on r itself: that reply takes no kept record */
 		for (ms = 0; ms < 4000; ms += 100) {
 			sleep_ms(100);
-			left = stat_of(&r, "endpoint", "kept_bytes");
+			left = pgt_stat(&r, "endpoint", "kept_bytes");
 			if (left <= TRIM_KEEP_MAX)
 				break;
 		}
@@ -348,9 +336,9 @@ static int t_expired_tokens_freed(const void *arg)
 	CHECK_ERR(pgt_grant(&a, &c, PG_RIGHT_SEND, PGT_TOKEN_TTL_MS, &t), ENOSPC);
 	sleep_ms(PGT_TOKEN_TTL_MS + 600);
 	/* stats count live tokens only */
-	CHECK_EQ(stat_of(&a, "module", "tokens"), 0);
+	CHECK_EQ(pgt_stat(&a, "module", "tokens"), 0);
 	CHECK_EQ(pgt_grant(&a, &c, PG_RIGHT_SEND, 0, &t), 0);
-	CHECK_EQ(stat_of(&a, "module", "tokens"), 1);
+	CHECK_EQ(pgt_stat(&a, "module", "tokens"), 1);
 	return PGT_PASS;
 }
 
@@ -575,7 +563,7 @@ static int t_stalled_receiver(const void *arg)
 	CHECK_EQ(pgt_send_msg(&s, &q, 7), pgt_frame_msg_len(&q, 7));
 	CHECK(pgt_expect_msg(&other, &q, 7) == 0);
 	/* its own requests are still answered, from the reply reserve */
-	CHECK_EQ(stat_of(&stalled, "endpoint", "dropped"), dropped);
+	CHECK_EQ(pgt_stat(&stalled, "endpoint", "dropped"), dropped);
 	return PGT_PASS;
 }
 
@@ -602,14 +590,14 @@ static int t_denials_counted(const void *arg)
 	CHECK_EQ(pgt_redeem(&b, &forged), 0);
 	forged.b[PG_TOKEN_LEN - 1] ^= 1;
 	sleep_ms(200);
-	d0 = stat_of(&m, "module", "denied");
+	d0 = pgt_stat(&m, "module", "denied");
 	CHECK_ERR(pgt_revoke(&b, &t, &tokens, &holders), EACCES);  /* not minter */
 	CHECK_ERR(pgt_redeem(&m, &forged), EACCES);		 /* forged */
 	CHECK_ERR(pgt_revoke(&a, &forged, &tokens, &holders), EACCES);
 	CHECK_ERR(pgt_redeem(&m, &short_lived), EACCES);		 /* expired */
 	/* send from one holding, grant from another: no single one has both */
 	CHECK_ERR(pgt_grant(&b, &c, PG_RIGHT_SEND, 0, &t), EACCES);
-	d1 = stat_of(&m, "module", "denied");
+	d1 = pgt_stat(&m, "module", "denied");
 	CHECK_EQ(d1 - d0, 5);
 	return PGT_PASS;
 }
@@ -631,10 +619,10 @@ static int t_carry_consent(const void *arg)
 	CHECK_EQ(pgt_open(&c3, 0), 0);
 	CHECK_EQ(pgt_hello(&b, &bid), 0);
 	pgt_frame_msg(&f, &q, 1);
-	d0 = stat_of(&c3, "module", "denied");
+	d0 = pgt_stat(&c3, "module", "denied");
 	/* unsolicited: refused, counted, with a reply saying why */
 	CHECK_ERR(pgt_carry(&a, bid, &f), EACCES);
-	CHECK_EQ(stat_of(&c3, "module", "denied") - d0, 1);
+	CHECK_EQ(pgt_stat(&c3, "module", "denied") - d0, 1);
 	CHECK(pgt_empty(&b));
 	/* b sends a frame that a reads: a may answer b */
 	CHECK_EQ(pgt_receive(&a, &p, NULL, false), 0);

@@ -871,7 +871,7 @@ static void pb_usage_exit(void)
 		"  --only     comma list of: tput,rtt,paired,fanout,pcids,caps\n"
 		"             (--count: tput,rtt,fanout,policy,pcids)\n"
 		"  --profile CASE [--size B] [--count-n N]  one long fixed-count\n"
-		"             case to profile: pg1, pgbatch, pgpolicy, pgrtt, mq1,\n"
+		"             case to profile: pg1, pgbatch, pguring, pgpolicy, pgrtt, mq1,\n"
 		"             pipe1 (64 B, 20000 messages, a quarter of them round\n"
 		"             trips)\n"
 		"  --sched-batch  run as SCHED_BATCH (no wake-up preemption)\n");

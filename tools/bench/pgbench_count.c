@@ -393,6 +393,9 @@ int pb_count_profile(const char *which, size_t body, uint64_t n)
 	} else if (!strcmp(which, "pgbatch")) {
 		c.pg = true;
 		c.which = PB_PG_BATCH;
+	} else if (!strcmp(which, "pguring")) {
+		c.pg = true;
+		c.which = PB_PG_URING;
 	} else if (!strcmp(which, "pgpolicy")) {
 		c.kind = PB_C_POLICY;	/* batched, a policy, enforcing=1 */
 		c.which = 1;
