@@ -27,6 +27,13 @@ static inline void pg_enc_init(struct pg_enc *e, u8 *p, size_t cap)
 	e->overflow = false;
 }
 
+/* An encoder that writes nothing: the reply it would build is not sent. */
+static inline void pg_enc_discard(struct pg_enc *e)
+{
+	pg_enc_init(e, NULL, 0);
+	e->overflow = true;
+}
+
 void pg_enc_raw(struct pg_enc *e, const void *p, size_t n);
 void pg_enc_head(struct pg_enc *e, u8 major, u64 arg);
 void pg_enc_text(struct pg_enc *e, const char *s);

@@ -773,20 +773,32 @@ int pg_control(struct pg_endpoint *ep, struct pg_buf *buf, u32 off,
 	       const struct pg_envelope *env)
 {
 	struct pg_ctl c = { .ep = ep, .buf = buf, .off = off };
+	u8 *scratch = NULL;
 	struct pg_enc e;
-	u8 *scratch;
 	int err;
 
 	pg_stat_inc(PG_STAT_CONTROL);
-	/* Only while encoding: the queued reply is the requester's copy. */
-	scratch = kmalloc(PG_REPLY_MAX, GFP_KERNEL);
-	if (!scratch)
-		return -ENOMEM;
 	c.out = &e;
 	pg_ctl_read_id(&c, env);
-	pg_reply_begin(&e, scratch, PG_REPLY_MAX, c.has_id, c.id,
-		       PG_OUTCOME_KEPT);
+	/*
+	 * Only while encoding: the queued reply is the requester's copy.
+	 * A request with id 0 is answered only if it fails (a carry's
+	 * usual case): it encodes nothing until then.
+	 */
+	if (c.id) {
+		scratch = kmalloc(PG_REPLY_MAX, GFP_KERNEL);
+		if (!scratch)
+			return -ENOMEM;
+		pg_reply_begin(&e, scratch, PG_REPLY_MAX, c.has_id, c.id,
+			       PG_OUTCOME_KEPT);
+	} else {
+		pg_enc_discard(&e);
+	}
 	err = pg_ctl_dispatch(&c, env);
+	if (err && !scratch)
+		scratch = kmalloc(PG_REPLY_MAX, GFP_KERNEL);
+	if (err && !scratch)
+		return err;
 	if (err) {
 		pg_reply_begin(&e, scratch, PG_REPLY_MAX, c.has_id, c.id,
 			       pg_outcome_of(err));
