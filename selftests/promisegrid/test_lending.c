@@ -11,8 +11,15 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/userfaultfd.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "pgtest.h"
@@ -276,6 +283,107 @@ static int t_lent_fallbacks(const void *arg)
 	return PGT_PASS;
 }
 
+struct stalled_write {
+	struct pgt_ep *ep;
+	const void *p;
+	size_t n;
+	ssize_t ret;
+};
+
+static void *stalled_write_run(void *arg)
+{
+	struct stalled_write *w = arg;
+
+	w->ret = pgt_write(w->ep->fd, w->p, w->n);
+	return NULL;
+}
+
+/*
+ * A writer whose copy into a lent record stalls (its buffer faults, held
+ * by userfaultfd) holds no lock: its receiver reads another writer's
+ * frames meanwhile, and the stalled frame arrives exact once resolved.
+ */
+static int t_lent_stalled_writer(const void *arg)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
+	struct pgt_buf f = { 0 }, g = { 0 }, got = { 0 };
+	struct stalled_write w = { 0 };
+	long page = sysconf(_SC_PAGESIZE);
+	struct uffd_msg msg;
+	struct uffdio_copy cp;
+	struct pgt_ep s, s2, r;
+	struct pollfd pfd;
+	struct pgt_cid c;
+	pthread_t th;
+	uint64_t l0;
+	uint8_t *src;
+	int uffd;
+
+	(void)arg;
+	uffd = (int)syscall(__NR_userfaultfd, O_CLOEXEC);
+	if (uffd < 0)
+		return pgt_skip("userfaultfd: %s", strerror(errno));
+	CHECK_EQ(ioctl(uffd, UFFDIO_API, &api), 0);
+	src = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(src != MAP_FAILED);
+	reg.range.start = (uintptr_t)src;
+	reg.range.len = 2 * page;
+	CHECK_EQ(ioctl(uffd, UFFDIO_REGISTER, &reg), 0);
+
+	pgt_cid_named(&c, "lending stalled writer");
+	CHECK_EQ(pgt_open(&r, 0), 0);
+	CHECK_EQ(pgt_open(&s, 0), 0);
+	CHECK_EQ(pgt_open(&s2, 0), 0);
+	CHECK_EQ(pgt_receive(&r, &c, NULL, false), 0);
+	CHECK_EQ(lend_stream(&s, &r, 1, &c, LEND_LEN, 16, 0), 0);
+	l0 = lent_now(&r);
+
+	/* s writes from a page that is not there yet: its copy waits */
+	CHECK_EQ(lend_frame(&f, &c, LEND_LEN, 4242), 0);
+	w.ep = &s;
+	w.p = src;
+	w.n = f.len;
+	CHECK_EQ(pthread_create(&th, NULL, stalled_write_run, &w), 0);
+	pfd.fd = uffd;
+	pfd.events = POLLIN;
+	CHECK_EQ(poll(&pfd, 1, PGT_WAIT_MS), 1);
+	CHECK_EQ(read(uffd, &msg, sizeof(msg)), (ssize_t)sizeof(msg));
+	CHECK_EQ(msg.event, UFFD_EVENT_PAGEFAULT);
+
+	/* meanwhile another writer's frames reach r */
+	CHECK_EQ(lend_frame(&g, &c, LEND_LEN, 7), 0);
+	CHECK_EQ(pgt_send(&s2, &g), (ssize_t)g.len);
+	CHECK_EQ(pgt_recv(&r, &got, PGT_WAIT_MS), (ssize_t)g.len);
+	CHECK(!memcmp(got.p, g.p, g.len));
+
+	/* the page arrives: s's write completes, r reads it exact */
+	cp.dst = (uintptr_t)src;
+	cp.len = page;
+	cp.mode = 0;
+	cp.copy = 0;
+	cp.src = (uintptr_t)memcpy(calloc(1, page), f.p, f.len);
+	CHECK_EQ(ioctl(uffd, UFFDIO_COPY, &cp), 0);
+	free((void *)(uintptr_t)cp.src);
+	CHECK_EQ(pthread_join(th, NULL), 0);
+	CHECK_EQ(w.ret, (ssize_t)f.len);
+	CHECK_EQ(pgt_recv(&r, &got, PGT_WAIT_MS), (ssize_t)f.len);
+	CHECK(!memcmp(got.p, f.p, f.len));
+	/* s2 had no peer yet: only the stalled write can have been lent */
+	CHECK(lent_now(&r) > l0);
+	CHECK(pgt_empty(&r));
+	pgt_buf_free(&f);
+	pgt_buf_free(&g);
+	pgt_buf_free(&got);
+	munmap(src, 2 * page);
+	close(uffd);
+	pgt_close(&s);
+	pgt_close(&s2);
+	pgt_close(&r);
+	return PGT_PASS;
+}
+
 int main(void)
 {
 	static const struct pgt_test tests[] = {
@@ -283,6 +391,7 @@ int main(void)
 		PGT_TEST(t_lent_sole_only, "a frame with two receivers is never lent; both read it exact"),
 		PGT_TEST(t_lent_group, "a group of one member is lent; of two, never, each frame to one member"),
 		PGT_TEST(t_lent_attested, "an attested delivery is never lent and carries the exact frame"),
+		PGT_TEST(t_lent_stalled_writer, "a writer stalled in its copy into a lent record delays nobody; its frame arrives exact"),
 		PGT_TEST(t_lent_fallbacks, "two-frame writes, requests, bad frames and a closed peer behave as without lending"),
 	};
 
