@@ -152,18 +152,18 @@ static void pg_send_failed(struct pg_endpoint *ep, int err, size_t left,
 
 /*
  * The receiver of a one-frame write that reached only it is where the
- * endpoint's next one may be lent a record; a write of many frames
- * (a batch) is not lent one.
+ * endpoint's next one may be lent a record. Any other write (a batch,
+ * a request, a frame with no receiver or several, an error) forgets
+ * it: a stale peer would only be asked for records it never gets back.
  */
 static void pg_send_note_peer(struct pg_endpoint *ep, unsigned int frames,
 			      const struct pg_wakeups *w)
 {
 	u64 peer = READ_ONCE(ep->tx_peer);
+	u64 now = frames == 1 && w->deliveries == 1 ? w->last_to : 0;
 
-	if (frames == 1 && w->deliveries == 1 && peer != w->last_to)
-		WRITE_ONCE(ep->tx_peer, w->last_to);
-	else if (frames > 1 && peer)
-		WRITE_ONCE(ep->tx_peer, 0);
+	if (peer != now)
+		WRITE_ONCE(ep->tx_peer, now);
 }
 
 ssize_t pg_send(struct pg_endpoint *ep, struct iov_iter *from, bool nonblock,
@@ -199,12 +199,11 @@ ssize_t pg_send(struct pg_endpoint *ep, struct iov_iter *from, bool nonblock,
 	      PG_SEND_GENERAL;
 	if (err != PG_SEND_GENERAL) {
 		pg_ep_tx_release(ep, size);
-		if (!err) {
+		if (!err)
 			pg_sent_frame(ep, trace_tag, size);
-			pg_send_note_peer(ep, 1, &wakeups);
-		} else {
+		else
 			pg_send_failed(ep, err, size, false);
-		}
+		pg_send_note_peer(ep, !err, &wakeups);
 		pg_wakeups_flush(&wakeups);
 		return err ? err : (ssize_t)size;
 	}
