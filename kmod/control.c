@@ -795,11 +795,11 @@ int pg_control(struct pg_endpoint *ep, struct pg_buf *buf, u32 off,
 		pg_enc_discard(&e);
 	}
 	err = pg_ctl_dispatch(&c, env);
-	if (err && !scratch)
-		scratch = kmalloc(PG_REPLY_MAX, GFP_KERNEL);
-	if (err && !scratch)
-		return err;
 	if (err) {
+		if (!scratch)
+			scratch = kmalloc(PG_REPLY_MAX, GFP_KERNEL);
+		if (!scratch)
+			return err;
 		pg_reply_begin(&e, scratch, PG_REPLY_MAX, c.has_id, c.id,
 			       pg_outcome_of(err));
 		pg_enc_map(&e, 2);
