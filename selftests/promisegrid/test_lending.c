@@ -91,6 +91,20 @@ out:
 	return ret;
 }
 
+/*
+ * @r receives on the pCID named @name and @s has sent it 16 frames it
+ * read: @s's next one-frame writes there may be lent @r's records.
+ */
+static int lend_pair(struct pgt_ep *s, struct pgt_ep *r, struct pgt_cid *c,
+		     const char *name)
+{
+	pgt_cid_named(c, name);
+	if (pgt_open(r, 0) || pgt_open(s, 0) ||
+	    pgt_receive(r, c, NULL, false))
+		return -1;
+	return lend_stream(s, r, 1, c, LEND_LEN, 16, 0);
+}
+
 static int t_lent_exact(const void *arg)
 {
 	struct pgt_ep s, r;
@@ -199,11 +213,7 @@ static int t_lent_attested(const void *arg)
 	uint64_t l0;
 
 	(void)arg;
-	pgt_cid_named(&c, "lending attested");
-	CHECK_EQ(pgt_open(&r, 0), 0);
-	CHECK_EQ(pgt_open(&s, 0), 0);
-	CHECK_EQ(pgt_receive(&r, &c, NULL, false), 0);
-	CHECK_EQ(lend_stream(&s, &r, 1, &c, LEND_LEN, 16, 0), 0);
+	CHECK_EQ(lend_pair(&s, &r, &c, "lending attested"), 0);
 	/* the same receiver, attested now: header and frame, none lent */
 	CHECK_EQ(pgt_unreceive(&r, &c, NULL), 0);
 	CHECK_EQ(pgt_receive(&r, &c, NULL, true), 0);
@@ -225,12 +235,8 @@ static int t_lent_fallbacks(const void *arg)
 	int err_fresh;
 
 	(void)arg;
-	pgt_cid_named(&c, "lending fallbacks");
-	CHECK_EQ(pgt_open(&r, 0), 0);
-	CHECK_EQ(pgt_open(&s, 0), 0);
+	CHECK_EQ(lend_pair(&s, &r, &c, "lending fallbacks"), 0);
 	CHECK_EQ(pgt_open(&fresh, 0), 0);
-	CHECK_EQ(pgt_receive(&r, &c, NULL, false), 0);
-	CHECK_EQ(lend_stream(&s, &r, 1, &c, LEND_LEN, 16, 0), 0);
 	l0 = lent_now(&s);
 
 	/* two frames in one write: both delivered, in order, not lent */
@@ -332,12 +338,8 @@ static int t_lent_stalled_writer(const void *arg)
 	reg.range.len = 2 * page;
 	CHECK_EQ(ioctl(uffd, UFFDIO_REGISTER, &reg), 0);
 
-	pgt_cid_named(&c, "lending stalled writer");
-	CHECK_EQ(pgt_open(&r, 0), 0);
-	CHECK_EQ(pgt_open(&s, 0), 0);
+	CHECK_EQ(lend_pair(&s, &r, &c, "lending stalled writer"), 0);
 	CHECK_EQ(pgt_open(&s2, 0), 0);
-	CHECK_EQ(pgt_receive(&r, &c, NULL, false), 0);
-	CHECK_EQ(lend_stream(&s, &r, 1, &c, LEND_LEN, 16, 0), 0);
 	l0 = lent_now(&r);
 
 	/* s writes from a page that is not there yet: its copy waits */
